@@ -1,0 +1,133 @@
+package dev.boxoffice;
+
+import dev.boxoffice.http.ApiVerticle;
+import dev.boxoffice.jobs.JobEngine;
+import dev.boxoffice.ops.Health;
+import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.ClusterConfig;
+import dev.boxoffice.platform.ClusterMembership;
+import dev.boxoffice.platform.Database;
+import dev.boxoffice.platform.EmbeddedServices;
+import dev.boxoffice.platform.Platform;
+import dev.boxoffice.platform.RedisClients;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The composition root: storage, the (clustered) Vert.x instance, migrations, and the verticles this node's roles
+ * ask for. Tests start nodes through {@link #start} exactly as {@link Main} does.
+ */
+public final class Boxoffice {
+  private static final Logger log = LoggerFactory.getLogger(Boxoffice.class);
+
+  private Boxoffice() {
+  }
+
+  /** A running node. */
+  public record Node(Platform platform) {
+    public Vertx vertx() {
+      return platform.vertx();
+    }
+
+    public Future<Void> close() {
+      return platform.pool().close().eventually(() -> platform.vertx().close());
+    }
+  }
+
+  public static Future<Node> start(AppConfig config, boolean clustered) {
+    try {
+      config.validate();
+      config = withStorage(config);
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
+    AppConfig cfg = config;
+    VertxOptions options = new VertxOptions();
+    Future<Vertx> vertxFuture = clustered
+      ? Vertx.builder().with(options.setEventBusOptions(ClusterConfig.eventBusOptions(cfg)))
+        .withClusterManager(ClusterConfig.clusterManager(cfg)).buildClustered()
+      : Future.succeededFuture(Vertx.builder().with(options).build());
+    return vertxFuture.compose(vertx -> vertx.executeBlocking(() -> {
+        Database.migrate(cfg.string("pg_uri"));
+        return vertx;
+      }).compose(v -> deploy(cfg, v))
+      .onFailure(err -> vertx.close()));
+  }
+
+  /** Dev profile without configured servers: start (or reuse) embedded PostgreSQL and Redis under the data dir. */
+  private static AppConfig withStorage(AppConfig config) throws Exception {
+    if (config.string("pg_uri") != null && config.string("redis_uri") != null) {
+      return config;
+    }
+    if (config.isProd()) {
+      throw new IllegalStateException("prod profile needs BOXOFFICE_PG_URI and BOXOFFICE_REDIS_URI");
+    }
+    EmbeddedServices embedded = new EmbeddedServices();
+    Path dataDir = Path.of(config.string("data_dir"));
+    if (config.string("pg_uri") == null) {
+      config = config.with("pg_uri", embedded.startPostgres(dataDir, config.integer("embedded_pg_port")));
+    }
+    if (config.string("redis_uri") == null) {
+      config = config.with("redis_uri", embedded.startRedis(dataDir, config.integer("embedded_redis_port")));
+    }
+    return config;
+  }
+
+  private static Future<Node> deploy(AppConfig config, Vertx vertx) {
+    Pool pool = Database.pool(vertx, config.string("pg_uri"), config.integer("pg_pool_size"));
+    RedisAPI redis = RedisClients.create(vertx, config.string("redis_uri"));
+    Platform platform = new Platform(config, vertx, pool, redis, new ClusterMembership(vertx),
+      config.string("pg_uri"));
+    Features.registerJobTypes(platform);
+
+    Future<?> chain = Future.succeededFuture();
+    if (config.hasRole("workers")) {
+      chain = chain.compose(v -> Features.deployWorkers(platform))
+        .compose(v -> vertx.deployVerticle(new JobEngine(pool, platform.pgConnectOptions(), platform.membership(),
+          new JobEngine.Settings(config.integer("jobs_lease_seconds") * 1000L, config.integer("jobs_claim_batch"),
+            config.integer("jobs_concurrency"), config.integer("jobs_poll_seconds") * 1000L))));
+    }
+    if (config.hasRole("scheduler")) {
+      chain = chain.compose(v -> Features.deployScheduler(platform));
+    }
+    if (config.hasRole("http")) {
+      chain = chain.compose(v -> vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform),
+          router -> Features.extraRoutes(platform, router)),
+        new DeploymentOptions().setInstances(Math.max(1, Runtime.getRuntime().availableProcessors()))));
+    }
+    return chain.map(v -> {
+      log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}", platform.membership().nodeId(),
+        config.profile(), config.roles(), config.hasRole("http") ? config.string("http_port") : "-",
+        platform.membership().members().size());
+      return new Node(platform);
+    }).onFailure(err -> pool.close());
+  }
+
+  private static Map<String, Handler<RoutingContext>> localOperations(Platform platform) {
+    Map<String, Handler<RoutingContext>> ops = new HashMap<>();
+    ops.put("getRoot", rc -> json(rc, new JsonObject().put("message", "Hello World")));
+    ops.put("getHealthz", rc -> json(rc, new JsonObject().put("status", "ok")));
+    ops.put("getLiveness", Health.liveness(platform));
+    ops.put("getReadiness", Health.readiness(platform));
+    ops.putAll(Features.localOperations(platform));
+    return ops;
+  }
+
+  private static void json(RoutingContext rc, JsonObject body) {
+    rc.response().putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}

@@ -1,0 +1,41 @@
+package dev.boxoffice;
+
+import dev.boxoffice.platform.Platform;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** The list of features: what each contributes to the worker, scheduler and HTTP roles. */
+final class Features {
+  private Features() {
+  }
+
+  /** Job types must be known on every node (any node may enqueue any type). */
+  static void registerJobTypes(Platform p) {
+  }
+
+  /** API handlers and job handlers, deployed on nodes with the workers role. */
+  static Future<Void> deployWorkers(Platform p) {
+    return Future.succeededFuture();
+  }
+
+  /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */
+  static Future<Void> deployScheduler(Platform p) {
+    return Future.succeededFuture();
+  }
+
+  /** Operations answered at the HTTP edge (pages), by operationId. */
+  static Map<String, Handler<RoutingContext>> localOperations(Platform p) {
+    return new HashMap<>();
+  }
+
+  /** Routes outside the contract: /openapi.yaml, /docs, /metrics. */
+  static void extraRoutes(Platform p, Router router) {
+    router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
+      .sendFile("openapi.yaml"));
+  }
+}

@@ -1,0 +1,188 @@
+package dev.boxoffice.http;
+
+import dev.boxoffice.auth.Jwt;
+import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.Bus;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.JWTAuthHandler;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.validation.ValidatedRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The HTTP edge. Routes, validation and security come from openapi.yaml; each operation is forwarded to
+ * {@code api.<operationId>} on the clustered event bus and the reply is written back. Operations answered at the
+ * edge itself (health, pages) are registered through {@link #local}.
+ */
+public final class ApiVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(ApiVerticle.class);
+  private static final long BUS_TIMEOUT_MS = 15_000;
+
+  private final AppConfig config;
+  private final Map<String, Handler<RoutingContext>> localOperations;
+  private final Consumer<Router> extraRoutes;
+  private HttpServer server;
+
+  /**
+   * @param localOperations operationId → handler for operations served on this node without the bus
+   * @param extraRoutes     routes outside the contract (/openapi.yaml, /docs, /metrics)
+   */
+  public ApiVerticle(AppConfig config, Map<String, Handler<RoutingContext>> localOperations,
+                     Consumer<Router> extraRoutes) {
+    this.config = config;
+    this.localOperations = localOperations;
+    this.extraRoutes = extraRoutes;
+  }
+
+  @Override
+  public Future<?> start() {
+    JWTAuth jwt = Jwt.provider(vertx, config.jwtSecret());
+    return OpenAPIContract.from(vertx, "openapi.yaml").compose(contract -> {
+      RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+      builder.rootHandler(BodyHandler.create().setBodyLimit(1024 * 1024).setHandleFileUploads(false));
+      builder.security("bearerAuth").httpHandler(JWTAuthHandler.create(jwt));
+      for (OpenAPIRoute route : builder.getRoutes()) {
+        String operationId = route.getOperation().getOperationId();
+        List<String> roles = roles(route);
+        if (!roles.isEmpty()) {
+          route.addHandler(rc -> requireRole(rc, roles));
+        }
+        Handler<RoutingContext> local = localOperations.get(operationId);
+        route.addHandler(local != null ? local : rc -> forward(rc, operationId));
+      }
+      Router api = builder.createRouter();
+      Router root = Router.router(vertx);
+      extraRoutes.accept(root);
+      root.route().subRouter(api);
+      root.route().last().handler(rc -> respondError(rc, ApiErrors.of(404, "No such route: "
+        + rc.request().method() + " " + rc.request().path())));
+      root.route().failureHandler(this::onFailure);
+      api.route().failureHandler(this::onFailure);
+      return vertx.createHttpServer()
+        .requestHandler(root)
+        .listen(config.integer("http_port"), config.string("http_host"));
+    }).onSuccess(s -> {
+      server = s;
+      log.info("HTTP API listening on port {}", s.actualPort());
+    });
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> roles(OpenAPIRoute route) {
+    Object roles = route.getOperation().getExtensions().get("x-roles");
+    if (roles instanceof JsonArray a) {
+      return a.getList();
+    }
+    return roles instanceof List<?> l ? (List<String>) l : List.of();
+  }
+
+  private static void requireRole(RoutingContext rc, List<String> roles) {
+    User user = rc.user();
+    String role = user == null ? null : user.principal().getString("role");
+    if (role == null || !roles.contains(role)) {
+      respondError(rc, ApiErrors.of(403, "This operation needs the role: " + String.join(" or ", roles)));
+      return;
+    }
+    rc.next();
+  }
+
+  private void forward(RoutingContext rc, String operationId) {
+    ValidatedRequest validated = rc.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
+    JsonObject params = new JsonObject();
+    if (validated != null) {
+      validated.getPathParameters().forEach((k, v) -> params.put(k, v.get()));
+      validated.getQuery().forEach((k, v) -> {
+        if (v.get() != null) {
+          params.put(k, v.get());
+        }
+      });
+    }
+    JsonObject request = new JsonObject()
+      .put("operation", operationId)
+      .put("params", params)
+      .put("client_ip", rc.request().remoteAddress() == null ? null : rc.request().remoteAddress().host());
+    if (validated != null && validated.getBody() != null && !validated.getBody().isNull()) {
+      request.put("body", validated.getBody().get());
+    }
+    User user = rc.user();
+    if (user != null) {
+      request.put("user", new JsonObject().put("sub", user.principal().getString("sub"))
+        .put("role", user.principal().getString("role")));
+    }
+    vertx.eventBus().<JsonObject>request(Bus.api(operationId), request,
+        new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
+      .onSuccess(reply -> respond(rc, reply.body()))
+      .onFailure(err -> {
+        ApiErrors.ApiError error = ApiErrors.from(err, 500);
+        if (error.status() >= 500 && !(err instanceof ReplyException re && re.failureCode() >= 500)) {
+          log.error("operation {} failed", operationId, err);
+        }
+        respondError(rc, error);
+      });
+  }
+
+  private static void respond(RoutingContext rc, JsonObject reply) {
+    HttpServerResponse response = rc.response().setStatusCode(reply.getInteger("status", 200));
+    JsonObject headers = reply.getJsonObject("headers", new JsonObject());
+    headers.forEach(h -> response.putHeader(h.getKey(), String.valueOf(h.getValue())));
+    if (reply.containsKey("body_base64")) {
+      response.end(Buffer.buffer(Base64.getDecoder().decode(reply.getString("body_base64"))));
+    } else if (response.getStatusCode() == 204 || !reply.containsKey("body")) {
+      response.end();
+    } else {
+      response.putHeader("Content-Type", "application/json").end(io.vertx.core.json.Json.encode(reply.getValue("body")));
+    }
+  }
+
+  private void onFailure(RoutingContext rc) {
+    ApiErrors.ApiError error = ApiErrors.from(rc.failure(), rc.statusCode());
+    if (error.status() >= 500) {
+      log.error("request {} {} failed", rc.request().method(), rc.request().path(), rc.failure());
+    }
+    respondError(rc, error);
+  }
+
+  public static void respondError(RoutingContext rc, ApiErrors.ApiError error) {
+    if (rc.response().ended()) {
+      return;
+    }
+    HttpServerResponse response = rc.response().setStatusCode(error.status())
+      .putHeader("Content-Type", "application/json");
+    Object retryAfter = error.body().getValue("retry_after");
+    if (retryAfter != null) {
+      response.putHeader("Retry-After", String.valueOf(retryAfter));
+    }
+    if (error.status() == 401) {
+      response.putHeader("WWW-Authenticate", "Bearer");
+    }
+    response.end(error.body().encode());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

@@ -1,0 +1,337 @@
+package dev.boxoffice.jobs;
+
+import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.ClusterMembership;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.pubsub.PgSubscriber;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The claim/lease/retry core. One per worker node, on one event loop, so its state needs no locks.
+ *
+ * <ul>
+ *   <li>Claim: due rows of the types handled on this node, {@code FOR UPDATE SKIP LOCKED}, in batches, each with a
+ *   lease naming this node.</li>
+ *   <li>Run: each claimed job goes to its handler over the event bus ({@link Bus#jobRun}); replies are gathered and
+ *   written back in batches.</li>
+ *   <li>Wake-ups: Postgres NOTIFY (from the jobs triggers) and local enqueues wake the loop; the earliest future due
+ *   time is armed with {@code vertx.setTimer}; a slow poll is only a safety net.</li>
+ *   <li>Leases: renewed while a job runs; work of a node that stops renewing (or leaves the cluster) is rescued.</li>
+ * </ul>
+ */
+public final class JobEngine extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(JobEngine.class);
+  static final String CHANNEL = "boxoffice_jobs";
+
+  private static final String CLAIM = """
+    WITH next AS (
+      SELECT id FROM jobs
+      WHERE status IN ('scheduled','queued','failed') AND run_at <= now() AND type = ANY($3)
+      ORDER BY run_at
+      LIMIT $4
+      FOR UPDATE SKIP LOCKED)
+    UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, locked_by = $1,
+                      lease_until = now() + $2 * interval '1 millisecond', started_at = now(), updated_at = now()
+    FROM next WHERE j.id = next.id
+    RETURNING j.id, j.type, j.payload, j.attempts, j.max_attempts, j.owner""";
+
+  private static final String NEXT_DUE = """
+    SELECT (extract(epoch FROM min(run_at)) * 1000)::bigint AS due FROM jobs
+    WHERE status IN ('scheduled','queued','failed') AND type = ANY($1)""";
+
+  private static final String COMPLETE = """
+    UPDATE jobs j SET status = 'succeeded', result = d.result, finished_at = now(), updated_at = now(),
+                      lease_until = NULL
+    FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, attempt int, result jsonb)
+    WHERE j.id = d.id AND j.attempts = d.attempt AND j.status = 'running'""";
+
+  private static final String FAIL = """
+    UPDATE jobs j SET
+      status      = CASE WHEN d.permanent OR j.attempts >= j.max_attempts THEN 'dead' ELSE 'failed' END,
+      run_at      = CASE WHEN d.permanent OR j.attempts >= j.max_attempts THEN j.run_at
+                         ELSE now() + d.delay_ms * interval '1 millisecond' END,
+      finished_at = CASE WHEN d.permanent OR j.attempts >= j.max_attempts THEN now() END,
+      last_error  = left(d.error, 2000), lease_until = NULL, updated_at = now()
+    FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, attempt int, error text, permanent boolean, delay_ms bigint)
+    WHERE j.id = d.id AND j.attempts = d.attempt AND j.status = 'running'
+    RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error""";
+
+  private static final String RENEW = """
+    UPDATE jobs SET lease_until = now() + $2 * interval '1 millisecond'
+    WHERE status = 'running' AND locked_by = $1 AND id = ANY($3)""";
+
+  private static final String RESCUE = """
+    WITH lost AS (
+      SELECT id FROM jobs
+      WHERE status = 'running' AND (lease_until < now() OR locked_by = ANY($1))
+      FOR UPDATE SKIP LOCKED)
+    UPDATE jobs j SET
+      status      = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'failed' END,
+      finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
+      run_at = now(), lease_until = NULL, updated_at = now(),
+      last_error  = 'lease lost: node ' || coalesce(j.locked_by, '?') || ' stopped during attempt ' || j.attempts
+    FROM lost WHERE j.id = lost.id
+    RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error""";
+
+  /** Engine settings; see conf/boxoffice.json (jobs_*). */
+  public record Settings(long leaseMillis, int claimBatch, int concurrency, long pollMillis) {
+  }
+
+  private final Pool pool;
+  private final PgConnectOptions listenOptions;
+  private final ClusterMembership membership;
+  private final Settings settings;
+
+  private String nodeId;
+  private PgSubscriber subscriber;
+  private int inFlight;
+  private boolean claiming;
+  private boolean wakeAgain;
+  private long timerId = -1;
+  private long timerDue = Long.MAX_VALUE;
+  private final Map<UUID, Integer> running = new HashMap<>();
+  private List<JsonObject> succeeded = new ArrayList<>();
+  private List<JsonObject> failed = new ArrayList<>();
+  private boolean flushing;
+  private boolean flushQueued;
+
+  public JobEngine(Pool pool, PgConnectOptions listenOptions, ClusterMembership membership, Settings settings) {
+    this.pool = pool;
+    this.listenOptions = listenOptions;
+    this.membership = membership;
+    this.settings = settings;
+  }
+
+  @Override
+  public Future<?> start() {
+    nodeId = membership.nodeId();
+    vertx.eventBus().localConsumer(Bus.JOBS_WAKE, m -> wake());
+    membership.onMemberLeft(left -> rescue(new String[]{left}));
+    vertx.setPeriodic(settings.pollMillis(), id -> wake());
+    vertx.setPeriodic(Math.max(500, settings.leaseMillis() / 3), id -> {
+      renewLeases();
+      rescue(new String[0]);
+    });
+    subscriber = PgSubscriber.subscriber(vertx, listenOptions)
+      .reconnectPolicy(retries -> 1000L);
+    subscriber.channel(CHANNEL).handler(this::onDueNotice);
+    subscriber.closeHandler(v -> log.warn("job wake-up channel closed; relying on the poll until it reconnects"));
+    return subscriber.connect()
+      .recover(err -> {
+        // not fatal: the periodic poll keeps work moving, and the subscriber reconnects on its own
+        log.warn("LISTEN {} failed: {}", CHANNEL, err.getMessage());
+        return Future.succeededFuture();
+      })
+      .onSuccess(v -> {
+        log.info("job engine started on node {} (lease {} ms, batch {}, concurrency {})", nodeId,
+          settings.leaseMillis(), settings.claimBatch(), settings.concurrency());
+        rescue(new String[0]);
+        wake();
+      });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return subscriber == null ? Future.succeededFuture() : subscriber.close();
+  }
+
+  private void onDueNotice(String payload) {
+    try {
+      long due = Long.parseLong(payload.trim());
+      if (due <= System.currentTimeMillis()) {
+        wake();
+      } else {
+        armTimer(due);
+      }
+    } catch (NumberFormatException e) {
+      wake();
+    }
+  }
+
+  private void wake() {
+    if (claiming) {
+      wakeAgain = true;
+      return;
+    }
+    int room = settings.concurrency() - inFlight;
+    String[] types = JobWorkers.registeredTypes(vertx).toArray(new String[0]);
+    if (room <= 0 || types.length == 0) {
+      // full: the completions will wake us; no types: a handler registration will
+      wakeAgain = room <= 0;
+      return;
+    }
+    int n = Math.min(settings.claimBatch(), room);
+    claiming = true;
+    wakeAgain = false;
+    pool.preparedQuery(CLAIM).execute(Tuple.of(nodeId, settings.leaseMillis(), types, n)).onComplete(ar -> {
+      claiming = false;
+      if (ar.failed()) {
+        log.warn("claim failed: {}", ar.cause().getMessage());
+        armTimer(System.currentTimeMillis() + 1000);
+        return;
+      }
+      for (Row row : ar.result()) {
+        dispatch(Job.from(row));
+      }
+      if (ar.result().size() == n || wakeAgain) {
+        vertx.runOnContext(v -> wake());
+      } else {
+        armNextDue(types);
+      }
+    });
+  }
+
+  private void armNextDue(String[] types) {
+    pool.preparedQuery(NEXT_DUE).execute(Tuple.of((Object) types)).onSuccess(rows -> {
+      Long due = rows.iterator().next().getLong("due");
+      if (due != null) {
+        armTimer(due);
+      }
+    });
+  }
+
+  /** Keeps one timer, for the earliest known due time; later due times are re-armed after it fires. */
+  private void armTimer(long dueMillis) {
+    if (dueMillis >= timerDue) {
+      return;
+    }
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+    }
+    long delay = Math.max(1, dueMillis - System.currentTimeMillis());
+    if (delay > settings.pollMillis() * 12) {
+      timerId = -1;
+      timerDue = Long.MAX_VALUE;
+      return; // far away: the poll will get closer first
+    }
+    timerDue = dueMillis;
+    timerId = vertx.setTimer(delay, id -> {
+      timerId = -1;
+      timerDue = Long.MAX_VALUE;
+      wake();
+    });
+  }
+
+  private void dispatch(Job job) {
+    inFlight++;
+    running.put(job.id(), job.attempt());
+    JobType type = JobTypes.find(job.type()).orElseGet(() -> JobType.of(job.type()));
+    DeliveryOptions delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(type.timeout().toMillis());
+    vertx.eventBus().<JsonObject>request(Bus.jobRun(job.type()), job.toJson(), delivery).onComplete(ar -> {
+      inFlight--;
+      running.remove(job.id());
+      JsonObject outcome = new JsonObject().put("id", job.id().toString()).put("attempt", job.attempt());
+      if (ar.succeeded()) {
+        succeeded.add(outcome.put("result", ar.result().body()));
+      } else {
+        Throwable err = ar.cause();
+        boolean permanent = err instanceof ReplyException re && re.failureCode() == JobFailure.PERMANENT;
+        String error = err.getMessage() == null ? err.toString() : err.getMessage();
+        failed.add(outcome.put("error", error).put("permanent", permanent)
+          .put("delay_ms", type.retryDelayMillis(job.attempt())));
+      }
+      scheduleFlush();
+    });
+  }
+
+  /** Completions ride together: one statement for everything that finished since the last write. */
+  private void scheduleFlush() {
+    if (flushing) {
+      flushQueued = true;
+      return;
+    }
+    flushing = true;
+    vertx.runOnContext(v -> flush());
+  }
+
+  private void flush() {
+    List<JsonObject> ok = succeeded;
+    List<JsonObject> ko = failed;
+    succeeded = new ArrayList<>();
+    failed = new ArrayList<>();
+    Future<?> done = ok.isEmpty() ? Future.succeededFuture()
+      : pool.preparedQuery(COMPLETE).execute(Tuple.of(new JsonArray(ok)));
+    Future<?> retried = ko.isEmpty() ? Future.succeededFuture()
+      : pool.withTransaction(tx -> tx.preparedQuery(FAIL).execute(Tuple.of(new JsonArray(ko)))
+        .compose(rows -> afterFailures(tx, rows)));
+    Future.join(done, retried).onComplete(ar -> {
+      if (ar.failed()) {
+        // rows stay 'running' and the lease brings them back; handlers are idempotent
+        log.warn("recording job outcomes failed ({} ok, {} failed): {}", ok.size(), ko.size(),
+          ar.cause().getMessage());
+      }
+      flushing = false;
+      if (flushQueued || !succeeded.isEmpty() || !failed.isEmpty()) {
+        flushQueued = false;
+        scheduleFlush();
+      }
+      if (wakeAgain && !claiming) {
+        wake();
+      }
+    });
+  }
+
+  /** Dead jobs whose type names a compensation get it, in the same transaction; retries get a timer. */
+  private Future<Void> afterFailures(SqlClient tx, RowSet<Row> rows) {
+    List<Future<?>> compensations = new ArrayList<>();
+    for (Row row : rows) {
+      String type = row.getString("type");
+      if ("dead".equals(row.getString("status"))) {
+        log.warn("job {} ({}) is dead: {}", row.getUUID("id"), type, row.getString("last_error"));
+        JobTypes.find(type).map(JobType::onDead).ifPresent(onDead -> {
+          JsonObject payload = ((JsonObject) row.getValue("payload")).copy()
+            .put("failed_job", row.getUUID("id").toString()).put("failure", row.getString("last_error"));
+          compensations.add(JobQueue.enqueue(tx, NewJob.of(onDead, payload).owner(row.getString("owner"))
+            .uniqueKey(onDead + ":" + row.getUUID("id"))));
+        });
+      }
+    }
+    return Future.all(compensations).mapEmpty();
+  }
+
+  private void renewLeases() {
+    if (running.isEmpty()) {
+      return;
+    }
+    UUID[] ids = running.keySet().toArray(new UUID[0]);
+    pool.preparedQuery(RENEW).execute(Tuple.of(nodeId, settings.leaseMillis(), ids))
+      .onFailure(err -> log.warn("lease renewal failed: {}", err.getMessage()));
+  }
+
+  /** Returns expired leases (and all leases of {@code departed} nodes) to the queue, or to dead when out of tries. */
+  private void rescue(String[] departed) {
+    pool.withTransaction(tx -> tx.preparedQuery(RESCUE).execute(Tuple.of((Object) departed))
+        .compose(rows -> {
+          if (rows.size() > 0) {
+            log.warn("rescued {} job(s) from lost leases{}", rows.size(),
+              departed.length > 0 ? " of departed node " + departed[0] : "");
+          }
+          return afterFailures(tx, rows);
+        }))
+      .onFailure(err -> log.debug("lease rescue skipped: {}", err.getMessage()));
+  }
+
+  /** For tests and operators: how many jobs this engine is running right now. */
+  public int inFlight() {
+    return inFlight;
+  }
+
+}

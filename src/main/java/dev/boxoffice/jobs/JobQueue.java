@@ -1,0 +1,113 @@
+package dev.boxoffice.jobs;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Enqueueing and the state changes people ask for (cancel, retry). Every method takes the {@link SqlClient} to run
+ * on, so a caller can enqueue inside its own transaction: the job exists exactly when the fact that needs it does.
+ */
+public final class JobQueue {
+  static final String LIVE = "('scheduled','queued','running','failed')";
+
+  private static final String INSERT = """
+    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at, unique_key, owner)
+    VALUES ($1, $2, $3, CASE WHEN $5::timestamptz > now() THEN 'scheduled' ELSE 'queued' END, $4,
+            coalesce($5::timestamptz, now()), $6, $7)
+    ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN %s DO NOTHING
+    RETURNING *, true AS created""".formatted(LIVE);
+
+  private static final String FIND_LIVE_BY_KEY =
+    "SELECT *, false AS created FROM jobs WHERE unique_key = $1 AND status IN " + LIVE;
+
+  private static final String INSERT_BATCH = """
+    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at)
+    SELECT gen_random_uuid(), $1, p, 'queued', $2, now() FROM unnest($3::jsonb[]) AS p""";
+
+  private static final String GET = "SELECT * FROM jobs WHERE id = $1";
+
+  private static final String CANCEL = """
+    UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now(), lease_until = NULL
+    WHERE id = $1 AND status IN ('scheduled','queued','failed') RETURNING *""";
+
+  private static final String RETRY = """
+    UPDATE jobs SET status = 'queued', run_at = now(), attempts = 0, finished_at = NULL, last_error = NULL,
+                    result = NULL, updated_at = now()
+    WHERE id = $1 AND status IN ('dead','cancelled')
+      AND (unique_key IS NULL OR NOT EXISTS (
+        SELECT 1 FROM jobs o WHERE o.unique_key = jobs.unique_key AND o.id <> jobs.id AND o.status IN %s))
+    RETURNING *""".formatted(LIVE);
+
+  private JobQueue() {
+  }
+
+  /** Result of an enqueue: the job row (as the Task view) and whether it was created or an existing live one. */
+  public record Enqueued(JsonObject task, boolean created) {
+    public UUID id() {
+      return UUID.fromString(task.getString("id"));
+    }
+  }
+
+  public static Future<Enqueued> enqueue(SqlClient sql, NewJob job) {
+    JobType type = JobTypes.get(job.type());
+    int maxAttempts = job.maxAttempts() != null ? job.maxAttempts() : type.maxAttempts();
+    OffsetDateTime runAt = job.runAt() == null ? null : job.runAt().atOffset(ZoneOffset.UTC);
+    Tuple args = Tuple.of(UUID.randomUUID(), job.type(), job.payload() == null ? new JsonObject() : job.payload(),
+      maxAttempts, runAt, job.uniqueKey(), job.owner());
+    return sql.preparedQuery(INSERT).execute(args).compose(rows -> {
+      if (rows.size() == 1) {
+        return Future.succeededFuture(enqueued(rows.iterator().next()));
+      }
+      // a live job holds the key: hand that one back (it may finish between the two statements; then insert again)
+      return sql.preparedQuery(FIND_LIVE_BY_KEY).execute(Tuple.of(job.uniqueKey())).compose(existing ->
+        existing.size() == 1 ? Future.succeededFuture(enqueued(existing.iterator().next())) : enqueue(sql, job));
+    });
+  }
+
+  /** Many jobs of one type in one statement (one wake-up notification for the whole batch). */
+  public static Future<Integer> enqueueBatch(SqlClient sql, String type, List<JsonObject> payloads) {
+    JobType t = JobTypes.get(type);
+    return sql.preparedQuery(INSERT_BATCH)
+      .execute(Tuple.of(type, t.maxAttempts(), payloads.toArray(new JsonObject[0])))
+      .map(RowSet::rowCount);
+  }
+
+  public static Future<Optional<JsonObject>> get(SqlClient sql, UUID id) {
+    return sql.preparedQuery(GET).execute(Tuple.of(id)).map(JobQueue::first);
+  }
+
+  /** Cancels a job that has not started; empty when it is running or finished. */
+  public static Future<Optional<JsonObject>> cancel(SqlClient sql, UUID id) {
+    return sql.preparedQuery(CANCEL).execute(Tuple.of(id)).map(JobQueue::first);
+  }
+
+  /** Runs a dead or cancelled job again from its first attempt; empty when it is not in such a state. */
+  public static Future<Optional<JsonObject>> retry(SqlClient sql, UUID id) {
+    return sql.preparedQuery(RETRY).execute(Tuple.of(id)).map(JobQueue::first);
+  }
+
+  public static JsonArray views(RowSet<Row> rows) {
+    JsonArray out = new JsonArray();
+    rows.forEach(r -> out.add(Job.view(r)));
+    return out;
+  }
+
+  private static Enqueued enqueued(Row row) {
+    return new Enqueued(Job.view(row), row.getBoolean("created"));
+  }
+
+  private static Optional<JsonObject> first(RowSet<Row> rows) {
+    return rows.size() == 0 ? Optional.empty() : Optional.of(Job.view(rows.iterator().next()));
+  }
+}

@@ -1,0 +1,142 @@
+package dev.boxoffice.platform;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Settings: the packaged {@code conf/boxoffice.json}, then {@code ./conf/boxoffice.json} (or the file named by
+ * {@code BOXOFFICE_CONFIG}), then one environment variable per key: {@code BOXOFFICE_} + the key in upper case.
+ */
+public final class AppConfig {
+  public static final String DEV_JWT_SECRET = "boxoffice-dev-secret-change-me-in-prod-0123456789";
+  private static final String ENV_PREFIX = "BOXOFFICE_";
+
+  private final JsonObject values;
+
+  private AppConfig(JsonObject values) {
+    this.values = values;
+  }
+
+  public static AppConfig load() {
+    return load(System.getenv(), Map.of());
+  }
+
+  /** Test seam: explicit environment plus overrides applied last. */
+  public static AppConfig load(Map<String, String> env, Map<String, Object> overrides) {
+    JsonObject merged = readDefaults();
+    Path file = Path.of(env.getOrDefault(ENV_PREFIX + "CONFIG", "conf/boxoffice.json"));
+    if (Files.isRegularFile(file)) {
+      try {
+        merged.mergeIn(new JsonObject(Files.readString(file)));
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot read " + file, e);
+      }
+    }
+    for (String key : merged.fieldNames().toArray(new String[0])) {
+      String fromEnv = env.get(ENV_PREFIX + key.toUpperCase());
+      if (fromEnv != null && !fromEnv.isBlank()) {
+        merged.put(key, fromEnv);
+      }
+    }
+    overrides.forEach(merged::put);
+    return new AppConfig(merged);
+  }
+
+  public static AppConfig of(JsonObject values) {
+    return new AppConfig(readDefaults().mergeIn(values));
+  }
+
+  private static JsonObject readDefaults() {
+    try (InputStream in = AppConfig.class.getResourceAsStream("/conf/boxoffice.json")) {
+      if (in == null) {
+        throw new IllegalStateException("conf/boxoffice.json missing from the classpath");
+      }
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public AppConfig with(String key, Object value) {
+    return new AppConfig(values.copy().put(key, value));
+  }
+
+  public JsonObject json() {
+    return values.copy();
+  }
+
+  public String string(String key) {
+    Object v = values.getValue(key);
+    return v == null ? null : String.valueOf(v);
+  }
+
+  public int integer(String key) {
+    Object v = values.getValue(key);
+    if (v instanceof Number n) {
+      return n.intValue();
+    }
+    try {
+      return Integer.parseInt(String.valueOf(v).trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("setting " + key + " must be an integer, got " + v);
+    }
+  }
+
+  public boolean isProd() {
+    return "prod".equalsIgnoreCase(string("profile"));
+  }
+
+  public String profile() {
+    return isProd() ? "prod" : "dev";
+  }
+
+  public Set<String> roles() {
+    String raw = string("roles");
+    if (raw == null || raw.isBlank() || raw.trim().equals("all")) {
+      return Set.of("http", "workers", "scheduler");
+    }
+    Set<String> roles = Arrays.stream(raw.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+      .collect(Collectors.toUnmodifiableSet());
+    for (String role : roles) {
+      if (!Set.of("http", "workers", "scheduler").contains(role)) {
+        throw new IllegalArgumentException("unknown role " + role + " in BOXOFFICE_ROLES");
+      }
+    }
+    return roles;
+  }
+
+  public boolean hasRole(String role) {
+    return roles().contains(role);
+  }
+
+  public String jwtSecret() {
+    String secret = string("jwt_secret");
+    return secret == null || secret.isBlank() ? (isProd() ? null : DEV_JWT_SECRET) : secret;
+  }
+
+  /** Refuses settings that must never reach production. */
+  public void validate() {
+    if (isProd()) {
+      String secret = string("jwt_secret");
+      if (secret == null || secret.isBlank() || secret.equals(DEV_JWT_SECRET)) {
+        throw new IllegalStateException("prod profile needs BOXOFFICE_JWT_SECRET (the dev secret is refused)");
+      }
+      if (secret.length() < 32) {
+        throw new IllegalStateException("BOXOFFICE_JWT_SECRET must be at least 32 characters in prod");
+      }
+      if (string("pg_uri") == null || string("redis_uri") == null) {
+        throw new IllegalStateException("prod profile needs BOXOFFICE_PG_URI and BOXOFFICE_REDIS_URI");
+      }
+    }
+    roles();
+  }
+}

@@ -1,0 +1,108 @@
+package dev.boxoffice.platform;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The one place that names event-bus addresses and the shapes of the messages on them.
+ *
+ * <p>API requests: the HTTP verticle sends {@link #api(String)} for each contract operation a {@link ApiRequest}
+ * JSON object and expects an {@link ApiReply} JSON object back, or a failure whose code is an HTTP status and
+ * whose message is the error text (see {@link #fail}).
+ *
+ * <p>Jobs: the engine sends each claimed job to {@link #jobRun(String)} on its own node.
+ */
+public final class Bus {
+  private Bus() {
+  }
+
+  /** API operation address; the suffix is the operationId from openapi.yaml. */
+  public static String api(String operationId) {
+    return "api." + operationId;
+  }
+
+  /** Where a node's worker verticle for a job type listens (local consumer). */
+  public static String jobRun(String type) {
+    return "jobs.run." + type;
+  }
+
+  /** Published when a node's job engine should claim now (e.g. after a local enqueue). */
+  public static final String JOBS_WAKE = "jobs.wake";
+
+  /**
+   * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"}}}.
+   */
+  public record ApiRequest(JsonObject json) {
+    public JsonObject params() {
+      return json.getJsonObject("params", new JsonObject());
+    }
+
+    public JsonObject body() {
+      Object body = json.getValue("body");
+      return body instanceof JsonObject o ? o : new JsonObject();
+    }
+
+    public Long pathId(String name) {
+      Object v = params().getValue(name);
+      return v instanceof Number n ? n.longValue() : v == null ? null : Long.valueOf(v.toString());
+    }
+
+    public String user() {
+      JsonObject u = json.getJsonObject("user");
+      return u == null ? null : u.getString("sub");
+    }
+
+    public boolean isAdmin() {
+      JsonObject u = json.getJsonObject("user");
+      return u != null && "admin".equals(u.getString("role"));
+    }
+
+    public int limit() {
+      return params().getInteger("limit", 20);
+    }
+
+    public int offset() {
+      return params().getInteger("offset", 0);
+    }
+  }
+
+  /** Reply: {@code {"status": 200, "body": any, "headers": {...}}}; binary bodies travel as {@code body_base64}. */
+  public static final class ApiReply {
+    private ApiReply() {
+    }
+
+    public static JsonObject of(int status, Object body) {
+      return new JsonObject().put("status", status).put("body", body);
+    }
+
+    public static JsonObject ok(Object body) {
+      return of(200, body);
+    }
+
+    public static JsonObject list(JsonArray items, long total) {
+      return of(200, items).put("headers", new JsonObject().put("X-Total-Count", String.valueOf(total)));
+    }
+
+    public static JsonObject binary(String contentType, byte[] bytes, String fileName) {
+      return new JsonObject().put("status", 200)
+        .put("body_base64", java.util.Base64.getEncoder().encodeToString(bytes))
+        .put("headers", new JsonObject().put("Content-Type", contentType)
+          .put("Content-Disposition", "inline; filename=\"" + fileName + "\""));
+    }
+
+    public static JsonObject noContent() {
+      return new JsonObject().put("status", 204);
+    }
+  }
+
+  /** A failure that maps to an HTTP status; {@code extra} fields (JSON) are merged into the error body. */
+  public static ReplyException fail(int status, String error) {
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status, error);
+  }
+
+  public static ReplyException fail(int status, String error, JsonObject extra) {
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status, extra.copy().put("error", error).encode());
+  }
+}
