@@ -15,6 +15,7 @@ public final class ClusterConfig {
   }
 
   public static HazelcastClusterManager clusterManager(AppConfig config) {
+    System.setProperty("hazelcast.logging.type", "slf4j");
     Config hz = new ClasspathXmlConfig("cluster.xml");
     hz.setClusterName(config.string("cluster_name"));
     String host = config.string("cluster_host");

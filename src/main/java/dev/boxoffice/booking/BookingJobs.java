@@ -1,0 +1,20 @@
+package dev.boxoffice.booking;
+
+/** Job types of the booking saga (each saga step is one job). */
+public final class BookingJobs {
+  /** Simulated (pluggable) payment: pending → payment_processed | payment_failed. */
+  public static final String PAYMENT = "booking.payment";
+  /** payment_processed → confirmed. */
+  public static final String CONFIRM = "booking.confirm";
+  /** confirmed → finalized: PDF ticket + e-mail through the outbox. */
+  public static final String FINALIZE = "booking.finalize";
+  /** Compensation after a step died or payment failed: → cancelled, held quantity returned. */
+  public static final String COMPENSATE = "booking.compensate";
+  /** At expires_at: not yet confirmed → expired, held quantity returned. */
+  public static final String EXPIRE = "booking.expire";
+  /** Sends one outbox e-mail through SMTP. */
+  public static final String SEND_EMAIL = "outbox.send";
+
+  private BookingJobs() {
+  }
+}

@@ -1,0 +1,49 @@
+package dev.boxoffice.testing;
+
+import dev.boxoffice.Boxoffice;
+import dev.boxoffice.platform.AppConfig;
+import io.vertx.core.json.JsonObject;
+
+import java.util.concurrent.TimeUnit;
+
+/** Starts boxoffice nodes inside the test JVM, each with its own Vert.x instance, exactly as Main does. */
+public final class TestNodes {
+  private TestNodes() {
+  }
+
+  /** Settings for a node on the given test database; callers add roles, cluster ports, payment mode... */
+  public static JsonObject settings(String pgUri, String redisPrefix) {
+    return new JsonObject()
+      .put("profile", "dev")
+      .put("pg_uri", pgUri)
+      .put("pg_pool_size", 8)
+      .put("redis_uri", TestStorage.get().redisUri())
+      .put("redis_key_prefix", redisPrefix)
+      .put("http_port", TestStorage.freePort())
+      .put("http_host", "127.0.0.1")
+      .put("jobs_poll_seconds", 5)
+      .put("users_provider_url", "http://127.0.0.1:9")
+      .put("smtp_host", null);
+  }
+
+  /** A clustered pair shares a cluster name and member list; give each node settings from this. */
+  public static JsonObject clustered(JsonObject base, String clusterName, int port, int... memberPorts) {
+    StringBuilder members = new StringBuilder();
+    for (int p : memberPorts) {
+      members.append(members.length() == 0 ? "" : ",").append("127.0.0.1:").append(p);
+    }
+    return base.copy().put("cluster_name", clusterName).put("cluster_host", "127.0.0.1")
+      .put("cluster_port", port).put("cluster_members", members.toString());
+  }
+
+  public static Boxoffice.Node start(JsonObject settings, boolean clustered) throws Exception {
+    return Boxoffice.start(AppConfig.of(settings), clustered).toCompletionStage().toCompletableFuture()
+      .get(90, TimeUnit.SECONDS);
+  }
+
+  public static void stop(Boxoffice.Node node) throws Exception {
+    if (node != null) {
+      node.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+}
