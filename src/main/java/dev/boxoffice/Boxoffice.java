@@ -44,7 +44,7 @@ public final class Boxoffice {
     }
 
     public Future<Void> close() {
-      return platform.pool().close().eventually(() -> platform.vertx().close());
+      return platform.vertx().close();
     }
   }
 

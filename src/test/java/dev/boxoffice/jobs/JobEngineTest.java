@@ -1,0 +1,223 @@
+package dev.boxoffice.jobs;
+
+import dev.boxoffice.Boxoffice;
+import dev.boxoffice.testing.TestNodes;
+import dev.boxoffice.testing.TestStorage;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The job engine's promises: run, retry with backoff, die with the last error, delay on time, dedupe, rescue. */
+@ExtendWith(VertxExtension.class)
+class JobEngineTest {
+  private static Boxoffice.Node node;
+  private static Pool pool;
+  private static final Map<String, List<Long>> attemptTimes = new ConcurrentHashMap<>();
+  private static final AtomicInteger compensations = new AtomicInteger();
+
+  @BeforeAll
+  static void start() throws Exception {
+    JobTypes.register(
+      JobType.of("test.echo"),
+      JobType.of("test.flaky").maxAttempts(3).backoff(Duration.ofMillis(150), 2.0, Duration.ofSeconds(5)),
+      JobType.of("test.permanent").maxAttempts(5).onDead("test.compensate"),
+      JobType.of("test.compensate"),
+      JobType.of("test.record"));
+    String db = TestStorage.get().newDatabase("JobEngineTest");
+    // a one-minute poll: anything that happens sooner was driven by timers and notifications
+    node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("JobEngineTest"))
+      .put("roles", "workers").put("jobs_poll_seconds", 60).put("jobs_lease_seconds", 3), false);
+    pool = node.platform().pool();
+    var vertx = node.vertx();
+    await(JobWorkers.handle(vertx, "test.echo", job ->
+      Future.succeededFuture(new JsonObject().put("echo", job.payload().getString("text")))));
+    await(JobWorkers.handle(vertx, "test.flaky", job -> {
+      record(job);
+      return Future.failedFuture(new IllegalStateException("boom on attempt " + job.attempt()));
+    }));
+    await(JobWorkers.handle(vertx, "test.permanent", job -> Future.failedFuture(JobFailure.permanent("card expired"))));
+    await(JobWorkers.handle(vertx, "test.compensate", job -> {
+      compensations.incrementAndGet();
+      return Future.succeededFuture(new JsonObject().put("compensated", job.payload().getString("failed_job")));
+    }));
+    await(JobWorkers.handle(vertx, "test.record", job -> {
+      record(job);
+      return Future.succeededFuture(new JsonObject());
+    }));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    TestNodes.stop(node);
+  }
+
+  @Test
+  void anEnqueuedJobRunsAndKeepsItsResult() throws Exception {
+    UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.echo", new JsonObject().put("text", "hi")))).id();
+    JsonObject job = awaitStatus(id, "succeeded");
+    assertThat(job.getJsonObject("result").getString("echo")).isEqualTo("hi");
+    assertThat(job.getInteger("attempts")).isEqualTo(1);
+    assertThat(job.getString("finished_at")).isNotNull();
+  }
+
+  @Test
+  void aFailingJobIsRetriedWithGrowingBackoffThenDiesWithItsLastError() throws Exception {
+    String key = UUID.randomUUID().toString();
+    UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.flaky", new JsonObject().put("key", key)))).id();
+    JsonObject job = awaitStatus(id, "dead");
+    assertThat(job.getInteger("attempts")).isEqualTo(3);
+    assertThat(job.getString("last_error")).isEqualTo("boom on attempt 3");
+    List<Long> times = attemptTimes.get(key);
+    assertThat(times).hasSize(3);
+    long firstGap = times.get(1) - times.get(0);
+    long secondGap = times.get(2) - times.get(1);
+    assertThat(firstGap).isGreaterThanOrEqualTo(100); // 150 ms ± 20% jitter
+    assertThat(secondGap).isGreaterThan(firstGap);     // 300 ms ± 20%: exponential
+  }
+
+  @Test
+  void aPermanentFailureSkipsTheRemainingAttemptsAndRunsTheCompensation() throws Exception {
+    int before = compensations.get();
+    UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.permanent", new JsonObject()))).id();
+    JsonObject job = awaitStatus(id, "dead");
+    assertThat(job.getInteger("attempts")).isEqualTo(1);
+    assertThat(job.getString("last_error")).isEqualTo("card expired");
+    Row compensation = awaitRow("SELECT * FROM jobs WHERE unique_key = $1 AND status = 'succeeded'",
+      Tuple.of("test.compensate:" + id));
+    assertThat(((JsonObject) compensation.getValue("result")).getString("compensated")).isEqualTo(id.toString());
+    assertThat(compensations.get()).isEqualTo(before + 1);
+  }
+
+  @Test
+  void aDelayedJobStartsAtItsDueTimeDrivenByATimerNotThePoll() throws Exception {
+    String key = UUID.randomUUID().toString();
+    Instant due = Instant.now().plusMillis(1500);
+    UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.record", new JsonObject().put("key", key)).at(due))).id();
+    assertThat(await(JobQueue.get(pool, id)).orElseThrow().getString("status")).isEqualTo("scheduled");
+    awaitStatus(id, "succeeded");
+    long started = attemptTimes.get(key).get(0);
+    assertThat(started).isGreaterThanOrEqualTo(due.toEpochMilli());
+    assertThat(started - due.toEpochMilli()).isLessThan(1000); // the poll is a minute away
+  }
+
+  @Test
+  void aUniqueKeyReturnsTheLiveJobInsteadOfASecondOne() throws Exception {
+    String key = "once-" + UUID.randomUUID();
+    Instant later = Instant.now().plusSeconds(3600);
+    JobQueue.Enqueued first = await(JobQueue.enqueue(pool, NewJob.of("test.echo", new JsonObject()).at(later)
+      .uniqueKey(key)));
+    JobQueue.Enqueued second = await(JobQueue.enqueue(pool, NewJob.of("test.echo", new JsonObject()).uniqueKey(key)));
+    assertThat(first.created()).isTrue();
+    assertThat(second.created()).isFalse();
+    assertThat(second.id()).isEqualTo(first.id());
+  }
+
+  @Test
+  void aCancelledScheduledJobNeverRunsAndCanBeRetried() throws Exception {
+    String key = UUID.randomUUID().toString();
+    UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.record", new JsonObject().put("key", key))
+      .at(Instant.now().plusMillis(700)))).id();
+    assertThat(await(JobQueue.cancel(pool, id))).isPresent();
+    Thread.sleep(1200);
+    assertThat(attemptTimes.get(key)).isNull();
+    assertThat(await(JobQueue.get(pool, id)).orElseThrow().getString("status")).isEqualTo("cancelled");
+    assertThat(await(JobQueue.cancel(pool, id))).isEmpty(); // finished: nothing to cancel
+
+    assertThat(await(JobQueue.retry(pool, id))).isPresent();
+    awaitStatus(id, "succeeded");
+    assertThat(attemptTimes.get(key)).hasSize(1);
+  }
+
+  @Test
+  void aJobWhoseLeaseExpiredOnAVanishedNodeIsRescuedAndCompleted() throws Exception {
+    UUID id = UUID.randomUUID();
+    await(pool.preparedQuery("""
+        INSERT INTO jobs (id, type, payload, status, attempts, max_attempts, run_at, locked_by, lease_until, started_at)
+        VALUES ($1, 'test.echo', '{"text":"rescued"}', 'running', 1, 3, now(), 'ghost-node', now() - interval '1 second',
+                now() - interval '31 seconds')""").execute(Tuple.of(id)));
+    JsonObject job = awaitStatus(id, "succeeded");
+    assertThat(job.getInteger("attempts")).isEqualTo(2);
+    assertThat(job.getString("last_error")).contains("lease lost: node ghost-node");
+    assertThat(job.getJsonObject("result").getString("echo")).isEqualTo("rescued");
+  }
+
+  @Test
+  void aBatchOfJobsAllRunExactlyOnce() throws Exception {
+    String key = UUID.randomUUID().toString();
+    List<JsonObject> payloads = new CopyOnWriteArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      payloads.add(new JsonObject().put("key", key + ":" + i));
+    }
+    assertThat(await(JobQueue.enqueueBatch(pool, "test.record", payloads))).isEqualTo(500);
+    long deadline = System.currentTimeMillis() + 20_000;
+    int done = 0;
+    while (System.currentTimeMillis() < deadline) {
+      done = await(pool.query("SELECT count(*) AS n FROM jobs WHERE type = 'test.record' AND status = 'succeeded' "
+        + "AND payload->>'key' LIKE '" + key + ":%'").execute()).iterator().next().getInteger("n");
+      if (done == 500) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    assertThat(done).isEqualTo(500);
+    for (int i = 0; i < 500; i++) {
+      assertThat(attemptTimes.get(key + ":" + i)).as("job %d ran once", i).hasSize(1);
+    }
+  }
+
+  private static void record(Job job) {
+    String key = job.payload().getString("key");
+    if (key != null) {
+      attemptTimes.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(System.currentTimeMillis());
+    }
+  }
+
+  static JsonObject awaitStatus(UUID id, String status) throws Exception {
+    long deadline = System.currentTimeMillis() + 15_000;
+    JsonObject job = null;
+    while (System.currentTimeMillis() < deadline) {
+      job = await(JobQueue.get(pool, id)).orElse(null);
+      if (job != null && status.equals(job.getString("status"))) {
+        return job;
+      }
+      Thread.sleep(25);
+    }
+    throw new AssertionError("job " + id + " never reached " + status + "; last seen " + job);
+  }
+
+  static Row awaitRow(String sql, Tuple args) throws Exception {
+    long deadline = System.currentTimeMillis() + 15_000;
+    while (System.currentTimeMillis() < deadline) {
+      var rows = await(pool.preparedQuery(sql).execute(args));
+      if (rows.size() > 0) {
+        return rows.iterator().next();
+      }
+      Thread.sleep(25);
+    }
+    throw new AssertionError("no row for " + sql);
+  }
+
+  static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+}
