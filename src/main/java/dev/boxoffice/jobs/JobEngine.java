@@ -124,7 +124,10 @@ public final class JobEngine extends VerticleBase {
   public Future<?> start() {
     nodeId = membership.nodeId();
     vertx.eventBus().localConsumer(Bus.JOBS_WAKE, m -> wake());
-    membership.onMemberLeft(left -> rescue(new String[]{left}));
+    membership.onMemberLeft(left -> {
+      log.warn("cluster member {} left; taking back its leased jobs", left);
+      rescue(new String[]{left});
+    });
     vertx.setPeriodic(settings.pollMillis(), id -> wake());
     vertx.setPeriodic(Math.max(500, settings.leaseMillis() / 3), id -> {
       renewLeases();

@@ -13,10 +13,11 @@ import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
- * This node's identity and the cluster's members. The node id is the Vert.x/Hazelcast member id when clustered,
+ * This node's identity and the cluster's members. The node id is the Vert.x cluster node id when clustered,
  * so a lease names the member that holds it and survivors can reclaim a departed member's work at once.
  */
 public final class ClusterMembership {
+  private static final String VERTX_NODE_ID = "__vertx.nodeId";
   private final Vertx vertx;
   private final String standaloneId = UUID.randomUUID().toString();
 
@@ -53,8 +54,11 @@ public final class ClusterMembership {
 
         @Override
         public void memberRemoved(MembershipEvent event) {
-          String id = event.getMember().getUuid().toString();
-          vertx.runOnContext(v -> handler.accept(id));
+          // Vert.x names nodes by its own id, kept as a Hazelcast member attribute
+          String id = event.getMember().getAttribute(VERTX_NODE_ID);
+          if (id != null) {
+            vertx.runOnContext(v -> handler.accept(id));
+          }
         }
       });
     }

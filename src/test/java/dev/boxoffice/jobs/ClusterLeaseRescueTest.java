@@ -1,0 +1,100 @@
+package dev.boxoffice.jobs;
+
+import dev.boxoffice.Boxoffice;
+import dev.boxoffice.testing.TestNodes;
+import dev.boxoffice.testing.TestStorage;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two clustered worker nodes in one JVM. A job claimed by a node that then vanishes without a goodbye (its
+ * Hazelcast member is terminated, as with kill -9) is completed by the surviving node, without a restart. The lease
+ * is a minute long, so finishing within seconds shows the survivor reacted to the member leaving.
+ */
+@ExtendWith(VertxExtension.class)
+class ClusterLeaseRescueTest {
+  private static Boxoffice.Node doomed;
+  private static Boxoffice.Node survivor;
+
+  @BeforeAll
+  static void start() throws Exception {
+    JobTypes.register(JobType.of("test.cluster.slow").maxAttempts(3));
+    String db = TestStorage.get().newDatabase("ClusterLeaseRescueTest");
+    String cluster = "rescue-" + UUID.randomUUID().toString().substring(0, 8);
+    int p1 = TestStorage.freePort();
+    int p2 = TestStorage.freePort();
+    JsonObject base = TestNodes.settings(db, TestStorage.redisPrefix("ClusterLeaseRescueTest"))
+      .put("roles", "workers").put("jobs_lease_seconds", 60);
+    doomed = TestNodes.start(TestNodes.clustered(base, cluster, p1, p1, p2), true);
+    survivor = TestNodes.start(TestNodes.clustered(base.copy().put("http_port", TestStorage.freePort()), cluster, p2,
+      p1, p2), true);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    TestNodes.stop(survivor);
+  }
+
+  @Test
+  void theSurvivorCompletesAJobWhoseNodeVanishedMidAttempt() throws Exception {
+    assertThat(survivor.platform().membership().members()).hasSize(2);
+    Promise<JsonObject> never = Promise.promise();
+    await(JobWorkers.handle(doomed.vertx(), "test.cluster.slow", job -> never.future()));
+
+    UUID id = await(JobQueue.enqueue(doomed.platform().pool(), NewJob.of("test.cluster.slow", new JsonObject())))
+      .id();
+    String doomedId = doomed.platform().membership().nodeId();
+    awaitJob(id, job -> "running".equals(job.getString("status")));
+    assertThat(lockedBy(id)).isEqualTo(doomedId);
+
+    await(JobWorkers.handle(survivor.vertx(), "test.cluster.slow",
+      job -> Future.succeededFuture(new JsonObject().put("by", survivor.platform().membership().nodeId()))));
+    // as with kill -9: the node's verticles stop (no more lease renewals, no goodbye write) and its cluster
+    // member vanishes without leaving gracefully
+    for (String deployment : doomed.vertx().deploymentIDs()) {
+      await(doomed.vertx().undeploy(deployment));
+    }
+    ((HazelcastClusterManager) ((VertxInternal) doomed.vertx()).clusterManager()).getHazelcastInstance()
+      .getLifecycleService().terminate();
+
+    JsonObject done = awaitJob(id, job -> "succeeded".equals(job.getString("status")));
+    assertThat(done.getInteger("attempts")).isEqualTo(2);
+    assertThat(done.getString("last_error")).contains(doomedId);
+    assertThat(done.getJsonObject("result").getString("by")).isEqualTo(survivor.platform().membership().nodeId());
+  }
+
+  private static String lockedBy(UUID id) throws Exception {
+    return await(survivor.platform().pool().preparedQuery("SELECT locked_by FROM jobs WHERE id = $1")
+      .execute(io.vertx.sqlclient.Tuple.of(id))).iterator().next().getString("locked_by");
+  }
+
+  private static JsonObject awaitJob(UUID id, java.util.function.Predicate<JsonObject> done) throws Exception {
+    long deadline = System.currentTimeMillis() + 20_000;
+    JsonObject job = null;
+    while (System.currentTimeMillis() < deadline) {
+      job = await(JobQueue.get(survivor.platform().pool(), id)).orElse(null);
+      if (job != null && done.test(job)) {
+        return job;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("job " + id + " not done in time; last seen " + job);
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+}
