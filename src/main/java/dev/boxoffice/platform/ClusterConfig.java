@@ -26,8 +26,10 @@ public final class ClusterConfig {
     if (publicHost != null && !publicHost.isBlank()) {
       network.setPublicAddress(publicHost + ":" + config.integer("cluster_port"));
     }
-    network.getInterfaces().setEnabled(true).setInterfaces(java.util.List.of(host));
-    hz.setProperty("hazelcast.local.localAddress", host);
+    if (!"0.0.0.0".equals(host)) {
+      network.getInterfaces().setEnabled(true).setInterfaces(java.util.List.of(host));
+      hz.setProperty("hazelcast.local.localAddress", host);
+    }
     TcpIpConfig tcp = network.getJoin().getTcpIpConfig();
     tcp.setEnabled(true).getMembers().clear();
     Arrays.stream(config.string("cluster_members").split(","))
@@ -38,6 +40,11 @@ public final class ClusterConfig {
 
   /** The event bus binds on the cluster host; its port is picked freely, Hazelcast tells peers where it is. */
   public static EventBusOptions eventBusOptions(AppConfig config) {
-    return new EventBusOptions().setHost(config.string("cluster_host")).setPort(0);
+    EventBusOptions options = new EventBusOptions().setHost(config.string("cluster_host")).setPort(0);
+    String publicHost = config.string("cluster_public_host");
+    if (publicHost != null && !publicHost.isBlank()) {
+      options.setClusterPublicHost(publicHost); // containers: bind 0.0.0.0, tell peers the service name
+    }
+    return options;
   }
 }
