@@ -1,5 +1,7 @@
 package dev.boxoffice;
 
+import dev.boxoffice.auth.AccountsBootstrap;
+import dev.boxoffice.auth.TokenVerticle;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -20,7 +22,9 @@ final class Features {
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
   static Future<Void> deployWorkers(Platform p) {
-    return Future.succeededFuture();
+    return Future.<Void>succeededFuture()
+      .compose(v -> AccountsBootstrap.run(p))
+      .compose(v -> p.vertx().deployVerticle(new TokenVerticle(p))).mapEmpty();
   }
 
   /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */

@@ -1,0 +1,87 @@
+package dev.boxoffice.auth;
+
+import dev.boxoffice.platform.ApiHandlers;
+import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Platform;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
+
+/** {@code POST /token} (operationId createToken): checks a password and issues a JWT the HTTP edge accepts. */
+public final class TokenVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(TokenVerticle.class);
+  static final String INVALID = "Invalid username or password";
+  static final String TOO_MANY = "Too many failed logins; try again later";
+
+  private final Platform platform;
+  private Accounts accounts;
+  private LoginLimiter limiter;
+  private JWTAuth jwt;
+  private int ttlSeconds;
+  /** Unknown users are checked against this, so they cost the same time as a wrong password. */
+  private String dummyHash;
+
+  public TokenVerticle(Platform platform) {
+    this.platform = platform;
+  }
+
+  @Override
+  public Future<?> start() {
+    AppConfig config = platform.config();
+    accounts = new Accounts(platform.pool());
+    limiter = new LoginLimiter(platform.redis(), config.string("redis_key_prefix"),
+      config.integer("login_max_failures"), config.integer("login_window_seconds"));
+    jwt = Jwt.provider(vertx, config.jwtSecret());
+    ttlSeconds = config.integer("jwt_ttl_seconds");
+    return Passwords.hash(vertx, UUID.randomUUID().toString())
+      .compose(hash -> {
+        dummyHash = hash;
+        return ApiHandlers.serve(vertx, "createToken", this::createToken);
+      });
+  }
+
+  private Future<JsonObject> createToken(Bus.ApiRequest req) {
+    String username = req.body().getString("username");
+    String password = req.body().getString("password");
+    if (username == null || username.isEmpty()) {
+      return Future.failedFuture(missing("username"));
+    }
+    if (password == null || password.isEmpty()) {
+      return Future.failedFuture(missing("password"));
+    }
+    String clientIp = req.json().getString("client_ip", "unknown");
+    // Checked before the password, so a blocked pair learns nothing from further guesses.
+    return limiter.retryAfter(username, clientIp).compose(retryAfter -> {
+      if (retryAfter > 0) {
+        log.warn("login for {} from {} refused: too many failures", username, clientIp);
+        return Future.failedFuture(Bus.fail(429, TOO_MANY, new JsonObject().put("retry_after", retryAfter)));
+      }
+      return accounts.find(username).compose(account ->
+        Passwords.verify(vertx, account == null ? dummyHash : account.passwordHash(), password)
+          .compose(ok -> ok && account != null
+            ? limiter.clear(username, clientIp).map(v -> issue(account))
+            : limiter.recordFailure(username, clientIp).compose(v -> Future.failedFuture(Bus.fail(401, INVALID)))));
+    });
+  }
+
+  /** The edge validates the contract first; this only guards direct bus callers, in the same error shape. */
+  private static Throwable missing(String field) {
+    return Bus.fail(422, "Invalid fields: " + field, new JsonObject().put("fields",
+      new JsonArray().add(new JsonObject().put("field", field).put("message", "is required"))));
+  }
+
+  private JsonObject issue(Accounts.Account account) {
+    String token = Jwt.issue(jwt, account.username(), account.role(), ttlSeconds);
+    // RFC 6749 §5.1: token responses must not be cached.
+    return Bus.ApiReply.ok(new JsonObject().put("access_token", token).put("token_type", "bearer")
+        .put("expires_in", ttlSeconds))
+      .put("headers", new JsonObject().put("Cache-Control", "no-store").put("Pragma", "no-cache"));
+  }
+}

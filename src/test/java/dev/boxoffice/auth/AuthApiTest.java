@@ -1,0 +1,282 @@
+package dev.boxoffice.auth;
+
+import dev.boxoffice.Boxoffice;
+import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.RedisClients;
+import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.TestNodes;
+import dev.boxoffice.testing.TestStorage;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import io.vertx.ext.auth.hashing.HashString;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** POST /token, the login limiter, and how the HTTP edge treats the tokens it issues. */
+@ExtendWith(VertxExtension.class)
+class AuthApiTest {
+  private static final String REDIS_PREFIX = TestStorage.redisPrefix("AuthApiTest");
+  private static Boxoffice.Node node;
+  private static ApiClient anonymous;
+  private static ApiClient admin;
+  private static ApiClient user;
+
+  @BeforeAll
+  static void start(Vertx vertx) throws Exception {
+    String db = TestStorage.get().newDatabase("AuthApiTest");
+    node = TestNodes.start(TestNodes.settings(db, REDIS_PREFIX), false);
+    anonymous = ApiClient.create(vertx, node.platform().config().integer("http_port"));
+    admin = await(anonymous.login("admin", "admin"));
+    user = await(anonymous.login("testuser", "testpass"));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    stop(node);
+  }
+
+  @Test
+  void goodLoginReturnsBearerTokenThatOpensProtectedRoutes() throws Exception {
+    HttpResponse<Buffer> r = await(anonymous.post("/token", credentials("admin", "admin")));
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.getHeader("Cache-Control")).isEqualTo("no-store");
+    JsonObject body = r.bodyAsJsonObject();
+    assertThat(body.getString("token_type")).isEqualTo("bearer");
+    assertThat(body.getInteger("expires_in")).isEqualTo(3600);
+    JsonObject claims = claims(body.getString("access_token"));
+    assertThat(claims.getString("sub")).isEqualTo("admin");
+    assertThat(claims.getString("role")).isEqualTo("admin");
+
+    HttpResponse<Buffer> bookings = await(anonymous.withToken(body.getString("access_token")).get("/bookings"));
+    assertThat(bookings.statusCode()).isNotIn(401, 403);
+  }
+
+  @Test
+  void tokensVerifyWithTheEdgeProviderAndCarrySubAndRole() throws Exception {
+    HttpResponse<Buffer> r = await(anonymous.post("/token", credentials("testuser", "testpass")));
+    String token = r.bodyAsJsonObject().getString("access_token");
+
+    var verified = await(Jwt.provider(node.vertx(), node.platform().config().jwtSecret())
+      .authenticate(new TokenCredentials(token)));
+
+    assertThat(verified.principal().getString("sub")).isEqualTo("testuser");
+    assertThat(verified.principal().getString("role")).isEqualTo("user");
+    assertThat(verified.principal().getString("iss")).isEqualTo(Jwt.ISSUER);
+  }
+
+  @Test
+  void wrongPasswordIs401WithJsonError() throws Exception {
+    HttpResponse<Buffer> r = await(anonymous.post("/token", credentials("admin", "not-the-password")));
+
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.getHeader("Content-Type")).startsWith("application/json");
+    assertThat(r.bodyAsJsonObject()).isEqualTo(new JsonObject().put("error", "Invalid username or password"));
+    assertThat(r.bodyAsString()).doesNotContain("not-the-password");
+  }
+
+  @Test
+  void unknownUserGetsTheSame401AsAWrongPassword() throws Exception {
+    HttpResponse<Buffer> r = await(anonymous.post("/token", credentials("nobody-" + UUID.randomUUID(), "admin")));
+
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.bodyAsJsonObject()).isEqualTo(new JsonObject().put("error", "Invalid username or password"));
+  }
+
+  @Test
+  void repeatedFailuresBlockThatUsernameFromThatAddressEvenWithTheRightPassword() throws Exception {
+    String username = "limited-" + UUID.randomUUID().toString().substring(0, 8);
+    await(node.platform().pool().preparedQuery(
+        "INSERT INTO accounts (username, password_hash, role) VALUES ($1, $2, 'user')")
+      .execute(Tuple.of(username, Passwords.hashNow("right-password"))));
+
+    for (int i = 1; i <= 5; i++) {
+      assertThat(await(anonymous.post("/token", credentials(username, "wrong-" + i))).statusCode())
+        .as("failure %d of 5 is still a plain 401", i).isEqualTo(401);
+    }
+    HttpResponse<Buffer> sixth = await(anonymous.post("/token", credentials(username, "wrong-6")));
+
+    assertThat(sixth.statusCode()).isEqualTo(429);
+    int retryAfter = Integer.parseInt(sixth.getHeader("Retry-After"));
+    assertThat(retryAfter).isBetween(1, 60);
+    assertThat(sixth.bodyAsJsonObject().getString("error")).isEqualTo("Too many failed logins; try again later");
+    assertThat(sixth.bodyAsJsonObject().getInteger("retry_after")).isEqualTo(retryAfter);
+
+    HttpResponse<Buffer> right = await(anonymous.post("/token", credentials(username, "right-password")));
+    assertThat(right.statusCode()).as("blocked even with the right password").isEqualTo(429);
+    assertThat(right.getHeader("Retry-After")).isNotNull();
+
+    assertThat(await(anonymous.post("/token", credentials("testuser", "testpass"))).statusCode())
+      .as("another username from the same address is unaffected").isEqualTo(200);
+  }
+
+  @Test
+  void limiterWindowExpiresAndFailuresAreCountedAtomicallyWithATtl() throws Exception {
+    String prefix = REDIS_PREFIX + "window:";
+    LoginLimiter limiter = new LoginLimiter(node.platform().redis(), prefix, 2, 1);
+
+    await(limiter.recordFailure("alice", "10.0.0.1"));
+    assertThat(await(limiter.retryAfter("alice", "10.0.0.1"))).isZero();
+    await(limiter.recordFailure("alice", "10.0.0.1"));
+    assertThat(await(limiter.retryAfter("alice", "10.0.0.1"))).isEqualTo(1L);
+    assertThat(await(limiter.retryAfter("alice", "10.0.0.2"))).as("other address").isZero();
+    assertThat(await(node.platform().redis().pttl(prefix + "login-failures:10.0.0.1:alice")).toLong())
+      .as("the counter always expires").isBetween(1L, 1000L);
+
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (await(limiter.retryAfter("alice", "10.0.0.1")) > 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(await(limiter.retryAfter("alice", "10.0.0.1"))).as("unblocked after the window").isZero();
+  }
+
+  @Test
+  void limiterFailsOpenWhenRedisIsDown() throws Exception {
+    var deadRedis = RedisClients.create(node.vertx(), "redis://127.0.0.1:" + TestStorage.freePort());
+    LoginLimiter limiter = new LoginLimiter(deadRedis, REDIS_PREFIX, 1, 60);
+
+    await(limiter.recordFailure("bob", "10.0.0.3"));
+    await(limiter.recordFailure("bob", "10.0.0.3"));
+
+    assertThat(await(limiter.retryAfter("bob", "10.0.0.3"))).isZero();
+  }
+
+  @Test
+  void missingFieldsAre422NamingTheField() throws Exception {
+    HttpResponse<Buffer> noPassword = await(anonymous.post("/token", new JsonObject().put("username", "admin")));
+    HttpResponse<Buffer> noUsername = await(anonymous.post("/token", new JsonObject().put("password", "admin")));
+    HttpResponse<Buffer> emptyUsername = await(anonymous.post("/token", credentials("", "admin")));
+
+    assertThat(noPassword.statusCode()).isEqualTo(422);
+    assertThat(fieldNames(noPassword)).contains("password");
+    assertThat(noPassword.bodyAsJsonObject().getString("error")).contains("password");
+    assertThat(noUsername.statusCode()).isEqualTo(422);
+    assertThat(fieldNames(noUsername)).contains("username");
+    assertThat(emptyUsername.statusCode()).isEqualTo(422);
+    assertThat(fieldNames(emptyUsername)).contains("username");
+  }
+
+  @Test
+  void malformedJsonIs400() throws Exception {
+    HttpResponse<Buffer> r = await(anonymous.postRaw("/token", "{\"username\": \"admin\", "));
+
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.bodyAsJsonObject().getString("error")).isNotBlank();
+  }
+
+  @Test
+  void protectedRouteWithoutOrWithABadTokenIs401Json() throws Exception {
+    HttpResponse<Buffer> none = await(anonymous.get("/bookings"));
+    String forged = Jwt.issue(Jwt.provider(node.vertx(), "some-other-secret-that-is-long-enough-0123456789"),
+      "admin", "admin", 3600);
+    HttpResponse<Buffer> wrongKey = await(anonymous.withToken(forged).get("/bookings"));
+    HttpResponse<Buffer> garbage = await(anonymous.withToken("not.a.jwt").get("/bookings"));
+
+    for (HttpResponse<Buffer> r : List.of(none, wrongKey, garbage)) {
+      assertThat(r.statusCode()).isEqualTo(401);
+      assertThat(r.bodyAsJsonObject().getString("error")).isNotBlank();
+    }
+  }
+
+  @Test
+  void userTokenOnAnAdminOperationIs403() throws Exception {
+    JsonObject event = new JsonObject().put("title", "Jazz night").put("capacity", 10);
+
+    HttpResponse<Buffer> asUser = await(user.post("/events", event));
+    HttpResponse<Buffer> asAdmin = await(admin.post("/events", event));
+
+    assertThat(asUser.statusCode()).isEqualTo(403);
+    assertThat(asUser.bodyAsJsonObject().getString("error")).isNotBlank();
+    assertThat(asAdmin.statusCode()).isNotIn(401, 403);
+  }
+
+  @Test
+  void passwordsAreStoredAsSaltedPbkdf2Hashes() throws Exception {
+    List<Row> rows = new ArrayList<>();
+    await(node.platform().pool().query(
+        "SELECT username, password_hash, role FROM accounts WHERE username IN ('admin', 'testuser') ORDER BY username")
+      .execute()).forEach(rows::add);
+
+    assertThat(rows).extracting(r -> r.getString("username") + ":" + r.getString("role"))
+      .containsExactly("admin:admin", "testuser:user");
+    for (Row row : rows) {
+      String hash = row.getString("password_hash");
+      assertThat(hash).startsWith("$pbkdf2$").doesNotContain("admin").doesNotContain("testpass");
+      assertThat(new HashString(hash).param("it")).isEqualTo(String.valueOf(Passwords.ITERATIONS));
+    }
+    assertThat(new HashString(rows.get(0).getString("password_hash")).salt())
+      .isNotEqualTo(new HashString(rows.get(1).getString("password_hash")).salt());
+    String a = Passwords.hashNow("same");
+    String b = Passwords.hashNow("same");
+    assertThat(a).as("a random salt per hash").isNotEqualTo(b);
+    assertThat(Passwords.verifyNow(a, "same")).isTrue();
+    assertThat(Passwords.verifyNow(a, "Same")).isFalse();
+    assertThat(Passwords.verifyNow("not a hash", "same")).isFalse();
+  }
+
+  @Test
+  void prodProfileRefusesTheDevJwtSecret() {
+    JsonObject prod = TestNodes.settings("postgresql://postgres@127.0.0.1:1/none", REDIS_PREFIX)
+      .put("profile", "prod");
+
+    for (Object secret : new Object[] {AppConfig.DEV_JWT_SECRET, null, "short-secret"}) {
+      AppConfig config = AppConfig.of(prod.copy().put("jwt_secret", secret));
+      assertThat(org.assertj.core.api.Assertions.catchThrowable(config::validate))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("JWT_SECRET");
+      Throwable startFailure = org.assertj.core.api.Assertions.catchThrowable(() -> await(
+        Boxoffice.start(config, false)));
+      assertThat(startFailure).hasMessageContaining("JWT_SECRET");
+    }
+  }
+
+  private static JsonObject credentials(String username, String password) {
+    return new JsonObject().put("username", username).put("password", password);
+  }
+
+  private static JsonObject claims(String jwt) {
+    String payload = jwt.split("\\.")[1];
+    return new JsonObject(new String(Base64.getUrlDecoder().decode(payload), StandardCharsets.UTF_8));
+  }
+
+  private static List<String> fieldNames(HttpResponse<Buffer> r) {
+    JsonArray fields = r.bodyAsJsonObject().getJsonArray("fields", new JsonArray());
+    List<String> names = new ArrayList<>();
+    fields.forEach(f -> names.add(((JsonObject) f).getString("field")));
+    return names;
+  }
+
+  /**
+   * Closes the pool, then Vert.x, each awaited on its own. {@code TestNodes.stop} (via {@code Node.close}, which
+   * chains {@code pool.close().eventually(vertx::close)}) never completes: the chained result is dispatched to an
+   * event loop of the Vert.x instance that has just closed, and the task is rejected.
+   */
+  static void stop(Boxoffice.Node node) throws Exception {
+    if (node != null) {
+      await(node.platform().pool().close());
+      await(node.vertx().close());
+    }
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+}
