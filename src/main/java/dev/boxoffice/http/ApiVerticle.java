@@ -137,7 +137,12 @@ public final class ApiVerticle extends VerticleBase {
       .onSuccess(reply -> respond(rc, reply.body()))
       .onFailure(err -> {
         ApiErrors.ApiError error = ApiErrors.from(err, 500);
-        if (error.status() >= 500 && !(err instanceof ReplyException re && re.failureCode() >= 500)) {
+        if (err instanceof ReplyException re) {
+          if (error.status() >= 500) {
+            log.warn("operation {} answered {}: {} ({})", operationId, error.status(), re.getMessage(),
+              re.failureType());
+          }
+        } else {
           log.error("operation {} failed", operationId, err);
         }
         respondError(rc, error);

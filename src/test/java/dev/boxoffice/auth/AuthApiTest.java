@@ -264,16 +264,8 @@ class AuthApiTest {
     return names;
   }
 
-  /**
-   * Closes the pool, then Vert.x, each awaited on its own. {@code TestNodes.stop} (via {@code Node.close}, which
-   * chains {@code pool.close().eventually(vertx::close)}) never completes: the chained result is dispatched to an
-   * event loop of the Vert.x instance that has just closed, and the task is rejected.
-   */
   static void stop(Boxoffice.Node node) throws Exception {
-    if (node != null) {
-      await(node.platform().pool().close());
-      await(node.vertx().close());
-    }
+    TestNodes.stop(node);
   }
 
   static <T> T await(Future<T> future) throws Exception {
