@@ -91,6 +91,9 @@ public final class BookingApi {
   }
 
   private Future<JsonObject> list(Bus.ApiRequest req) {
+    if (req.user() == null) {
+      return Future.failedFuture(Bus.fail(401, "Missing or invalid bearer token"));
+    }
     String owner = req.isAdmin() ? null : req.user();
     return BookingStore.page(pool, owner, req.params().getString("status"), req.limit(), req.offset())
       .map(page -> Bus.ApiReply.list(page.getJsonArray("items"), page.getLong("total")));
