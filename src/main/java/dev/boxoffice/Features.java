@@ -2,6 +2,8 @@ package dev.boxoffice;
 
 import dev.boxoffice.auth.AccountsBootstrap;
 import dev.boxoffice.auth.TokenVerticle;
+import dev.boxoffice.booking.BookingSaga;
+import dev.boxoffice.booking.BookingVerticle;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -18,13 +20,15 @@ final class Features {
 
   /** Job types must be known on every node (any node may enqueue any type). */
   static void registerJobTypes(Platform p) {
+    BookingSaga.registerJobTypes();
   }
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
   static Future<Void> deployWorkers(Platform p) {
     return Future.<Void>succeededFuture()
       .compose(v -> AccountsBootstrap.run(p))
-      .compose(v -> p.vertx().deployVerticle(new TokenVerticle(p))).mapEmpty();
+      .compose(v -> p.vertx().deployVerticle(new TokenVerticle(p)))
+      .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p))).mapEmpty();
   }
 
   /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */

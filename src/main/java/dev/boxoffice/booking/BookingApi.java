@@ -1,0 +1,227 @@
+package dev.boxoffice.booking;
+
+import dev.boxoffice.inventory.Inventory;
+import dev.boxoffice.platform.ApiHandlers;
+import dev.boxoffice.platform.Bus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/** The booking operations of openapi.yaml. A user sees and acts on their own bookings only; admins on all. */
+public final class BookingApi {
+  static final String STARTED = "Booking process started";
+  static final String REPROCESSING = "Started processing unprocessed bookings in the background.";
+  private static final Pattern EMAIL = Pattern.compile("^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$");
+  private static final Pattern PHONE = Pattern.compile("^[0-9 +()\\-]{5,32}$");
+  private static final String FK_VIOLATION = "23503";
+
+  /**
+   * Wraps the booking transaction of one held item: where a lock around the hot path plugs in. Correctness never
+   * depends on it (the hold is one conditional UPDATE); it only queues bookings of the same item before Postgres.
+   */
+  @FunctionalInterface
+  public interface ItemGuard {
+    ItemGuard NONE = (item, work) -> work.get();
+
+    Future<Row> around(Inventory.Item item, Supplier<Future<Row>> work);
+  }
+
+  private final Pool pool;
+  private final BookingSaga saga;
+  private final ItemGuard guard;
+  private final int holdSeconds;
+
+  public BookingApi(Pool pool, BookingSaga saga, ItemGuard guard, int holdSeconds) {
+    this.pool = pool;
+    this.saga = saga;
+    this.guard = guard;
+    this.holdSeconds = holdSeconds;
+  }
+
+  public Future<Void> serve(Vertx vertx) {
+    return Future.all(List.of(
+      ApiHandlers.serve(vertx, "createBooking", this::create),
+      ApiHandlers.serve(vertx, "getBooking", this::get),
+      ApiHandlers.serve(vertx, "listBookings", this::list),
+      ApiHandlers.serve(vertx, "confirmBooking", this::confirm),
+      ApiHandlers.serve(vertx, "cancelBooking", this::cancel),
+      ApiHandlers.serve(vertx, "getUnprocessedBookings", this::reprocess),
+      ApiHandlers.serve(vertx, "reprocessBookings", this::reprocess))).mapEmpty();
+  }
+
+  /** Insert, first saga jobs and the hold in one transaction: a booking exists exactly when its hold does. */
+  private Future<JsonObject> create(Bus.ApiRequest req) {
+    if (req.user() == null) {
+      return Future.failedFuture(Bus.fail(401, "Missing or invalid bearer token"));
+    }
+    BookingStore.NewBooking booking;
+    try {
+      booking = validated(req.body(), req.user());
+    } catch (InvalidBooking e) {
+      return Future.failedFuture(e.reply);
+    }
+    // the hold comes last: the item's row stays locked only from the hold to the commit
+    return guard.around(booking.item(), () -> pool.withTransaction(tx -> BookingStore.insert(tx, booking, holdSeconds)
+        .compose(row -> saga.started(tx, row).map(row))
+        .compose(row -> Inventory.hold(tx, booking.item(), booking.quantity()).map(row))))
+      .recover(err -> Future.failedFuture(unknownItem(err, booking)))
+      .map(row -> {
+        long id = row.getLong("id");
+        BookingLog.info(id, "booking {} created by {} ({} x {})", id, booking.owner(), booking.quantity(),
+          describe(booking.item()));
+        return Bus.ApiReply.of(201, new JsonObject().put("message", STARTED).put("booking_id", id)
+          .mergeIn(BookingStore.json(row)));
+      });
+  }
+
+  private Future<JsonObject> get(Bus.ApiRequest req) {
+    return visible(pool, req).map(row -> Bus.ApiReply.ok(BookingStore.json(row)));
+  }
+
+  private Future<JsonObject> list(Bus.ApiRequest req) {
+    if (req.user() == null) {
+      return Future.failedFuture(Bus.fail(401, "Missing or invalid bearer token"));
+    }
+    String owner = req.isAdmin() ? null : req.user();
+    return BookingStore.page(pool, owner, req.params().getString("status"), req.limit(), req.offset())
+      .map(page -> Bus.ApiReply.list(page.getJsonArray("items"), page.getLong("total")));
+  }
+
+  /**
+   * pending / payment_processed → confirmed, then finalization. A hold that has run out is expired here rather
+   * than confirmed, even if the expiry job has not run yet: a booking is never both confirmed and expired.
+   */
+  private Future<JsonObject> confirm(Bus.ApiRequest req) {
+    long id = req.pathId("id");
+    return pool.withTransaction(tx -> visible(tx, req)
+        .compose(b -> Transition.CONFIRM.apply(tx, id, null))
+        .compose(row -> row.isPresent()
+          ? BookingSaga.enqueueFinalize(tx, id).map(v -> row)
+          : Transition.EXPIRE.apply(tx, id, null).map(Optional.<Row>empty())))
+      .compose(row -> changedOrConflict(id, row, "confirmed"));
+  }
+
+  /** pending / payment_processed / payment_failed / confirmed → cancelled; the hold returns if still held. */
+  private Future<JsonObject> cancel(Bus.ApiRequest req) {
+    long id = req.pathId("id");
+    return pool.withTransaction(tx -> visible(tx, req)
+        .compose(b -> Transition.CANCEL_HOLDING.apply(tx, id, null))
+        .compose(row -> row.isPresent() ? Future.succeededFuture(row) : Transition.CANCEL_FAILED.apply(tx, id, null)))
+      .compose(row -> changedOrConflict(id, row, "cancelled"));
+  }
+
+  private Future<JsonObject> reprocess(Bus.ApiRequest req) {
+    return saga.restartAll().map(count -> Bus.ApiReply.of(202,
+      new JsonObject().put("message", REPROCESSING).put("count", count)));
+  }
+
+  private Future<JsonObject> changedOrConflict(long id, Optional<Row> changed, String verb) {
+    if (changed.isPresent()) {
+      return Future.succeededFuture(Bus.ApiReply.ok(BookingStore.json(changed.get())));
+    }
+    return BookingStore.find(pool, id).compose(b -> {
+      String status = b.map(r -> r.getString("status")).orElse("unknown");
+      return Future.failedFuture(Bus.fail(409, "Booking cannot be " + verb + " in status " + status,
+        new JsonObject().put("status", status)));
+    });
+  }
+
+  /** The booking if this user may see it; others' bookings are as unknown as missing ones. */
+  private static Future<Row> visible(SqlClient sql, Bus.ApiRequest req) {
+    Long id = req.pathId("id");
+    return BookingStore.find(sql, id).compose(b -> b.isPresent()
+      && (req.isAdmin() || b.get().getString("owner").equals(req.user()))
+      ? Future.succeededFuture(b.get()) : Future.failedFuture(Bus.fail(404, "Booking not found")));
+  }
+
+  private static Throwable unknownItem(Throwable err, BookingStore.NewBooking b) {
+    if (err instanceof PgException pg && FK_VIOLATION.equals(pg.getSqlState())) {
+      return Bus.fail(404, b.eventId() != null ? "Event not found" : "Product not found");
+    }
+    return err;
+  }
+
+  private static String describe(Inventory.Item item) {
+    return item.eventId() != null ? "event " + item.eventId()
+      : item.productId() != null ? "product " + item.productId() : "no item";
+  }
+
+  /**
+   * The contract validates the body at the edge; this repeats the rules (and the "not both ids" one) so the
+   * handler is safe on its own and answers in the same 422 shape.
+   */
+  static BookingStore.NewBooking validated(JsonObject body, String owner) {
+    Map<String, String> errors = new LinkedHashMap<>();
+    String name = text(body, "name", errors);
+    String email = text(body, "email", errors);
+    String phone = text(body, "phone", errors);
+    if (name != null && (name.length() < 2 || name.length() > 200 || name.isBlank())) {
+      errors.put("name", "must be 2..200 characters, not only blanks");
+    }
+    if (email != null && (email.length() > 254 || !EMAIL.matcher(email).matches())) {
+      errors.put("email", "must be a valid e-mail address");
+    }
+    if (phone != null && !PHONE.matcher(phone).matches()) {
+      errors.put("phone", "must be 5..32 digits, spaces and + - ( )");
+    }
+    Long eventId = id(body, "event_id", errors);
+    Long productId = id(body, "product_id", errors);
+    if (eventId != null && productId != null) {
+      errors.put("product_id", "give event_id or product_id, not both");
+    }
+    Object q = body.getValue("quantity", 1);
+    int quantity = q instanceof Number n && n.doubleValue() == n.intValue() ? n.intValue() : -1;
+    if (quantity < 1 || quantity > 1000) {
+      errors.put("quantity", "must be an integer 1..1000");
+    }
+    if (!errors.isEmpty()) {
+      JsonArray fields = new JsonArray();
+      errors.forEach((f, m) -> fields.add(new JsonObject().put("field", f).put("message", m)));
+      throw new InvalidBooking(Bus.fail(422, "Invalid fields: " + String.join(", ", errors.keySet()),
+        new JsonObject().put("fields", fields)));
+    }
+    return new BookingStore.NewBooking(name, email, phone, eventId, productId, quantity, owner);
+  }
+
+  private static String text(JsonObject body, String field, Map<String, String> errors) {
+    Object v = body.getValue(field);
+    if (v instanceof String s && !s.isEmpty()) {
+      return s;
+    }
+    errors.put(field, v == null ? "is required" : "must be a non-empty string");
+    return null;
+  }
+
+  private static Long id(JsonObject body, String field, Map<String, String> errors) {
+    Object v = body.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof Number n && n.doubleValue() == n.longValue() && n.longValue() >= 1) {
+      return n.longValue();
+    }
+    errors.put(field, "must be a positive integer");
+    return null;
+  }
+
+  private static final class InvalidBooking extends RuntimeException {
+    private final RuntimeException reply;
+
+    InvalidBooking(RuntimeException reply) {
+      super(reply.getMessage(), null, false, false);
+      this.reply = reply;
+    }
+  }
+}

@@ -1,0 +1,246 @@
+package dev.boxoffice.booking;
+
+import dev.boxoffice.jobs.Job;
+import dev.boxoffice.jobs.JobFailure;
+import dev.boxoffice.jobs.JobQueue;
+import dev.boxoffice.jobs.JobType;
+import dev.boxoffice.jobs.JobTypes;
+import dev.boxoffice.jobs.JobWorkers;
+import dev.boxoffice.jobs.NewJob;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BiFunction;
+
+/**
+ * The saga's steps, each a job whose handler is one conditional transition (so running it twice changes nothing)
+ * that enqueues the next step in the same transaction:
+ *
+ * <pre>
+ *   pending ──payment──▶ payment_processed ──confirm──▶ confirmed ──finalize──▶ finalized
+ *      │ declined            │                              (finalization: another feature)
+ *      ▼                     │ step dead (onDead)
+ *   payment_failed ──compensate──▶ cancelled ◀──────┘
+ *   pending / payment_processed ──expire (at expires_at)──▶ expired
+ * </pre>
+ *
+ * Every job carries {@code {"booking_id": N}} and a unique key {@code booking:N:<step>}, so re-enqueueing a step
+ * while one is live (reprocessing, a retried transaction) adds nothing.
+ */
+public final class BookingSaga {
+  private static final int RESTART_BATCH = 200;
+  private static final String HOLD_LEFT =
+    "SELECT status, expires_at, expires_at > now() AS not_due FROM bookings WHERE id = $1";
+
+  private final Pool pool;
+  private final PaymentProvider payments;
+  private final boolean autoPayment;
+
+  public BookingSaga(Pool pool, PaymentProvider payments, boolean autoPayment) {
+    this.pool = pool;
+    this.payments = payments;
+    this.autoPayment = autoPayment;
+  }
+
+  /** Every node: the saga's job types (finalization and e-mail are registered by their own feature). */
+  public static void registerJobTypes() {
+    JobTypes.register(
+      JobType.of(BookingJobs.PAYMENT).maxAttempts(5).backoff(Duration.ofMillis(500), 2, Duration.ofSeconds(30))
+        .timeout(Duration.ofSeconds(30)).onDead(BookingJobs.COMPENSATE),
+      JobType.of(BookingJobs.CONFIRM).maxAttempts(5).backoff(Duration.ofMillis(200), 2, Duration.ofSeconds(10))
+        .onDead(BookingJobs.COMPENSATE),
+      // compensation and expiry return stock: they must get through, so they retry for a long time
+      JobType.of(BookingJobs.COMPENSATE).maxAttempts(20).backoff(Duration.ofMillis(500), 2, Duration.ofSeconds(60)),
+      JobType.of(BookingJobs.EXPIRE).maxAttempts(20).backoff(Duration.ofMillis(500), 2, Duration.ofSeconds(60)));
+  }
+
+  /** Registers the step handlers on this node (call from a verticle's start). */
+  public Future<Void> handle(Vertx vertx) {
+    return Future.all(List.of(
+      JobWorkers.handle(vertx, BookingJobs.PAYMENT, this::payment),
+      JobWorkers.handle(vertx, BookingJobs.CONFIRM, this::confirm),
+      JobWorkers.handle(vertx, BookingJobs.COMPENSATE, this::compensate),
+      JobWorkers.handle(vertx, BookingJobs.EXPIRE, this::expire))).mapEmpty();
+  }
+
+  // ------------------------------------------------------------------ enqueueing, inside the caller's transaction
+
+  /** A new booking: its expiry, and in auto mode its payment. */
+  Future<Void> started(SqlClient tx, Row booking) {
+    long id = booking.getLong("id");
+    Future<?> expiry = enqueueExpiry(tx, id, booking.getOffsetDateTime("expires_at"));
+    return (autoPayment ? expiry.compose(v -> enqueue(tx, BookingJobs.PAYMENT, id)) : expiry).mapEmpty();
+  }
+
+  static Future<JobQueue.Enqueued> enqueueFinalize(SqlClient tx, long id) {
+    return enqueue(tx, BookingJobs.FINALIZE, id);
+  }
+
+  private static Future<JobQueue.Enqueued> enqueueExpiry(SqlClient tx, long id, OffsetDateTime at) {
+    return JobQueue.enqueue(tx, NewJob.of(BookingJobs.EXPIRE, payload(id)).at(at.toInstant())
+      .uniqueKey(key(id, BookingJobs.EXPIRE)));
+  }
+
+  private static Future<JobQueue.Enqueued> enqueue(SqlClient tx, String type, long id) {
+    return JobQueue.enqueue(tx, NewJob.of(type, payload(id)).uniqueKey(key(id, type)));
+  }
+
+  private static JsonObject payload(long id) {
+    return new JsonObject().put("booking_id", id);
+  }
+
+  /** {@code booking:N:<step>} with the step as the job type's last segment (payment, confirm, finalize...). */
+  static String key(long id, String type) {
+    return "booking:" + id + ":" + type.substring(type.lastIndexOf('.') + 1);
+  }
+
+  // ------------------------------------------------------------------ steps
+
+  private Future<JsonObject> payment(Job job) {
+    long id = bookingId(job);
+    return existing(id).compose(booking -> {
+      if (!BookingStatus.PENDING.equals(booking.getString("status"))) {
+        return Future.succeededFuture(result(id, booking.getString("status"), false));
+      }
+      PaymentProvider.Charge charge = new PaymentProvider.Charge(id, booking.getString("email"),
+        booking.getString("name"), booking.getInteger("quantity"), key(id, BookingJobs.PAYMENT));
+      return payments.charge(charge).compose(outcome -> outcome.approved()
+        ? advance(id, Transition.PAYMENT_APPROVED, null, (tx, row) -> enqueue(tx, BookingJobs.CONFIRM, id))
+        : advance(id, Transition.PAYMENT_DECLINED, outcome.reason(),
+          (tx, row) -> enqueue(tx, BookingJobs.COMPENSATE, id)));
+    });
+  }
+
+  private Future<JsonObject> confirm(Job job) {
+    long id = bookingId(job);
+    return advance(id, Transition.CONFIRM_PAID, null, (tx, row) -> enqueueFinalize(tx, id));
+  }
+
+  /** Cancels a booking the saga could not finish; keeps the failure as last_error. */
+  private Future<JsonObject> compensate(Job job) {
+    long id = bookingId(job);
+    String failure = job.payload().getString("failure");
+    return pool.withTransaction(tx -> Transition.COMPENSATE_HOLDING.apply(tx, id, failure)
+        .compose(row -> row.isPresent() ? Future.succeededFuture(row)
+          : Transition.CANCEL_FAILED.apply(tx, id, failure)))
+      .compose(row -> outcome(id, row));
+  }
+
+  private Future<JsonObject> expire(Job job) {
+    long id = bookingId(job);
+    return pool.withTransaction(tx -> Transition.EXPIRE.apply(tx, id, null)).compose(row -> {
+      if (row.isPresent()) {
+        return Future.succeededFuture(result(id, BookingStatus.EXPIRED, true));
+      }
+      // not changed: already past that point (no-op), or woken before the hold ran out by the database's clock
+      return pool.preparedQuery(HOLD_LEFT).execute(Tuple.of(id)).compose(rows -> {
+        if (rows.size() == 0) {
+          return Future.failedFuture(JobFailure.permanent("booking " + id + " does not exist"));
+        }
+        Row b = rows.iterator().next();
+        if (Transition.EXPIRE.from().contains(b.getString("status")) && b.getBoolean("not_due")) {
+          return Future.failedFuture(JobFailure.retryable("hold of booking " + id + " runs until "
+            + Job.ts(b.getOffsetDateTime("expires_at"))));
+        }
+        return Future.succeededFuture(result(id, b.getString("status"), false));
+      });
+    });
+  }
+
+  /** Applies {@code t}; when it changed the booking, runs {@code next} in the same transaction. */
+  private Future<JsonObject> advance(long id, Transition t, String lastError,
+                                     BiFunction<SqlClient, Row, Future<?>> next) {
+    return pool.withTransaction(tx -> t.apply(tx, id, lastError).compose(row -> row.isEmpty()
+        ? Future.succeededFuture(row) : next.apply(tx, row.get()).map(v -> row)))
+      .compose(row -> outcome(id, row));
+  }
+
+  private Future<JsonObject> outcome(long id, Optional<Row> changed) {
+    if (changed.isPresent()) {
+      return Future.succeededFuture(result(id, changed.get().getString("status"), true));
+    }
+    return existing(id).map(b -> result(id, b.getString("status"), false));
+  }
+
+  private Future<Row> existing(long id) {
+    return BookingStore.find(pool, id).compose(b -> b.isPresent() ? Future.succeededFuture(b.get())
+      : Future.failedFuture(JobFailure.permanent("booking " + id + " does not exist")));
+  }
+
+  private static long bookingId(Job job) {
+    Object id = job.payload().getValue("booking_id");
+    if (id instanceof Number n) {
+      return n.longValue();
+    }
+    throw JobFailure.permanent("payload has no numeric booking_id");
+  }
+
+  /** The job's stored result: where the booking stands and whether this run moved it. */
+  private static JsonObject result(long id, String status, boolean changed) {
+    return new JsonObject().put("booking_id", id).put("status", status).put("changed", changed);
+  }
+
+  // ------------------------------------------------------------------ reprocessing
+
+  /**
+   * Re-enqueues the next step of every booking the saga has not finished with; returns how many bookings got a
+   * new job. Live jobs keep their unique keys, so this only fills gaps (a lost or dead step) and is safe to repeat.
+   */
+  public Future<Integer> restartAll() {
+    return restartFrom(0, 0);
+  }
+
+  private Future<Integer> restartFrom(long afterId, int restarted) {
+    return BookingStore.open(pool, afterId, RESTART_BATCH).compose(rows -> {
+      if (rows.isEmpty()) {
+        return Future.succeededFuture(restarted);
+      }
+      List<Future<Boolean>> batch = new ArrayList<>();
+      rows.forEach(r -> batch.add(restart(r)));
+      long last = rows.get(rows.size() - 1).getLong("id");
+      return Future.all(batch).compose(all -> {
+        int n = restarted + (int) batch.stream().filter(Future::result).count();
+        return rows.size() < RESTART_BATCH ? Future.succeededFuture(n) : restartFrom(last, n);
+      });
+    });
+  }
+
+  private Future<Boolean> restart(Row booking) {
+    long id = booking.getLong("id");
+    List<Future<JobQueue.Enqueued>> jobs = new ArrayList<>();
+    switch (booking.getString("status")) {
+      case BookingStatus.PENDING -> {
+        jobs.add(enqueueExpiry(pool, id, booking.getOffsetDateTime("expires_at")));
+        if (autoPayment) {
+          jobs.add(enqueue(pool, BookingJobs.PAYMENT, id));
+        }
+      }
+      case BookingStatus.PAYMENT_PROCESSED -> {
+        jobs.add(enqueueExpiry(pool, id, booking.getOffsetDateTime("expires_at")));
+        jobs.add(enqueue(pool, BookingJobs.CONFIRM, id));
+      }
+      case BookingStatus.PAYMENT_FAILED -> jobs.add(enqueue(pool, BookingJobs.COMPENSATE, id));
+      case BookingStatus.CONFIRMED -> jobs.add(enqueueFinalize(pool, id));
+      default -> {
+        // finished meanwhile
+      }
+    }
+    return Future.all(jobs).map(all -> {
+      boolean created = jobs.stream().anyMatch(f -> f.result().created());
+      if (created) {
+        BookingLog.info(id, "booking {} restarted from {}", id, booking.getString("status"));
+      }
+      return created;
+    });
+  }
+}

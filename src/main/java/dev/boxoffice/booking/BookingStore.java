@@ -1,0 +1,106 @@
+package dev.boxoffice.booking;
+
+import dev.boxoffice.inventory.Inventory;
+import dev.boxoffice.jobs.Job;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Reads and inserts of booking rows, and their JSON shape (schema Booking of openapi.yaml). */
+public final class BookingStore {
+  private static final String INSERT = """
+    INSERT INTO bookings (name, email, phone, event_id, product_id, quantity, owner, expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8 * interval '1 second')
+    RETURNING *""";
+
+  private static final String FIND = "SELECT * FROM bookings WHERE id = $1";
+
+  // $1 owner (null: everyone's, for admins), $2 status (null: any)
+  private static final String PAGE = """
+    SELECT * FROM bookings
+    WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR status = $2)
+    ORDER BY created_at DESC, id DESC
+    LIMIT $3 OFFSET $4""";
+
+  private static final String COUNT = """
+    SELECT count(*) AS total FROM bookings
+    WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR status = $2)""";
+
+  private static final String OPEN = """
+    SELECT id, status, expires_at FROM bookings WHERE status = ANY($1) AND id > $2 ORDER BY id LIMIT $3""";
+
+  private BookingStore() {
+  }
+
+  /** What POST /bookings asks for, already validated. */
+  public record NewBooking(String name, String email, String phone, Long eventId, Long productId, int quantity,
+                           String owner) {
+    public Inventory.Item item() {
+      return new Inventory.Item(eventId, productId);
+    }
+  }
+
+  public static Future<Row> insert(SqlClient tx, NewBooking b, int holdSeconds) {
+    return tx.preparedQuery(INSERT).execute(Tuple.from(new Object[]{b.name(), b.email(), b.phone(), b.eventId(),
+      b.productId(), b.quantity(), b.owner(), holdSeconds})).map(rows -> rows.iterator().next());
+  }
+
+  public static Future<Optional<Row>> find(SqlClient sql, long id) {
+    return sql.preparedQuery(FIND).execute(Tuple.of(id))
+      .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next()));
+  }
+
+  /** A page, newest first, plus the total; {@code owner} null lists everyone's. */
+  public static Future<JsonObject> page(SqlClient sql, String owner, String status, int limit, int offset) {
+    Future<RowSet<Row>> page = sql.preparedQuery(PAGE).execute(Tuple.of(owner, status, limit, offset));
+    Future<RowSet<Row>> count = sql.preparedQuery(COUNT).execute(Tuple.of(owner, status));
+    return Future.all(page, count).map(v -> {
+      JsonArray items = new JsonArray();
+      page.result().forEach(r -> items.add(json(r)));
+      return new JsonObject().put("items", items)
+        .put("total", count.result().iterator().next().getLong("total"));
+    });
+  }
+
+  /** One batch (by id, after {@code afterId}) of bookings the saga has not finished with. */
+  public static Future<List<Row>> open(SqlClient sql, long afterId, int batch) {
+    return sql.preparedQuery(OPEN).execute(Tuple.of(BookingStatus.OPEN.toArray(new String[0]), afterId, batch))
+      .map(rows -> {
+        List<Row> list = new ArrayList<>();
+        rows.forEach(list::add);
+        return list;
+      });
+  }
+
+  static Inventory.Item item(Row row) {
+    return new Inventory.Item(row.getLong("event_id"), row.getLong("product_id"));
+  }
+
+  public static JsonObject json(Row r) {
+    return new JsonObject()
+      .put("id", r.getLong("id"))
+      .put("name", r.getString("name"))
+      .put("email", r.getString("email"))
+      .put("phone", r.getString("phone"))
+      .put("status", r.getString("status"))
+      .put("event_id", r.getLong("event_id"))
+      .put("product_id", r.getLong("product_id"))
+      .put("quantity", r.getInteger("quantity"))
+      .put("owner", r.getString("owner"))
+      .put("created_at", Job.ts(r.getOffsetDateTime("created_at")))
+      .put("updated_at", Job.ts(r.getOffsetDateTime("updated_at")))
+      .put("expires_at", Job.ts(r.getOffsetDateTime("expires_at")))
+      .put("confirmed_at", Job.ts(r.getOffsetDateTime("confirmed_at")))
+      .put("finalized_at", Job.ts(r.getOffsetDateTime("finalized_at")))
+      .put("ticket_emailed_at", Job.ts(r.getOffsetDateTime("ticket_emailed_at")))
+      .put("last_error", r.getString("last_error"));
+  }
+}

@@ -1,0 +1,49 @@
+package dev.boxoffice.booking;
+
+import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.Platform;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+
+/** Booking API handlers and saga step handlers of a worker node. */
+public final class BookingVerticle extends VerticleBase {
+  private final Platform platform;
+  private final BookingApi.ItemGuard guard;
+
+  public BookingVerticle(Platform platform) {
+    this(platform, BookingApi.ItemGuard.NONE);
+  }
+
+  public BookingVerticle(Platform platform, BookingApi.ItemGuard guard) {
+    this.platform = platform;
+    this.guard = guard;
+  }
+
+  @Override
+  public Future<?> start() {
+    AppConfig config = platform.config();
+    BookingSaga saga;
+    int holdSeconds;
+    try {
+      holdSeconds = config.integer("hold_seconds");
+      if (holdSeconds < 1) {
+        throw new IllegalArgumentException("hold_seconds must be at least 1, got " + holdSeconds);
+      }
+      saga = new BookingSaga(platform.pool(), SimulatedPayments.fromSetting(config.string("payment_decline_emails")),
+        autoPayment(config.string("payment_mode")));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), saga, guard, holdSeconds).serve(vertx));
+  }
+
+  private static boolean autoPayment(String mode) {
+    if (mode == null || mode.isBlank() || mode.trim().equalsIgnoreCase("auto")) {
+      return true;
+    }
+    if (mode.trim().equalsIgnoreCase("manual")) {
+      return false;
+    }
+    throw new IllegalArgumentException("payment_mode must be auto or manual, got " + mode);
+  }
+}

@@ -1,0 +1,27 @@
+package dev.boxoffice.booking;
+
+import io.vertx.core.Future;
+
+/**
+ * The saga's payment step. A real provider would be called with {@code idempotencyKey} so that a job run twice (lease
+ * rescue after a crash) charges once. A failed future is a transient error: the job retries, and compensation
+ * cancels the booking once it is out of attempts. A decline is an answer, not an error.
+ */
+public interface PaymentProvider {
+
+  /** What is charged: no card data ever passes through here or into logs. */
+  record Charge(long bookingId, String email, String name, int quantity, String idempotencyKey) {
+  }
+
+  record Outcome(boolean approved, String reason) {
+    public static Outcome approve() {
+      return new Outcome(true, null);
+    }
+
+    public static Outcome decline(String reason) {
+      return new Outcome(false, reason);
+    }
+  }
+
+  Future<Outcome> charge(Charge charge);
+}

@@ -1,0 +1,86 @@
+package dev.boxoffice.booking;
+
+import dev.boxoffice.inventory.Inventory;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A conditional status change of one booking: {@code UPDATE ... WHERE id = $1 AND status = ANY(from)}. Concurrent
+ * writers (API, saga jobs, expiry) all go through these, so at most one of two racing transitions changes the row;
+ * the loser sees no row and decides from the current status.
+ *
+ * <p>Each transition's {@code from} set is either all {@link BookingStatus#HOLDING} or none of it, so whether the
+ * held quantity must return is known from the transition alone: it returns when a row changed from a holding status
+ * to a non-holding one, in the caller's transaction (the quantity return rule of {@link BookingStatus}).
+ */
+public record Transition(String name, List<String> from, String to, String sql) {
+  private static final String UPDATE = """
+    UPDATE bookings SET status = $3, updated_at = now(),
+           confirmed_at = CASE WHEN $3 = 'confirmed' THEN now() ELSE confirmed_at END,
+           last_error = coalesce($4, last_error)
+    WHERE id = $1 AND status = ANY($2) %s
+    RETURNING *""";
+
+  /** Simulated/real payment approved. */
+  public static final Transition PAYMENT_APPROVED = of("payment approved",
+    List.of(BookingStatus.PENDING), BookingStatus.PAYMENT_PROCESSED, "");
+  /** Payment declined: the hold returns now, compensation then cancels. */
+  public static final Transition PAYMENT_DECLINED = of("payment declined",
+    List.of(BookingStatus.PENDING), BookingStatus.PAYMENT_FAILED, "");
+  /** Manual confirm (POST) or the saga's confirm step; never after the hold has run out. */
+  public static final Transition CONFIRM = of("confirm",
+    List.of(BookingStatus.PENDING, BookingStatus.PAYMENT_PROCESSED), BookingStatus.CONFIRMED,
+    "AND expires_at > now()");
+  /** The saga's confirm step: only after a processed payment. */
+  public static final Transition CONFIRM_PAID = of("confirm after payment",
+    List.of(BookingStatus.PAYMENT_PROCESSED), BookingStatus.CONFIRMED, "AND expires_at > now()");
+  /** Cancel (POST) of a booking that still holds quantity. */
+  public static final Transition CANCEL_HOLDING = of("cancel",
+    List.of(BookingStatus.PENDING, BookingStatus.PAYMENT_PROCESSED, BookingStatus.CONFIRMED),
+    BookingStatus.CANCELLED, "");
+  /** Cancel (POST) or compensation of a booking whose payment failed: its hold is already back. */
+  public static final Transition CANCEL_FAILED = of("cancel after failed payment",
+    List.of(BookingStatus.PAYMENT_FAILED), BookingStatus.CANCELLED, "");
+  /** Compensation: a saga step died before confirmation. Confirmed/finalized bookings are left alone. */
+  public static final Transition COMPENSATE_HOLDING = of("compensate",
+    List.of(BookingStatus.PENDING, BookingStatus.PAYMENT_PROCESSED), BookingStatus.CANCELLED, "");
+  /** At expires_at: not yet confirmed. */
+  public static final Transition EXPIRE = of("expire",
+    List.of(BookingStatus.PENDING, BookingStatus.PAYMENT_PROCESSED), BookingStatus.EXPIRED,
+    "AND expires_at <= now()");
+
+  private static Transition of(String name, List<String> from, String to, String condition) {
+    long holding = from.stream().filter(BookingStatus.HOLDING::contains).count();
+    if (holding != 0 && holding != from.size()) {
+      throw new IllegalArgumentException("transition " + name + " mixes holding and non-holding statuses");
+    }
+    return new Transition(name, from, to, UPDATE.formatted(condition));
+  }
+
+  /** True when this transition gives the held quantity back. */
+  public boolean releases() {
+    return BookingStatus.HOLDING.contains(from.get(0)) && !BookingStatus.HOLDING.contains(to);
+  }
+
+  /** Applies the change if the booking is in a {@code from} status; the changed row, or empty. */
+  public Future<Optional<Row>> apply(SqlClient tx, long bookingId, String lastError) {
+    return tx.preparedQuery(sql).execute(Tuple.of(bookingId, from.toArray(new String[0]), to, lastError))
+      .compose(rows -> {
+        if (rows.size() == 0) {
+          return Future.succeededFuture(Optional.<Row>empty());
+        }
+        Row row = rows.iterator().next();
+        BookingLog.info(bookingId, "booking {} → {} ({})", bookingId, to, name);
+        if (!releases()) {
+          return Future.succeededFuture(Optional.of(row));
+        }
+        return Inventory.release(tx, BookingStore.item(row), row.getInteger("quantity"))
+          .map(v -> Optional.of(row));
+      });
+  }
+}
