@@ -1,5 +1,6 @@
 package dev.boxoffice;
 
+import dev.boxoffice.inventory.InventoryVerticle;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -20,7 +21,8 @@ final class Features {
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
   static Future<Void> deployWorkers(Platform p) {
-    return Future.succeededFuture();
+    return Future.succeededFuture()
+      .compose(v -> p.vertx().deployVerticle(new InventoryVerticle(p))).mapEmpty();
   }
 
   /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */
