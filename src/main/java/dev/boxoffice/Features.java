@@ -4,6 +4,8 @@ import dev.boxoffice.auth.AccountsBootstrap;
 import dev.boxoffice.auth.TokenVerticle;
 import dev.boxoffice.booking.BookingSaga;
 import dev.boxoffice.booking.BookingVerticle;
+import dev.boxoffice.inventory.InventoryVerticle;
+import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -25,10 +27,13 @@ final class Features {
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
   static Future<Void> deployWorkers(Platform p) {
+    ItemLock lock = ItemLock.of(p);
     return Future.<Void>succeededFuture()
       .compose(v -> AccountsBootstrap.run(p))
       .compose(v -> p.vertx().deployVerticle(new TokenVerticle(p)))
-      .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p))).mapEmpty();
+      .compose(v -> p.vertx().deployVerticle(new InventoryVerticle(p)))
+      .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p,
+        (item, work) -> lock.withLock(ItemLock.name(item), work)))).mapEmpty();
   }
 
   /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */

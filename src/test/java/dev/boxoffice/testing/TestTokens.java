@@ -3,21 +3,43 @@ package dev.boxoffice.testing;
 import dev.boxoffice.auth.Jwt;
 import dev.boxoffice.platform.AppConfig;
 import io.vertx.core.Vertx;
+import io.vertx.ext.auth.jwt.JWTAuth;
 
-/** Bearer tokens signed with the dev secret (what test nodes use), without going through POST /token. */
+/** Bearer tokens signed with the dev secret (what test nodes use), for tests that need a role without POST /token. */
 public final class TestTokens {
+  private static JWTAuth provider;
+
   private TestTokens() {
   }
 
+  public static String admin() {
+    return issue("admin", "admin");
+  }
+
+  public static String user() {
+    return issue("testuser", "user");
+  }
+
   public static String admin(Vertx vertx) {
-    return issue(vertx, "admin", "admin");
+    return admin();
   }
 
   public static String user(Vertx vertx, String username) {
-    return issue(vertx, username, "user");
+    return issue(username, "user");
   }
 
   public static String issue(Vertx vertx, String username, String role) {
-    return Jwt.issue(Jwt.provider(vertx, AppConfig.DEV_JWT_SECRET), username, role, 3600);
+    return issue(username, role);
+  }
+
+  public static String issue(String username, String role) {
+    return Jwt.issue(provider(), username, role, 3600);
+  }
+
+  private static synchronized JWTAuth provider() {
+    if (provider == null) {
+      provider = Jwt.provider(Vertx.vertx(), AppConfig.DEV_JWT_SECRET);
+    }
+    return provider;
   }
 }

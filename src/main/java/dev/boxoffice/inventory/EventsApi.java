@@ -1,0 +1,123 @@
+package dev.boxoffice.inventory;
+
+import dev.boxoffice.jobs.Job;
+import dev.boxoffice.platform.ApiHandlers;
+import dev.boxoffice.platform.Bus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.math.BigDecimal;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+
+/**
+ * Events and their reports. The counts are the {@code events.booked} / {@code events.finalized} counters that the
+ * booking transaction maintains through {@link Inventory}, so reading them is one row, never an aggregate over
+ * bookings.
+ */
+public final class EventsApi {
+  private static final String COLUMNS = "id, title, capacity, booked, finalized, price, starts_at, created_at";
+  private static final String INSERT = """
+    INSERT INTO events (title, capacity, price, starts_at) VALUES ($1, $2, $3, $4)
+    RETURNING id, title, capacity, booked, finalized, price, starts_at, created_at""";
+  private static final String PAGE = "SELECT " + COLUMNS + " FROM events ORDER BY id LIMIT $1 OFFSET $2";
+  private static final String COUNT = "SELECT count(*) FROM events";
+  private static final String ONE = "SELECT " + COLUMNS + " FROM events WHERE id = $1";
+  private static final String TOTALS = """
+    SELECT coalesce(sum(capacity), 0)::bigint AS total_capacity,
+           coalesce(sum(booked), 0)::bigint AS total_reserved,
+           coalesce(sum(finalized), 0)::bigint AS total_finalized
+    FROM events""";
+
+  private final Pool pool;
+
+  public EventsApi(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Future<Void> serve(Vertx vertx) {
+    return Future.all(
+      ApiHandlers.serve(vertx, "createEvent", this::create),
+      ApiHandlers.serve(vertx, "listEvents", this::list),
+      ApiHandlers.serve(vertx, "getEvent", req -> one(req).map(row -> Bus.ApiReply.ok(event(row)))),
+      ApiHandlers.serve(vertx, "getEventStats", req -> one(req).map(row -> Bus.ApiReply.ok(stats(row)))),
+      ApiHandlers.serve(vertx, "getEventReport", req -> one(req).map(row -> Bus.ApiReply.ok(stats(row)))),
+      ApiHandlers.serve(vertx, "getReport", req -> report())
+    ).mapEmpty();
+  }
+
+  private Future<JsonObject> create(Bus.ApiRequest req) {
+    JsonObject body = req.body();
+    OffsetDateTime startsAt;
+    try {
+      String raw = body.getString("starts_at");
+      startsAt = raw == null ? null : OffsetDateTime.parse(raw);
+    } catch (DateTimeParseException | ClassCastException e) {
+      return Future.failedFuture(Errors.invalid("starts_at", "must be an RFC 3339 date-time"));
+    }
+    Number price = body.getNumber("price");
+    Tuple args = Tuple.of(body.getString("title"), body.getInteger("capacity"),
+      price == null ? BigDecimal.ZERO : new BigDecimal(price.toString()), startsAt);
+    return pool.preparedQuery(INSERT).execute(args)
+      .recover(err -> Future.failedFuture(Errors.is(err, Errors.NUMERIC_OUT_OF_RANGE)
+        ? Errors.invalid("price", "is too large (at most 10 digits before the decimal point)")
+        : Errors.invalidInput(err, "events")))
+      .map(rows -> Bus.ApiReply.of(201, event(rows.iterator().next())));
+  }
+
+  private Future<JsonObject> list(Bus.ApiRequest req) {
+    Future<RowSet<Row>> page = pool.preparedQuery(PAGE).execute(Tuple.of(req.limit(), req.offset()));
+    Future<RowSet<Row>> count = pool.query(COUNT).execute();
+    return Future.all(page, count).map(v -> {
+      JsonArray items = new JsonArray();
+      page.result().forEach(row -> items.add(event(row)));
+      return Bus.ApiReply.list(items, count.result().iterator().next().getLong(0));
+    });
+  }
+
+  private Future<Row> one(Bus.ApiRequest req) {
+    return pool.preparedQuery(ONE).execute(Tuple.of(req.pathId("id"))).compose(rows -> rows.size() == 0
+      ? Future.failedFuture(Bus.fail(404, "Event not found"))
+      : Future.succeededFuture(rows.iterator().next()));
+  }
+
+  private Future<JsonObject> report() {
+    return pool.query(TOTALS).execute().map(rows -> {
+      Row row = rows.iterator().next();
+      return Bus.ApiReply.ok(new JsonObject()
+        .put("total_capacity", row.getLong("total_capacity"))
+        .put("total_reserved", row.getLong("total_reserved"))
+        .put("total_finalized", row.getLong("total_finalized")));
+    });
+  }
+
+  static JsonObject event(Row row) {
+    int capacity = row.getInteger("capacity");
+    int booked = row.getInteger("booked");
+    BigDecimal price = row.getBigDecimal("price");
+    return new JsonObject()
+      .put("id", row.getLong("id"))
+      .put("title", row.getString("title"))
+      .put("capacity", capacity)
+      // numeric(12,2) fits a double exactly enough to print the same decimal; JSON wants a number, not a string
+      .put("price", price == null ? 0.0 : price.doubleValue())
+      .put("starts_at", Job.ts(row.getOffsetDateTime("starts_at")))
+      .put("booked_count", booked)
+      .put("available", capacity - booked)
+      .put("created_at", Job.ts(row.getOffsetDateTime("created_at")));
+  }
+
+  static JsonObject stats(Row row) {
+    return new JsonObject()
+      .put("event_id", row.getLong("id"))
+      .put("capacity", row.getInteger("capacity"))
+      .put("booked_count", row.getInteger("booked"))
+      .put("finalized_count", row.getInteger("finalized"));
+  }
+}

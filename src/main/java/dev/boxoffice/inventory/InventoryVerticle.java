@@ -1,0 +1,19 @@
+package dev.boxoffice.inventory;
+
+import dev.boxoffice.platform.Platform;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+
+/** Answers the events, reports and products operations from the bus (nodes with the workers role). */
+public final class InventoryVerticle extends VerticleBase {
+  private final Platform platform;
+
+  public InventoryVerticle(Platform platform) {
+    this.platform = platform;
+  }
+
+  @Override
+  public Future<?> start() {
+    return Future.all(new EventsApi(platform.pool()).serve(vertx), new ProductsApi(platform.pool()).serve(vertx));
+  }
+}

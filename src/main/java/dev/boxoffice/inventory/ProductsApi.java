@@ -1,0 +1,121 @@
+package dev.boxoffice.inventory;
+
+import dev.boxoffice.platform.ApiHandlers;
+import dev.boxoffice.platform.Bus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.UUID;
+
+/**
+ * Products CRUD. {@code quantity} is the stock left: bookings take from it through {@link Inventory#hold}, and an
+ * admin edit sets it outright. Uniqueness of {@code unique_id} and "no delete while bookings reference it" are left
+ * to the database constraints, so there is no check-then-act race.
+ */
+public final class ProductsApi {
+  private static final String COLUMNS = "id, name, quantity, unique_id";
+  private static final String INSERT =
+    "INSERT INTO products (name, quantity, unique_id) VALUES ($1, $2, $3) RETURNING " + COLUMNS;
+  private static final String PAGE = "SELECT " + COLUMNS + " FROM products ORDER BY id LIMIT $1 OFFSET $2";
+  private static final String COUNT = "SELECT count(*) FROM products";
+  private static final String ONE = "SELECT " + COLUMNS + " FROM products WHERE id = $1";
+  // PUT and PATCH share it: an absent field (null) keeps the current value; the contract never lets null through.
+  private static final String UPDATE = """
+    UPDATE products
+    SET name = coalesce($2, name), quantity = coalesce($3, quantity), unique_id = coalesce($4, unique_id),
+        updated_at = now()
+    WHERE id = $1
+    RETURNING id, name, quantity, unique_id""";
+  private static final String DELETE = "DELETE FROM products WHERE id = $1";
+
+  private final Pool pool;
+
+  public ProductsApi(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Future<Void> serve(Vertx vertx) {
+    return Future.all(
+      ApiHandlers.serve(vertx, "listProducts", this::list),
+      ApiHandlers.serve(vertx, "createProduct", this::create),
+      ApiHandlers.serve(vertx, "getProduct", this::get),
+      ApiHandlers.serve(vertx, "replaceProduct", this::update),
+      ApiHandlers.serve(vertx, "updateProduct", this::update),
+      ApiHandlers.serve(vertx, "deleteProduct", this::delete)
+    ).mapEmpty();
+  }
+
+  private Future<JsonObject> list(Bus.ApiRequest req) {
+    Future<RowSet<Row>> page = pool.preparedQuery(PAGE).execute(Tuple.of(req.limit(), req.offset()));
+    Future<RowSet<Row>> count = pool.query(COUNT).execute();
+    return Future.all(page, count).map(v -> {
+      JsonArray items = new JsonArray();
+      page.result().forEach(row -> items.add(product(row)));
+      return Bus.ApiReply.list(items, count.result().iterator().next().getLong(0));
+    });
+  }
+
+  private Future<JsonObject> create(Bus.ApiRequest req) {
+    JsonObject body = req.body();
+    String uniqueId = body.getString("unique_id");
+    Tuple args = Tuple.of(body.getString("name"), body.getInteger("quantity"),
+      uniqueId == null ? UUID.randomUUID().toString() : uniqueId);
+    return pool.preparedQuery(INSERT).execute(args)
+      .recover(err -> Future.failedFuture(mapWriteFailure(err)))
+      .map(rows -> Bus.ApiReply.of(201, product(rows.iterator().next())));
+  }
+
+  private Future<JsonObject> get(Bus.ApiRequest req) {
+    return pool.preparedQuery(ONE).execute(Tuple.of(req.pathId("id")))
+      .compose(ProductsApi::single)
+      .map(Bus.ApiReply::ok);
+  }
+
+  /** PUT (name and quantity required by the contract; an omitted unique_id is kept) and PATCH (any subset). */
+  private Future<JsonObject> update(Bus.ApiRequest req) {
+    JsonObject body = req.body();
+    Tuple args = Tuple.of(req.pathId("id"), body.getString("name"), body.getInteger("quantity"),
+      body.getString("unique_id"));
+    return pool.preparedQuery(UPDATE).execute(args)
+      .recover(err -> Future.failedFuture(mapWriteFailure(err)))
+      .compose(ProductsApi::single)
+      .map(Bus.ApiReply::ok);
+  }
+
+  private Future<JsonObject> delete(Bus.ApiRequest req) {
+    return pool.preparedQuery(DELETE).execute(Tuple.of(req.pathId("id")))
+      .recover(err -> Future.failedFuture(Errors.is(err, Errors.FOREIGN_KEY_VIOLATION)
+        ? Bus.fail(409, "Product has bookings")
+        : err))
+      .compose(rows -> rows.rowCount() == 0
+        ? Future.failedFuture(Bus.fail(404, "Product not found"))
+        : Future.succeededFuture(Bus.ApiReply.noContent()));
+  }
+
+  private static Throwable mapWriteFailure(Throwable err) {
+    if (Errors.is(err, Errors.UNIQUE_VIOLATION)) {
+      return Bus.fail(409, "A product with this unique_id already exists");
+    }
+    return Errors.invalidInput(err, "products");
+  }
+
+  private static Future<JsonObject> single(RowSet<Row> rows) {
+    return rows.size() == 0
+      ? Future.failedFuture(Bus.fail(404, "Product not found"))
+      : Future.succeededFuture(product(rows.iterator().next()));
+  }
+
+  static JsonObject product(Row row) {
+    return new JsonObject()
+      .put("id", row.getLong("id"))
+      .put("name", row.getString("name"))
+      .put("quantity", row.getInteger("quantity"))
+      .put("unique_id", row.getString("unique_id"));
+  }
+}

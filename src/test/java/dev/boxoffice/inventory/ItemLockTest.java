@@ -1,0 +1,168 @@
+package dev.boxoffice.inventory;
+
+import dev.boxoffice.platform.RedisClients;
+import dev.boxoffice.testing.TestStorage;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.redis.client.RedisAPI;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The Redis lock of the booking hot path, against a real Redis (and an unreachable one). */
+@ExtendWith(VertxExtension.class)
+class ItemLockTest {
+  private static final String PREFIX = TestStorage.redisPrefix("ItemLockTest");
+  private static Vertx vertx;
+  private static RedisAPI redis;
+
+  @BeforeAll
+  static void start(Vertx v) {
+    vertx = v;
+    redis = RedisClients.create(vertx, TestStorage.get().redisUri());
+  }
+
+  @Test
+  void twentyConcurrentHoldersOfOneItemNeverOverlap() throws Exception {
+    // a long wait budget, so every caller gets the lock instead of falling back to running unlocked
+    ItemLock lock = new ItemLock(vertx, redis, PREFIX, new ItemLock.Settings(5_000, 20_000, 1, 5));
+    AtomicInteger inside = new AtomicInteger();
+    AtomicInteger maxInside = new AtomicInteger();
+    AtomicInteger keyAlive = new AtomicInteger();
+
+    List<Future<Integer>> calls = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      int n = i;
+      calls.add(lock.withLock("event:1", () -> section(inside, maxInside, n)
+        .compose(v -> redis.pttl(lock.key("event:1")))
+        .map(ttl -> {
+          if (ttl.toLong() > 0) {
+            keyAlive.incrementAndGet();
+          }
+          return n;
+        })));
+    }
+    Future.all(calls).await(30, TimeUnit.SECONDS);
+
+    assertThat(calls).extracting(Future::result).containsExactlyInAnyOrderElementsOf(range(20));
+    assertThat(maxInside.get()).isEqualTo(1);
+    assertThat(keyAlive.get()).isEqualTo(20);
+    assertThat(lock.unlockedRuns()).isZero();
+    assertThat(redis.get(lock.key("event:1")).await(5, TimeUnit.SECONDS)).isNull();
+  }
+
+  @Test
+  void theSameSectionsOverlapWithoutTheLock() throws Exception {
+    // shows that the measurement above can see overlap at all
+    AtomicInteger inside = new AtomicInteger();
+    AtomicInteger maxInside = new AtomicInteger();
+    List<Future<Integer>> calls = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      calls.add(section(inside, maxInside, i));
+    }
+    Future.all(calls).await(30, TimeUnit.SECONDS);
+
+    assertThat(maxInside.get()).isGreaterThan(1);
+  }
+
+  @Test
+  void aForeignTokenCannotReleaseTheLock() throws Exception {
+    ItemLock lock = new ItemLock(vertx, redis, PREFIX, ItemLock.Settings.DEFAULTS);
+    String key = lock.key("event:2");
+    redis.set(List.of(key, "owner-token", "NX", "PX", "10000")).await(5, TimeUnit.SECONDS);
+
+    assertThat(lock.release(key, "someone-else").await(5, TimeUnit.SECONDS)).isFalse();
+    assertThat(redis.get(key).await(5, TimeUnit.SECONDS).toString()).isEqualTo("owner-token");
+
+    assertThat(lock.release(key, "owner-token").await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(redis.get(key).await(5, TimeUnit.SECONDS)).isNull();
+  }
+
+  @Test
+  void aLockHeldTooLongDoesNotStopTheWorkNorIsItReleasedByUs() throws Exception {
+    ItemLock lock = new ItemLock(vertx, redis, PREFIX, new ItemLock.Settings(5_000, 100, 2, 10));
+    String key = lock.key("event:3");
+    redis.set(List.of(key, "stuck-holder", "NX", "PX", "10000")).await(5, TimeUnit.SECONDS);
+
+    String result = lock.withLock("event:3", () -> Future.succeededFuture("booked")).await(5, TimeUnit.SECONDS);
+
+    assertThat(result).isEqualTo("booked");
+    assertThat(lock.unlockedRuns()).isEqualTo(1);
+    assertThat(redis.get(key).await(5, TimeUnit.SECONDS).toString()).isEqualTo("stuck-holder");
+    redis.del(List.of(key)).await(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void withRedisUnreachableTheWorkStillRuns() throws Exception {
+    RedisAPI down = RedisClients.create(vertx, "redis://127.0.0.1:1");
+    ItemLock lock = new ItemLock(vertx, down, PREFIX, ItemLock.Settings.DEFAULTS);
+
+    assertThat(lock.withLock("event:4", () -> Future.succeededFuture(1)).await(10, TimeUnit.SECONDS)).isEqualTo(1);
+    assertThat(lock.withLock("event:4", () -> Future.succeededFuture(2)).await(10, TimeUnit.SECONDS)).isEqualTo(2);
+    assertThat(lock.unlockedRuns()).isEqualTo(2);
+  }
+
+  @Test
+  void failedWorkFailsTheCallAndStillReleases() throws Exception {
+    ItemLock lock = new ItemLock(vertx, redis, PREFIX, ItemLock.Settings.DEFAULTS);
+
+    Throwable failure = lock.<String>withLock("product:5", () -> Future.failedFuture(new IllegalStateException("no")))
+      .map(v -> (Throwable) null).otherwise(Function.identity()).await(5, TimeUnit.SECONDS);
+    Throwable thrown = lock.<String>withLock("product:5", () -> {
+      throw new IllegalStateException("thrown");
+    }).map(v -> (Throwable) null).otherwise(Function.identity()).await(5, TimeUnit.SECONDS);
+
+    assertThat(failure).hasMessage("no");
+    assertThat(thrown).hasMessage("thrown");
+    assertThat(redis.get(lock.key("product:5")).await(5, TimeUnit.SECONDS)).isNull();
+    assertThat(lock.unlockedRuns()).isZero();
+  }
+
+  @Test
+  void lockNamesFollowTheItemAndCarryThePrefix() {
+    ItemLock lock = new ItemLock(vertx, redis, PREFIX, ItemLock.Settings.DEFAULTS);
+
+    assertThat(ItemLock.name(new Inventory.Item(7L, null))).isEqualTo("event:7");
+    assertThat(ItemLock.name(new Inventory.Item(null, 8L))).isEqualTo("product:8");
+    assertThat(ItemLock.name(new Inventory.Item(null, null))).isNull();
+    assertThat(lock.key("event:7")).isEqualTo(PREFIX + "lock:event:7");
+  }
+
+  @Test
+  void noItemMeansNoLock() throws Exception {
+    ItemLock lock = new ItemLock(vertx, redis, PREFIX, ItemLock.Settings.DEFAULTS);
+
+    assertThat(lock.withLock(null, () -> Future.succeededFuture("plain")).await(5, TimeUnit.SECONDS))
+      .isEqualTo("plain");
+  }
+
+  /** A section that stays open for a few milliseconds and records how many are open at once. */
+  private static Future<Integer> section(AtomicInteger inside, AtomicInteger maxInside, int n) {
+    int now = inside.incrementAndGet();
+    maxInside.accumulateAndGet(now, Math::max);
+    Promise<Integer> done = Promise.promise();
+    vertx.setTimer(5, id -> {
+      inside.decrementAndGet();
+      done.complete(n);
+    });
+    return done.future();
+  }
+
+  private static List<Integer> range(int n) {
+    List<Integer> list = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      list.add(i);
+    }
+    return list;
+  }
+}

@@ -1,0 +1,255 @@
+package dev.boxoffice.inventory;
+
+import dev.boxoffice.Boxoffice;
+import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.TestNodes;
+import dev.boxoffice.testing.TestStorage;
+import dev.boxoffice.testing.TestTokens;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Products CRUD through the HTTP API of one node, and what holds do to the stock. */
+@ExtendWith(VertxExtension.class)
+class ProductsApiTest {
+  private static Boxoffice.Node node;
+  private static ApiClient admin;
+  private static ApiClient user;
+
+  @BeforeAll
+  static void start() throws Exception {
+    String db = TestStorage.get().newDatabase("ProductsApiTest");
+    node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("ProductsApiTest")), false);
+    ApiClient client = ApiClient.create(node.vertx(), node.platform().config().integer("http_port"));
+    admin = client.withToken(TestTokens.admin());
+    user = client.withToken(TestTokens.user());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    TestNodes.stop(node);
+  }
+
+  @Test
+  void aProductGoesThroughItsWholeLife() throws Exception {
+    HttpResponse<Buffer> created = await(admin.post("/products", new JsonObject().put("name", "Festival T-shirt")
+      .put("quantity", 50).put("unique_id", "tshirt-life")));
+    assertThat(created.statusCode()).isEqualTo(201);
+    JsonObject product = created.bodyAsJsonObject();
+    long id = product.getLong("id");
+    assertThat(product).isEqualTo(new JsonObject().put("id", id).put("name", "Festival T-shirt").put("quantity", 50)
+      .put("unique_id", "tshirt-life"));
+    assertThat(await(user.get("/products/" + id)).bodyAsJsonObject()).isEqualTo(product);
+
+    HttpResponse<Buffer> patched = await(admin.patch("/products/" + id, new JsonObject().put("quantity", 75)));
+    assertThat(patched.statusCode()).isEqualTo(200);
+    assertThat(patched.bodyAsJsonObject()).isEqualTo(product.copy().put("quantity", 75));
+
+    HttpResponse<Buffer> renamed = await(admin.patch("/products/" + id, new JsonObject().put("name", "Blue T-shirt")));
+    assertThat(renamed.bodyAsJsonObject()).isEqualTo(product.copy().put("quantity", 75).put("name", "Blue T-shirt"));
+
+    HttpResponse<Buffer> replaced = await(admin.put("/products/" + id, new JsonObject().put("name", "Red T-shirt")
+      .put("quantity", 40).put("unique_id", "tshirt-red")));
+    assertThat(replaced.statusCode()).isEqualTo(200);
+    assertThat(replaced.bodyAsJsonObject()).isEqualTo(new JsonObject().put("id", id).put("name", "Red T-shirt")
+      .put("quantity", 40).put("unique_id", "tshirt-red"));
+
+    HttpResponse<Buffer> keptKey = await(admin.put("/products/" + id, new JsonObject().put("name", "Green T-shirt")
+      .put("quantity", 30)));
+    assertThat(keptKey.bodyAsJsonObject()).isEqualTo(new JsonObject().put("id", id).put("name", "Green T-shirt")
+      .put("quantity", 30).put("unique_id", "tshirt-red"));
+    assertThat(await(user.get("/products/" + id)).bodyAsJsonObject()).isEqualTo(keptKey.bodyAsJsonObject());
+
+    HttpResponse<Buffer> deleted = await(admin.delete("/products/" + id));
+    assertThat(deleted.statusCode()).isEqualTo(204);
+    assertThat(deleted.body() == null || deleted.body().length() == 0).isTrue();
+
+    HttpResponse<Buffer> gone = await(user.get("/products/" + id));
+    assertThat(gone.statusCode()).isEqualTo(404);
+    assertThat(gone.bodyAsJsonObject()).isEqualTo(new JsonObject().put("error", "Product not found"));
+    assertThat(await(admin.delete("/products/" + id)).statusCode()).isEqualTo(404);
+    assertThat(await(admin.patch("/products/" + id, new JsonObject().put("quantity", 1))).statusCode()).isEqualTo(404);
+    assertThat(await(admin.put("/products/" + id, new JsonObject().put("name", "x").put("quantity", 1))).statusCode())
+      .isEqualTo(404);
+  }
+
+  @Test
+  void aMissingUniqueIdIsGenerated() throws Exception {
+    JsonObject a = createProduct("Mug", 3);
+    JsonObject b = createProduct("Mug", 3);
+
+    assertThat(UUID.fromString(a.getString("unique_id"))).isNotNull();
+    assertThat(a.getString("unique_id")).isNotEqualTo(b.getString("unique_id"));
+  }
+
+  @Test
+  void aTakenUniqueIdIsAConflict() throws Exception {
+    createProduct("Poster", 1, "poster-1");
+    long other = createProduct("Sticker", 1, "sticker-1").getLong("id");
+
+    HttpResponse<Buffer> dup = await(admin.post("/products", new JsonObject().put("name", "Poster again")
+      .put("quantity", 1).put("unique_id", "poster-1")));
+    assertThat(dup.statusCode()).isEqualTo(409);
+    assertThat(dup.bodyAsJsonObject())
+      .isEqualTo(new JsonObject().put("error", "A product with this unique_id already exists"));
+
+    assertThat(await(admin.patch("/products/" + other, new JsonObject().put("unique_id", "poster-1"))).statusCode())
+      .isEqualTo(409);
+    assertThat(await(admin.put("/products/" + other, new JsonObject().put("name", "Sticker").put("quantity", 1)
+      .put("unique_id", "poster-1"))).statusCode()).isEqualTo(409);
+    assertThat(await(user.get("/products/" + other)).bodyAsJsonObject().getString("unique_id")).isEqualTo("sticker-1");
+  }
+
+  @Test
+  void quantityIsNeverNegative() throws Exception {
+    HttpResponse<Buffer> create = await(admin.post("/products", new JsonObject().put("name", "Cap").put("quantity", -1)));
+    assertThat(create.statusCode()).isEqualTo(422);
+    assertThat(fields(create)).contains("quantity");
+
+    long id = createProduct("Cap", 2).getLong("id");
+    HttpResponse<Buffer> patch = await(admin.patch("/products/" + id, new JsonObject().put("quantity", -5)));
+    assertThat(patch.statusCode()).isEqualTo(422);
+    assertThat(fields(patch)).contains("quantity");
+    assertThat(await(admin.put("/products/" + id, new JsonObject().put("name", "Cap").put("quantity", -5)))
+      .statusCode()).isEqualTo(422);
+    assertThat(await(user.get("/products/" + id)).bodyAsJsonObject().getInteger("quantity")).isEqualTo(2);
+  }
+
+  @Test
+  void invalidBodiesAreRejectedNamingTheFields() throws Exception {
+    HttpResponse<Buffer> noName = await(admin.post("/products", new JsonObject().put("quantity", 1)));
+    assertThat(noName.statusCode()).isEqualTo(422);
+    assertThat(fields(noName)).contains("name");
+    HttpResponse<Buffer> blank = await(admin.post("/products", new JsonObject().put("name", " ").put("quantity", 1)));
+    assertThat(blank.statusCode()).isEqualTo(422);
+    assertThat(fields(blank)).contains("name");
+
+    long id = createProduct("Scarf", 1).getLong("id");
+    assertThat(await(admin.patch("/products/" + id, new JsonObject())).statusCode()).isEqualTo(422);
+    assertThat(await(admin.put("/products/" + id, new JsonObject().put("name", "Scarf"))).statusCode()).isEqualTo(422);
+    assertThat(await(admin.patch("/products/" + id, new JsonObject().put("quantity", "many"))).statusCode())
+      .isEqualTo(422);
+    assertThat(await(admin.postRaw("/products", "{\"name\": \"x\",")).statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void unknownAndNonNumericIds() throws Exception {
+    HttpResponse<Buffer> unknown = await(user.get("/products/987654"));
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.bodyAsJsonObject()).isEqualTo(new JsonObject().put("error", "Product not found"));
+
+    assertThat(await(user.get("/products/abc")).statusCode()).isEqualTo(422);
+    assertThat(await(admin.delete("/products/abc")).statusCode()).isEqualTo(422);
+  }
+
+  @Test
+  void listIsOrderedByIdPagedAndCarriesTheTotal() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      createProduct("Listed " + i, i);
+    }
+
+    HttpResponse<Buffer> all = await(user.get("/products?limit=100"));
+    assertThat(all.statusCode()).isEqualTo(200);
+    List<Long> ids = ids(all.bodyAsJsonArray());
+    assertThat(ids).hasSizeGreaterThanOrEqualTo(3).isSorted().doesNotHaveDuplicates();
+    assertThat(all.getHeader("X-Total-Count")).isEqualTo(String.valueOf(ids.size()));
+
+    HttpResponse<Buffer> page = await(user.get("/products?limit=2&offset=1"));
+    assertThat(ids(page.bodyAsJsonArray())).isEqualTo(ids.subList(1, 3));
+    assertThat(page.getHeader("X-Total-Count")).isEqualTo(String.valueOf(ids.size()));
+    assertThat(await(user.get("/products?limit=101")).statusCode()).isEqualTo(422);
+  }
+
+  @Test
+  void onlyAdminsWriteProducts() throws Exception {
+    long id = createProduct("Pin", 5).getLong("id");
+
+    assertThat(await(user.post("/products", new JsonObject().put("name", "Pin").put("quantity", 1))).statusCode())
+      .isEqualTo(403);
+    assertThat(await(user.patch("/products/" + id, new JsonObject().put("quantity", 0))).statusCode()).isEqualTo(403);
+    assertThat(await(user.put("/products/" + id, new JsonObject().put("name", "Pin").put("quantity", 0))).statusCode())
+      .isEqualTo(403);
+    assertThat(await(user.delete("/products/" + id)).statusCode()).isEqualTo(403);
+    assertThat(await(user.get("/products/" + id)).bodyAsJsonObject().getInteger("quantity")).isEqualTo(5);
+  }
+
+  @Test
+  void holdsTakeStockAndNeverMoreThanIsLeft() throws Exception {
+    long id = createProduct("Badge", 5).getLong("id");
+    Inventory.Item item = new Inventory.Item(null, id);
+
+    await(node.platform().pool().withTransaction(tx -> Inventory.hold(tx, item, 4)));
+    assertThat(await(user.get("/products/" + id)).bodyAsJsonObject().getInteger("quantity")).isEqualTo(1);
+
+    Throwable tooMany = node.platform().pool().withTransaction(tx -> Inventory.hold(tx, item, 2))
+      .map(v -> (Throwable) null).otherwise(err -> err).await(10, TimeUnit.SECONDS);
+    assertThat(tooMany).hasMessage("Not enough product in stock");
+
+    await(node.platform().pool().withTransaction(tx -> Inventory.release(tx, item, 4)));
+    assertThat(await(user.get("/products/" + id)).bodyAsJsonObject().getInteger("quantity")).isEqualTo(5);
+  }
+
+  @Test
+  void aProductReferencedByABookingCannotBeDeleted() throws Exception {
+    // stands in for bookings(product_id REFERENCES products): the delete relies only on the foreign key
+    await(node.platform().pool().query(
+      "CREATE TABLE IF NOT EXISTS test_product_refs (product_id bigint REFERENCES products (id))").execute());
+    long id = createProduct("Held", 3).getLong("id");
+    await(node.platform().pool().preparedQuery("INSERT INTO test_product_refs VALUES ($1)").execute(Tuple.of(id)));
+
+    HttpResponse<Buffer> refused = await(admin.delete("/products/" + id));
+    assertThat(refused.statusCode()).isEqualTo(409);
+    assertThat(refused.bodyAsJsonObject()).isEqualTo(new JsonObject().put("error", "Product has bookings"));
+    assertThat(await(user.get("/products/" + id)).statusCode()).isEqualTo(200);
+
+    await(node.platform().pool().preparedQuery("DELETE FROM test_product_refs WHERE product_id = $1")
+      .execute(Tuple.of(id)));
+    assertThat(await(admin.delete("/products/" + id)).statusCode()).isEqualTo(204);
+  }
+
+  private static JsonObject createProduct(String name, int quantity) throws Exception {
+    return createProduct(name, quantity, null);
+  }
+
+  private static JsonObject createProduct(String name, int quantity, String uniqueId) throws Exception {
+    JsonObject body = new JsonObject().put("name", name).put("quantity", quantity);
+    if (uniqueId != null) {
+      body.put("unique_id", uniqueId);
+    }
+    HttpResponse<Buffer> r = await(admin.post("/products", body));
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+    return r.bodyAsJsonObject();
+  }
+
+  private static List<Long> ids(JsonArray items) {
+    List<Long> ids = new ArrayList<>();
+    items.forEach(o -> ids.add(((JsonObject) o).getLong("id")));
+    return ids;
+  }
+
+  private static List<String> fields(HttpResponse<Buffer> r) {
+    List<String> names = new ArrayList<>();
+    r.bodyAsJsonObject().getJsonArray("fields", new JsonArray())
+      .forEach(f -> names.add(((JsonObject) f).getString("field")));
+    return names;
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.await(20, TimeUnit.SECONDS);
+  }
+}
