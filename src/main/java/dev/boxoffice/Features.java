@@ -1,5 +1,7 @@
 package dev.boxoffice;
 
+import dev.boxoffice.booking.FinalizationVerticle;
+import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -16,11 +18,13 @@ final class Features {
 
   /** Job types must be known on every node (any node may enqueue any type). */
   static void registerJobTypes(Platform p) {
+    JobTypes.register(FinalizationVerticle.JOB_TYPES);
   }
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
   static Future<Void> deployWorkers(Platform p) {
-    return Future.succeededFuture();
+    return Future.succeededFuture()
+      .compose(v -> p.vertx().deployVerticle(new FinalizationVerticle(p))).mapEmpty();
   }
 
   /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */
