@@ -6,6 +6,8 @@ import dev.boxoffice.booking.BookingSaga;
 import dev.boxoffice.booking.BookingVerticle;
 import dev.boxoffice.inventory.InventoryVerticle;
 import dev.boxoffice.inventory.ItemLock;
+import dev.boxoffice.booking.FinalizationVerticle;
+import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -23,6 +25,7 @@ final class Features {
   /** Job types must be known on every node (any node may enqueue any type). */
   static void registerJobTypes(Platform p) {
     BookingSaga.registerJobTypes();
+    JobTypes.register(FinalizationVerticle.JOB_TYPES);
   }
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
@@ -33,7 +36,8 @@ final class Features {
       .compose(v -> p.vertx().deployVerticle(new TokenVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new InventoryVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p,
-        (item, work) -> lock.withLock(ItemLock.name(item), work)))).mapEmpty();
+        (item, work) -> lock.withLock(ItemLock.name(item), work))))
+      .compose(v -> p.vertx().deployVerticle(new FinalizationVerticle(p))).mapEmpty();
   }
 
   /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */

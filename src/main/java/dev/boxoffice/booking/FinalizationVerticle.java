@@ -1,0 +1,82 @@
+package dev.boxoffice.booking;
+
+import dev.boxoffice.jobs.JobType;
+import dev.boxoffice.jobs.JobWorkers;
+import dev.boxoffice.platform.ApiHandlers;
+import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.Platform;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.ext.mail.LoginOption;
+import io.vertx.ext.mail.MailClient;
+import io.vertx.ext.mail.MailConfig;
+import io.vertx.ext.mail.StartTLSOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+
+/**
+ * Ticket finalization on a workers node: the {@code booking.finalize} and {@code outbox.send} job handlers, and the
+ * ticket download and outbox listing operations.
+ */
+public final class FinalizationVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(FinalizationVerticle.class);
+
+  /** Rendering and one transaction: quick retries, then dead (the booking stays confirmed and can be re-run). */
+  public static final JobType FINALIZE_JOB = JobType.of(BookingJobs.FINALIZE).maxAttempts(5)
+    .backoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(1)).timeout(Duration.ofSeconds(60));
+
+  /**
+   * An SMTP server may be away for a while: ten tries over about ten minutes. The timeout stays well above the
+   * mail client's own connect/idle timeouts, so an attempt is never counted failed while it may still succeed.
+   */
+  public static final JobType SEND_EMAIL_JOB = JobType.of(BookingJobs.SEND_EMAIL).maxAttempts(10)
+    .backoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(5)).timeout(Duration.ofSeconds(90));
+
+  public static final JobType[] JOB_TYPES = {FINALIZE_JOB, SEND_EMAIL_JOB};
+
+  private final Platform platform;
+  private MailClient mail;
+
+  public FinalizationVerticle(Platform platform) {
+    this.platform = platform;
+  }
+
+  @Override
+  public Future<?> start() {
+    AppConfig config = platform.config();
+    mail = mailClient(config);
+    Finalization finalization = new Finalization(vertx, platform.pool());
+    OutboxSender sender = new OutboxSender(platform.pool(), mail, config.string("mail_from"));
+    TicketApi tickets = new TicketApi(platform.pool());
+    OutboxApi outbox = new OutboxApi(platform.pool());
+    return Future.all(
+      JobWorkers.handle(vertx, BookingJobs.FINALIZE, finalization::handle),
+      JobWorkers.handle(vertx, BookingJobs.SEND_EMAIL, sender::handle),
+      ApiHandlers.serve(vertx, "getBookingTicket", tickets::get),
+      ApiHandlers.serve(vertx, "listOutbox", outbox::list));
+  }
+
+  /** Null when no SMTP host is configured: mail is then recorded in the outbox only. */
+  private MailClient mailClient(AppConfig config) {
+    String host = config.string("smtp_host");
+    if (host == null || host.isBlank()) {
+      log.info("no smtp_host configured: ticket e-mails are recorded in the outbox only");
+      return null;
+    }
+    MailConfig mailConfig = new MailConfig()
+      .setHostname(host)
+      .setPort(config.integer("smtp_port"))
+      .setStarttls(StartTLSOptions.DISABLED)
+      .setLogin(LoginOption.DISABLED)
+      .setConnectTimeout(10_000)
+      .setIdleTimeout(30);
+    return MailClient.create(vertx, mailConfig);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return mail == null ? Future.succeededFuture() : mail.close();
+  }
+}

@@ -1,0 +1,154 @@
+package dev.boxoffice.booking;
+
+import com.google.zxing.BarcodeFormat;
+import com.google.zxing.EncodeHintType;
+import com.google.zxing.WriterException;
+import com.google.zxing.common.BitMatrix;
+import com.google.zxing.qrcode.QRCodeWriter;
+import com.google.zxing.qrcode.decoder.ErrorCorrectionLevel;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.common.PDRectangle;
+import org.apache.pdfbox.pdmodel.font.PDType1Font;
+import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
+import org.apache.pdfbox.pdmodel.graphics.image.LosslessFactory;
+import org.apache.pdfbox.pdmodel.graphics.image.PDImageXObject;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+
+/**
+ * Renders a booking's ticket: a one-page PDF with the booking reference as text and as a QR code.
+ * Blocking (PDFBox, image encoding): call it from {@code executeBlocking}, never on an event loop.
+ */
+public final class TicketPdf {
+  public static final String TITLE = "boxoffice ticket";
+  private static final int QR_PIXELS_PER_MODULE = 8;
+
+  /** What the ticket shows; {@code item} is the event title or product name, or null for a plain booking. */
+  public record Data(long bookingId, String name, String email, String itemKind, String item, int quantity,
+                     String startsAt) {
+    public String reference() {
+      return TicketPdf.reference(bookingId);
+    }
+  }
+
+  private TicketPdf() {
+  }
+
+  /** The booking reference printed on the ticket, in the QR code and in the e-mail. */
+  public static String reference(long bookingId) {
+    return "BO-" + bookingId;
+  }
+
+  public static String fileName(long bookingId) {
+    return "ticket-" + reference(bookingId) + ".pdf";
+  }
+
+  public static byte[] render(Data data) {
+    try (PDDocument doc = new PDDocument()) {
+      doc.getDocumentInformation().setTitle(TITLE + " " + data.reference());
+      doc.getDocumentInformation().setCreator("boxoffice");
+      PDRectangle size = new PDRectangle(PDRectangle.A5.getHeight(), PDRectangle.A5.getWidth()); // landscape
+      PDPage page = new PDPage(size);
+      doc.addPage(page);
+      PDType1Font bold = new PDType1Font(Standard14Fonts.FontName.HELVETICA_BOLD);
+      PDType1Font regular = new PDType1Font(Standard14Fonts.FontName.HELVETICA);
+      PDImageXObject qr = LosslessFactory.createFromImage(doc, qrImage(data.reference()));
+
+      float margin = 40;
+      float top = size.getHeight() - margin;
+      try (PDPageContentStream out = new PDPageContentStream(doc, page)) {
+        out.beginText();
+        out.setFont(bold, 24);
+        out.newLineAtOffset(margin, top - 24);
+        out.showText(TITLE);
+        out.setFont(bold, 18);
+        out.newLineAtOffset(0, -40);
+        out.showText(data.reference());
+        out.setFont(regular, 12);
+        out.setLeading(20);
+        out.newLineAtOffset(0, -36);
+        line(out, regular, "Name: " + data.name());
+        line(out, regular, "E-mail: " + data.email());
+        if (data.item() != null) {
+          line(out, regular, data.itemKind() + ": " + data.item());
+        }
+        if (data.startsAt() != null) {
+          line(out, regular, "Starts at: " + data.startsAt());
+        }
+        line(out, regular, "Quantity: " + data.quantity());
+        out.endText();
+
+        float qrSize = 160;
+        out.drawImage(qr, size.getWidth() - margin - qrSize, top - qrSize - 40, qrSize, qrSize);
+        out.beginText();
+        out.setFont(regular, 9);
+        out.newLineAtOffset(size.getWidth() - margin - qrSize, top - qrSize - 56);
+        out.showText("Show this code at the entrance.");
+        out.endText();
+      }
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * 1024);
+      doc.save(bytes);
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot render ticket " + data.reference(), e);
+    }
+  }
+
+  private static void line(PDPageContentStream out, PDType1Font font, String text) throws IOException {
+    out.showText(printable(font, text));
+    out.newLine();
+  }
+
+  /**
+   * The standard fonts cover WinAnsi only and PDFBox throws on anything else (a name in Cyrillic, an emoji, a
+   * newline): such characters become '?' rather than failing the ticket.
+   */
+  static String printable(PDType1Font font, String text) {
+    if (text == null) {
+      return "";
+    }
+    StringBuilder out = new StringBuilder(text.length());
+    text.codePoints().forEach(cp -> {
+      String ch = new String(Character.toChars(cp));
+      if (Character.isISOControl(cp)) {
+        out.append(' ');
+        return;
+      }
+      try {
+        font.encode(ch);
+        out.append(ch);
+      } catch (IllegalArgumentException | IOException e) {
+        out.append('?');
+      }
+    });
+    return out.toString();
+  }
+
+  private static BufferedImage qrImage(String content) {
+    BitMatrix matrix;
+    try {
+      matrix = new QRCodeWriter().encode(content, BarcodeFormat.QR_CODE, 0, 0,
+        Map.of(EncodeHintType.MARGIN, 2, EncodeHintType.ERROR_CORRECTION, ErrorCorrectionLevel.M));
+    } catch (WriterException e) {
+      throw new IllegalStateException("cannot encode QR code for " + content, e);
+    }
+    int scale = QR_PIXELS_PER_MODULE;
+    int w = matrix.getWidth() * scale;
+    int h = matrix.getHeight() * scale;
+    BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_BINARY);
+    int black = 0x000000;
+    int white = 0xFFFFFF;
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        image.setRGB(x, y, matrix.get(x / scale, y / scale) ? black : white);
+      }
+    }
+    return image;
+  }
+}
