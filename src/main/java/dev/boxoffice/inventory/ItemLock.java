@@ -90,8 +90,10 @@ public final class ItemLock {
     String token = UUID.randomUUID().toString();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.maxWaitMs());
     return acquire(key, token, deadline).compose(outcome -> {
-      if (outcome == Outcome.NOT_HELD) {
+      if (outcome != Outcome.HELD) {
         unlockedRuns.incrementAndGet();
+      }
+      if (outcome == Outcome.NOT_HELD) {
         return run(work);
       }
       return run(work).eventually(() -> release(key, token));
