@@ -2,6 +2,7 @@ package dev.boxoffice;
 
 import dev.boxoffice.http.ApiVerticle;
 import dev.boxoffice.jobs.JobEngine;
+import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.ops.Health;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.ClusterConfig;
@@ -96,10 +97,7 @@ public final class Boxoffice {
 
     Future<?> chain = Future.succeededFuture();
     if (config.hasRole("workers")) {
-      chain = chain.compose(v -> Features.deployWorkers(platform))
-        .compose(v -> vertx.deployVerticle(new JobEngine(pool, platform.pgConnectOptions(), platform.membership(),
-          new JobEngine.Settings(config.integer("jobs_lease_seconds") * 1000L, config.integer("jobs_claim_batch"),
-            config.integer("jobs_concurrency"), config.integer("jobs_poll_seconds") * 1000L))));
+      chain = chain.compose(v -> Features.deployWorkers(platform)).compose(v -> deployJobEngines(platform));
     }
     if (config.hasRole("scheduler")) {
       chain = chain.compose(v -> Features.deployScheduler(platform));
@@ -115,6 +113,30 @@ public final class Boxoffice {
         platform.membership().members().size());
       return new Node(platform);
     }).onFailure(err -> pool.close());
+  }
+
+  /** One engine per queue ({@code jobs_queues}: {@code name:concurrency,...}); the default queue always runs. */
+  private static Future<Void> deployJobEngines(Platform platform) {
+    AppConfig config = platform.config();
+    Map<String, Integer> queues = new java.util.LinkedHashMap<>();
+    queues.put(JobType.DEFAULT_QUEUE, 512);
+    for (String entry : config.string("jobs_queues").split(",")) {
+      String[] parts = entry.trim().split(":");
+      if (parts.length != 2) {
+        return Future.failedFuture(new IllegalArgumentException("jobs_queues entries look like name:concurrency, got "
+          + entry));
+      }
+      queues.put(parts[0].trim(), Integer.parseInt(parts[1].trim()));
+    }
+    Future<?> chain = Future.succeededFuture();
+    for (Map.Entry<String, Integer> q : queues.entrySet()) {
+      JobEngine.Settings settings = new JobEngine.Settings(q.getKey(), config.integer("jobs_lease_seconds") * 1000L,
+        Math.min(config.integer("jobs_claim_batch"), q.getValue()), q.getValue(),
+        config.integer("jobs_poll_seconds") * 1000L);
+      chain = chain.compose(v -> platform.vertx().deployVerticle(new JobEngine(platform.pool(),
+        platform.pgConnectOptions(), platform.membership(), settings)));
+    }
+    return chain.mapEmpty();
   }
 
   private static Map<String, Handler<RoutingContext>> localOperations(Platform platform) {

@@ -23,16 +23,19 @@ import java.time.Duration;
 public final class FinalizationVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(FinalizationVerticle.class);
 
-  /** Rendering and one transaction: quick retries, then dead (the booking stays confirmed and can be re-run). */
+  /**
+   * Rendering and one transaction: quick retries, then dead (the booking stays confirmed and can be re-run). Its own
+   * queue bounds how much CPU PDF rendering takes from the booking path under load.
+   */
   public static final JobType FINALIZE_JOB = JobType.of(BookingJobs.FINALIZE).maxAttempts(5)
-    .backoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(1)).timeout(Duration.ofSeconds(60));
+    .backoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(1)).timeout(Duration.ofSeconds(60)).queue("tickets");
 
   /**
    * An SMTP server may be away for a while: ten tries over about ten minutes. The timeout stays well above the
    * mail client's own connect/idle timeouts, so an attempt is never counted failed while it may still succeed.
    */
   public static final JobType SEND_EMAIL_JOB = JobType.of(BookingJobs.SEND_EMAIL).maxAttempts(10)
-    .backoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(5)).timeout(Duration.ofSeconds(90));
+    .backoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(5)).timeout(Duration.ofSeconds(90)).queue("mail");
 
   public static final JobType[] JOB_TYPES = {FINALIZE_JOB, SEND_EMAIL_JOB};
 

@@ -100,8 +100,8 @@ public final class JobEngine extends VerticleBase {
     FROM lost WHERE j.id = lost.id
     RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error""";
 
-  /** Engine settings; see conf/boxoffice.json (jobs_*). */
-  public record Settings(long leaseMillis, int claimBatch, int concurrency, long pollMillis) {
+  /** Engine settings; see conf/boxoffice.json (jobs_*). One engine runs per queue on each worker node. */
+  public record Settings(String queue, long leaseMillis, int claimBatch, int concurrency, long pollMillis) {
   }
 
   private final Pool pool;
@@ -132,15 +132,21 @@ public final class JobEngine extends VerticleBase {
   @Override
   public Future<?> start() {
     nodeId = membership.nodeId();
+    // one engine per node (the default queue's) does the housekeeping for all queues
+    boolean housekeeping = JobType.DEFAULT_QUEUE.equals(settings.queue());
     vertx.eventBus().localConsumer(Bus.JOBS_WAKE, m -> wake());
-    membership.onMemberLeft(left -> {
-      log.warn("cluster member {} left; taking back its leased jobs", left);
-      rescue(new String[]{left});
-    });
+    if (housekeeping) {
+      membership.onMemberLeft(left -> {
+        log.warn("cluster member {} left; taking back its leased jobs", left);
+        rescue(new String[]{left});
+      });
+    }
     vertx.setPeriodic(settings.pollMillis(), id -> wake());
     vertx.setPeriodic(Math.max(500, settings.leaseMillis() / 3), id -> {
       renewLeases();
-      rescue(new String[0]);
+      if (housekeeping) {
+        rescue(new String[0]);
+      }
     });
     subscriber = PgSubscriber.subscriber(vertx, listenOptions)
       .reconnectPolicy(retries -> 1000L);
@@ -153,9 +159,11 @@ public final class JobEngine extends VerticleBase {
         return Future.succeededFuture();
       })
       .onSuccess(v -> {
-        log.info("job engine started on node {} (lease {} ms, batch {}, concurrency {})", nodeId,
-          settings.leaseMillis(), settings.claimBatch(), settings.concurrency());
-        rescue(new String[0]);
+        log.info("job engine for queue {} started on node {} (lease {} ms, batch {}, concurrency {})",
+          settings.queue(), nodeId, settings.leaseMillis(), settings.claimBatch(), settings.concurrency());
+        if (housekeeping) {
+          rescue(new String[0]);
+        }
         wake();
       });
   }
@@ -184,7 +192,7 @@ public final class JobEngine extends VerticleBase {
       return;
     }
     int room = settings.concurrency() - inFlight;
-    String[] types = JobWorkers.registeredTypes(vertx).toArray(new String[0]);
+    String[] types = myTypes();
     if (room <= 0 || types.length == 0) {
       // full: the completions will wake us; no types: a handler registration will
       wakeAgain = room <= 0;
@@ -202,6 +210,7 @@ public final class JobEngine extends VerticleBase {
         return;
       }
       long now = System.currentTimeMillis();
+      Map<String, List<Job>> batches = new HashMap<>();
       for (Row row : ar.result()) {
         Job job = Job.from(row);
         long wait = row.getLong("due") - now;
@@ -209,18 +218,26 @@ public final class JobEngine extends VerticleBase {
           inFlight++; // counted from the claim: the job holds a slot while it waits
           vertx.setTimer(wait, t -> {
             inFlight--;
-            dispatch(job);
+            dispatch(List.of(job));
           });
         } else {
-          dispatch(job);
+          batches.computeIfAbsent(job.type(), k -> new ArrayList<>()).add(job);
         }
       }
+      batches.values().forEach(this::dispatch);
       if (ar.result().size() == n || wakeAgain) {
         vertx.runOnContext(v -> wake());
       } else {
         armNextDue(types);
       }
     });
+  }
+
+  /** The job types handled on this node that belong to this engine's queue. */
+  private String[] myTypes() {
+    return JobWorkers.registeredTypes(vertx).stream()
+      .filter(t -> JobTypes.find(t).map(JobType::queue).orElse(JobType.DEFAULT_QUEUE).equals(settings.queue()))
+      .toArray(String[]::new);
   }
 
   private void armNextDue(String[] types) {
@@ -254,26 +271,65 @@ public final class JobEngine extends VerticleBase {
     });
   }
 
-  private void dispatch(Job job) {
-    inFlight++;
-    running.put(job.id(), job.attempt());
-    JobType type = JobTypes.find(job.type()).orElseGet(() -> JobType.of(job.type()));
+  /** Jobs of one type: to the batch handler in one message if there is one, else one message per job. */
+  private void dispatch(List<Job> jobs) {
+    String typeName = jobs.get(0).type();
+    JobType type = JobTypes.find(typeName).orElseGet(() -> JobType.of(typeName));
     DeliveryOptions delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(type.timeout().toMillis());
-    vertx.eventBus().<JsonObject>request(Bus.jobRun(job.type()), job.toJson(), delivery).onComplete(ar -> {
-      inFlight--;
-      running.remove(job.id());
-      JsonObject outcome = new JsonObject().put("id", job.id().toString()).put("attempt", job.attempt());
-      if (ar.succeeded()) {
-        succeeded.add(outcome.put("result", ar.result().body()));
-      } else {
-        Throwable err = ar.cause();
-        boolean permanent = err instanceof ReplyException re && re.failureCode() == JobFailure.PERMANENT;
-        String error = err.getMessage() == null ? err.toString() : err.getMessage();
-        failed.add(outcome.put("error", error).put("permanent", permanent)
-          .put("delay_ms", type.retryDelayMillis(job.attempt())));
-      }
-      scheduleFlush();
+    jobs.forEach(job -> {
+      inFlight++;
+      running.put(job.id(), job.attempt());
     });
+    if (!JobWorkers.isBatch(vertx, typeName)) {
+      for (Job job : jobs) {
+        vertx.eventBus().<JsonObject>request(Bus.jobRun(typeName), job.toJson(), delivery).onComplete(ar -> {
+          if (ar.succeeded()) {
+            recordSuccess(job, ar.result().body());
+          } else {
+            recordError(job, type, ar.cause());
+          }
+          scheduleFlush();
+        });
+      }
+      return;
+    }
+    JsonArray batch = new JsonArray();
+    jobs.forEach(job -> batch.add(job.toJson()));
+    vertx.eventBus().<JsonObject>request(Bus.jobBatch(typeName), new JsonObject().put("jobs", batch), delivery)
+      .onComplete(ar -> {
+        JsonObject results = ar.succeeded() ? ar.result().body().getJsonObject("results") : null;
+        JsonObject failures = ar.succeeded() ? ar.result().body().getJsonObject("failures") : null;
+        for (Job job : jobs) {
+          String id = job.id().toString();
+          if (ar.failed()) {
+            recordError(job, type, ar.cause());
+          } else if (failures.containsKey(id)) {
+            JsonObject f = failures.getJsonObject(id);
+            recordFailure(job, type, f.getString("error"), f.getBoolean("permanent", false));
+          } else {
+            recordSuccess(job, results.getJsonObject(id));
+          }
+        }
+        scheduleFlush();
+      });
+  }
+
+  private void recordSuccess(Job job, JsonObject result) {
+    inFlight--;
+    running.remove(job.id());
+    succeeded.add(new JsonObject().put("id", job.id().toString()).put("attempt", job.attempt()).put("result", result));
+  }
+
+  private void recordError(Job job, JobType type, Throwable err) {
+    boolean permanent = err instanceof ReplyException re && re.failureCode() == JobFailure.PERMANENT;
+    recordFailure(job, type, err.getMessage() == null ? err.toString() : err.getMessage(), permanent);
+  }
+
+  private void recordFailure(Job job, JobType type, String error, boolean permanent) {
+    inFlight--;
+    running.remove(job.id());
+    failed.add(new JsonObject().put("id", job.id().toString()).put("attempt", job.attempt()).put("error", error)
+      .put("permanent", permanent).put("delay_ms", type.retryDelayMillis(job.attempt())));
   }
 
   /** Completions ride together: one statement for everything that finished since the last write. */

@@ -7,6 +7,8 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.LocalMap;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -41,14 +43,52 @@ public final class JobWorkers {
         }
       });
     });
+    return registered(vertx, type, consumer, false);
+  }
+
+  /**
+   * Handles jobs of {@code type} many at a time: the engine hands over every due job of the type it claimed in one
+   * go, and the handler does them in one transaction. Each job still succeeds, retries or dies on its own.
+   */
+  public static Future<Void> handleBatch(Vertx vertx, String type, Function<List<Job>, Future<BatchResult>> handler) {
+    JobTypes.get(type);
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().localConsumer(Bus.jobBatch(type), msg -> {
+      List<Job> jobs = new ArrayList<>();
+      msg.body().getJsonArray("jobs").forEach(j -> jobs.add(Job.fromJson((JsonObject) j)));
+      Future<BatchResult> outcome;
+      try {
+        outcome = handler.apply(jobs);
+      } catch (RuntimeException e) {
+        outcome = Future.failedFuture(e);
+      }
+      outcome.onComplete(ar -> {
+        if (ar.succeeded()) {
+          msg.reply(ar.result().toJson());
+        } else {
+          Throwable err = ar.cause();
+          boolean permanent = err instanceof JobFailure jf && jf.isPermanent();
+          msg.fail(permanent ? JobFailure.PERMANENT : JobFailure.RETRYABLE,
+            err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage());
+        }
+      });
+    });
+    return registered(vertx, type, consumer, true);
+  }
+
+  private static Future<Void> registered(Vertx vertx, String type, MessageConsumer<JsonObject> consumer,
+                                         boolean batch) {
     return consumer.completion().onSuccess(v -> {
-      localTypes(vertx).put(type, Boolean.TRUE);
-      vertx.eventBus().send(Bus.JOBS_WAKE, null);
+      localTypes(vertx).put(type, batch);
+      vertx.eventBus().publish(Bus.JOBS_WAKE, null); // every queue engine of this node
     });
   }
 
   static Set<String> registeredTypes(Vertx vertx) {
     return localTypes(vertx).keySet();
+  }
+
+  static boolean isBatch(Vertx vertx, String type) {
+    return Boolean.TRUE.equals(localTypes(vertx).get(type));
   }
 
   private static LocalMap<String, Boolean> localTypes(Vertx vertx) {

@@ -28,6 +28,14 @@ public final class Bus {
     return "jobs.run." + type;
   }
 
+  /**
+   * Where a node's batch handler for a job type listens: {@code {"jobs": [job...]}} in, a reply of the shape of
+   * {@code BatchResult} out. Used for saga steps that are cheaper as one transaction for many jobs.
+   */
+  public static String jobBatch(String type) {
+    return "jobs.batch." + type;
+  }
+
   /** Published when a node's job engine should claim now (e.g. after a local enqueue). */
   public static final String JOBS_WAKE = "jobs.wake";
 
