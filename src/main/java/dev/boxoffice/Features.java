@@ -1,8 +1,14 @@
 package dev.boxoffice;
 
+import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.platform.Platform;
+import dev.boxoffice.tasks.TaskTypes;
+import dev.boxoffice.tasks.TasksVerticle;
+import dev.boxoffice.tasks.TextTaskVerticle;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.ThreadingModel;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -16,11 +22,16 @@ final class Features {
 
   /** Job types must be known on every node (any node may enqueue any type). */
   static void registerJobTypes(Platform p) {
+    JobTypes.register(TaskTypes.TEXT);
   }
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
   static Future<Void> deployWorkers(Platform p) {
-    return Future.succeededFuture();
+    return Future.succeededFuture()
+      .compose(v -> p.vertx().deployVerticle(new TasksVerticle(p.pool())))
+      .compose(v -> p.vertx().deployVerticle(new TextTaskVerticle(),
+        new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
+      .mapEmpty();
   }
 
   /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */
