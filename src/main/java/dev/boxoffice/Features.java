@@ -1,5 +1,6 @@
 package dev.boxoffice;
 
+import dev.boxoffice.cron.CronScheduler;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.platform.Platform;
 import dev.boxoffice.tasks.TaskTypes;
@@ -36,7 +37,9 @@ final class Features {
 
   /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */
   static Future<Void> deployScheduler(Platform p) {
-    return Future.succeededFuture();
+    return Future.succeededFuture()
+      .compose(v -> p.vertx().deployVerticle(new CronScheduler(p)))
+      .mapEmpty();
   }
 
   /** Operations answered at the HTTP edge (pages), by operationId. */
