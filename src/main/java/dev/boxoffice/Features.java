@@ -30,8 +30,8 @@ final class Features {
   static Future<Void> deployWorkers(Platform p) {
     return Future.succeededFuture()
       .compose(v -> p.vertx().deployVerticle(new TasksVerticle(p.pool())))
-      .compose(v -> p.vertx().deployVerticle(new TextTaskVerticle(),
-        new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
+      .compose(v -> p.vertx().deployVerticle(TextTaskVerticle::new, new DeploymentOptions()
+        .setThreadingModel(ThreadingModel.WORKER).setInstances(Runtime.getRuntime().availableProcessors())))
       .mapEmpty();
   }
 
