@@ -53,6 +53,7 @@ public final class CronScheduler extends VerticleBase {
   private final Pool pool;
   private final Map<String, Long> timers = new HashMap<>();
   private List<CronSchedule> schedules = List.of();
+  private boolean stopped;
 
   public CronScheduler(Platform platform) {
     this.platform = platform;
@@ -89,6 +90,7 @@ public final class CronScheduler extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopped = true;
     timers.values().forEach(vertx::cancelTimer);
     timers.clear();
     return Future.succeededFuture();
@@ -115,6 +117,9 @@ public final class CronScheduler extends VerticleBase {
   }
 
   private void arm(CronSchedule s, Instant tick) {
+    if (stopped) {
+      return;
+    }
     long delay = Math.max(1, Math.min(MAX_TIMER_MS, tick.toEpochMilli() - System.currentTimeMillis()));
     timers.put(s.name(), vertx.setTimer(delay, id -> {
       Instant now = Instant.now();
