@@ -7,10 +7,16 @@ import dev.boxoffice.booking.BookingVerticle;
 import dev.boxoffice.inventory.InventoryVerticle;
 import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.booking.FinalizationVerticle;
+import dev.boxoffice.cron.CronScheduler;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.platform.Platform;
+import dev.boxoffice.tasks.TaskTypes;
+import dev.boxoffice.tasks.TasksVerticle;
+import dev.boxoffice.tasks.TextTaskVerticle;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.ThreadingModel;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -26,6 +32,7 @@ final class Features {
   static void registerJobTypes(Platform p) {
     BookingSaga.registerJobTypes();
     JobTypes.register(FinalizationVerticle.JOB_TYPES);
+    JobTypes.register(TaskTypes.TEXT);
   }
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
@@ -37,12 +44,18 @@ final class Features {
       .compose(v -> p.vertx().deployVerticle(new InventoryVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p,
         (item, work) -> lock.withLock(ItemLock.name(item), work))))
-      .compose(v -> p.vertx().deployVerticle(new FinalizationVerticle(p))).mapEmpty();
+      .compose(v -> p.vertx().deployVerticle(new FinalizationVerticle(p)))
+      .compose(v -> p.vertx().deployVerticle(new TasksVerticle(p.pool())))
+      .compose(v -> p.vertx().deployVerticle(TextTaskVerticle::new, new DeploymentOptions()
+        .setThreadingModel(ThreadingModel.WORKER).setInstances(Runtime.getRuntime().availableProcessors())))
+      .mapEmpty();
   }
 
   /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */
   static Future<Void> deployScheduler(Platform p) {
-    return Future.succeededFuture();
+    return Future.succeededFuture()
+      .compose(v -> p.vertx().deployVerticle(new CronScheduler(p)))
+      .mapEmpty();
   }
 
   /** Operations answered at the HTTP edge (pages), by operationId. */
