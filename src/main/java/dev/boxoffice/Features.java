@@ -5,7 +5,6 @@ import dev.boxoffice.auth.TokenVerticle;
 import dev.boxoffice.booking.BookingSaga;
 import dev.boxoffice.booking.BookingVerticle;
 import dev.boxoffice.inventory.InventoryVerticle;
-import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.booking.FinalizationVerticle;
 import dev.boxoffice.cron.CronScheduler;
 import dev.boxoffice.jobs.JobTypes;
@@ -37,13 +36,11 @@ final class Features {
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
   static Future<Void> deployWorkers(Platform p) {
-    ItemLock lock = ItemLock.of(p);
     return Future.<Void>succeededFuture()
       .compose(v -> AccountsBootstrap.run(p))
       .compose(v -> p.vertx().deployVerticle(new TokenVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new InventoryVerticle(p)))
-      .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p,
-        (item, work) -> lock.withLock(ItemLock.name(item), work))))
+      .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new FinalizationVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new TasksVerticle(p.pool())))
       .compose(v -> p.vertx().deployVerticle(TextTaskVerticle::new, new DeploymentOptions()

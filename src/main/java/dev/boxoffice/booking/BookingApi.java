@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /** The booking operations of openapi.yaml. A user sees and acts on their own bookings only; admins on all. */
@@ -27,27 +26,14 @@ public final class BookingApi {
   private static final Pattern PHONE = Pattern.compile("^[0-9 +()\\-]{5,32}$");
   private static final String FK_VIOLATION = "23503";
 
-  /**
-   * Wraps the booking transaction of one held item: where a lock around the hot path plugs in. Correctness never
-   * depends on it (the hold is one conditional UPDATE); it only queues bookings of the same item before Postgres.
-   */
-  @FunctionalInterface
-  public interface ItemGuard {
-    ItemGuard NONE = (item, work) -> work.get();
-
-    Future<Row> around(Inventory.Item item, Supplier<Future<Row>> work);
-  }
-
   private final Pool pool;
   private final BookingSaga saga;
-  private final ItemGuard guard;
-  private final int holdSeconds;
+  private final BookingBatcher batcher;
 
-  public BookingApi(Pool pool, BookingSaga saga, ItemGuard guard, int holdSeconds) {
+  public BookingApi(Pool pool, BookingSaga saga, BookingBatcher batcher) {
     this.pool = pool;
     this.saga = saga;
-    this.guard = guard;
-    this.holdSeconds = holdSeconds;
+    this.batcher = batcher;
   }
 
   public Future<Void> serve(Vertx vertx) {
@@ -61,7 +47,7 @@ public final class BookingApi {
       ApiHandlers.serve(vertx, "reprocessBookings", this::reprocess))).mapEmpty();
   }
 
-  /** Insert, first saga jobs and the hold in one transaction: a booking exists exactly when its hold does. */
+  /** Insert, first saga jobs and the hold in one transaction (shared with concurrent bookings of the item). */
   private Future<JsonObject> create(Bus.ApiRequest req) {
     if (req.user() == null) {
       return Future.failedFuture(Bus.fail(401, "Missing or invalid bearer token"));
@@ -72,10 +58,7 @@ public final class BookingApi {
     } catch (InvalidBooking e) {
       return Future.failedFuture(e.reply);
     }
-    // the hold comes last: the item's row stays locked only from the hold to the commit
-    return guard.around(booking.item(), () -> pool.withTransaction(tx -> BookingStore.insert(tx, booking, holdSeconds)
-        .compose(row -> saga.started(tx, row).map(row))
-        .compose(row -> Inventory.hold(tx, booking.item(), booking.quantity()).map(row))))
+    return batcher.submit(booking)
       .recover(err -> Future.failedFuture(unknownItem(err, booking)))
       .map(row -> {
         long id = row.getLong("id");

@@ -82,6 +82,20 @@ public final class BookingSaga {
     return (autoPayment ? expiry.compose(v -> enqueue(tx, BookingJobs.PAYMENT, id)) : expiry).mapEmpty();
   }
 
+  /** New bookings, many at once: their expiries and (auto mode) payments in one statement. */
+  Future<Integer> startedAll(SqlClient tx, List<Row> bookings) {
+    List<NewJob> jobs = new ArrayList<>(bookings.size() * 2);
+    for (Row booking : bookings) {
+      long id = booking.getLong("id");
+      jobs.add(NewJob.of(BookingJobs.EXPIRE, payload(id)).at(booking.getOffsetDateTime("expires_at").toInstant())
+        .uniqueKey(key(id, BookingJobs.EXPIRE)));
+      if (autoPayment) {
+        jobs.add(NewJob.of(BookingJobs.PAYMENT, payload(id)).uniqueKey(key(id, BookingJobs.PAYMENT)));
+      }
+    }
+    return JobQueue.enqueueAll(tx, jobs);
+  }
+
   static Future<JobQueue.Enqueued> enqueueFinalize(SqlClient tx, long id) {
     return enqueue(tx, BookingJobs.FINALIZE, id);
   }

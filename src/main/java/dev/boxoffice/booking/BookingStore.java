@@ -21,6 +21,15 @@ public final class BookingStore {
     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8 * interval '1 second')
     RETURNING *""";
 
+  // ids follow the input order (ORDER BY ord), so sorting the returned rows by id restores it
+  private static final String INSERT_MANY = """
+    INSERT INTO bookings (name, email, phone, event_id, product_id, quantity, owner, expires_at)
+    SELECT n, e, p, ev, pr, q, o, now() + $8 * interval '1 second'
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::int[], $7::text[])
+         WITH ORDINALITY AS x(n, e, p, ev, pr, q, o, ord)
+    ORDER BY ord
+    RETURNING *""";
+
   private static final String FIND = "SELECT * FROM bookings WHERE id = $1";
 
   // $1 owner (null: everyone's, for admins), $2 status (null: any)
@@ -51,6 +60,36 @@ public final class BookingStore {
   public static Future<Row> insert(SqlClient tx, NewBooking b, int holdSeconds) {
     return tx.preparedQuery(INSERT).execute(Tuple.from(new Object[]{b.name(), b.email(), b.phone(), b.eventId(),
       b.productId(), b.quantity(), b.owner(), holdSeconds})).map(rows -> rows.iterator().next());
+  }
+
+  /** Inserts many bookings in one statement; the rows come back in the order given. */
+  public static Future<List<Row>> insertAll(SqlClient tx, List<NewBooking> bookings, int holdSeconds) {
+    int n = bookings.size();
+    String[] names = new String[n];
+    String[] emails = new String[n];
+    String[] phones = new String[n];
+    Long[] events = new Long[n];
+    Long[] products = new Long[n];
+    Integer[] quantities = new Integer[n];
+    String[] owners = new String[n];
+    for (int i = 0; i < n; i++) {
+      NewBooking b = bookings.get(i);
+      names[i] = b.name();
+      emails[i] = b.email();
+      phones[i] = b.phone();
+      events[i] = b.eventId();
+      products[i] = b.productId();
+      quantities[i] = b.quantity();
+      owners[i] = b.owner();
+    }
+    return tx.preparedQuery(INSERT_MANY)
+      .execute(Tuple.from(new Object[]{names, emails, phones, events, products, quantities, owners, holdSeconds}))
+      .map(rows -> {
+        List<Row> list = new ArrayList<>(n);
+        rows.forEach(list::add);
+        list.sort(java.util.Comparator.comparingLong(r -> r.getLong("id")));
+        return list;
+      });
   }
 
   public static Future<Optional<Row>> find(SqlClient sql, long id) {

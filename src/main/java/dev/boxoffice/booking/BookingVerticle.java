@@ -1,5 +1,6 @@
 package dev.boxoffice.booking;
 
+import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
@@ -8,15 +9,9 @@ import io.vertx.core.VerticleBase;
 /** Booking API handlers and saga step handlers of a worker node. */
 public final class BookingVerticle extends VerticleBase {
   private final Platform platform;
-  private final BookingApi.ItemGuard guard;
 
   public BookingVerticle(Platform platform) {
-    this(platform, BookingApi.ItemGuard.NONE);
-  }
-
-  public BookingVerticle(Platform platform, BookingApi.ItemGuard guard) {
     this.platform = platform;
-    this.guard = guard;
   }
 
   @Override
@@ -34,7 +29,8 @@ public final class BookingVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), saga, guard, holdSeconds).serve(vertx));
+    BookingBatcher batcher = new BookingBatcher(platform.pool(), saga, ItemLock.of(platform), holdSeconds);
+    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), saga, batcher).serve(vertx));
   }
 
   private static boolean autoPayment(String mode) {

@@ -31,9 +31,13 @@ public final class JobQueue {
   private static final String FIND_LIVE_BY_KEY =
     "SELECT *, false AS created FROM jobs WHERE unique_key = $1 AND status IN " + LIVE;
 
-  private static final String INSERT_BATCH = """
-    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at)
-    SELECT gen_random_uuid(), $1, p, 'queued', $2, now() FROM unnest($3::jsonb[]) AS p""";
+  // many jobs, any types, one statement (and one wake-up notification); duplicates of live unique keys are skipped
+  private static final String INSERT_MANY = """
+    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at, unique_key, owner)
+    SELECT gen_random_uuid(), t, p, CASE WHEN r > now() THEN 'scheduled' ELSE 'queued' END, m, coalesce(r, now()),
+           k, o
+    FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::timestamptz[], $5::text[], $6::text[]) AS x(t, p, m, r, k, o)
+    ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN %s DO NOTHING""".formatted(LIVE);
 
   private static final String GET = "SELECT * FROM jobs WHERE id = $1";
 
@@ -77,9 +81,34 @@ public final class JobQueue {
 
   /** Many jobs of one type in one statement (one wake-up notification for the whole batch). */
   public static Future<Integer> enqueueBatch(SqlClient sql, String type, List<JsonObject> payloads) {
-    JobType t = JobTypes.get(type);
-    return sql.preparedQuery(INSERT_BATCH)
-      .execute(Tuple.of(type, t.maxAttempts(), payloads.toArray(new JsonObject[0])))
+    return enqueueAll(sql, payloads.stream().map(p -> NewJob.of(type, p)).toList());
+  }
+
+  /**
+   * Many jobs in one statement; a job whose unique key is held by a live job is skipped (as with {@link #enqueue},
+   * minus handing back the existing one). Returns how many were inserted.
+   */
+  public static Future<Integer> enqueueAll(SqlClient sql, List<NewJob> jobs) {
+    if (jobs.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    int n = jobs.size();
+    String[] types = new String[n];
+    JsonObject[] payloads = new JsonObject[n];
+    Integer[] attempts = new Integer[n];
+    OffsetDateTime[] runAt = new OffsetDateTime[n];
+    String[] keys = new String[n];
+    String[] owners = new String[n];
+    for (int i = 0; i < n; i++) {
+      NewJob job = jobs.get(i);
+      types[i] = job.type();
+      payloads[i] = job.payload() == null ? new JsonObject() : job.payload();
+      attempts[i] = job.maxAttempts() != null ? job.maxAttempts() : JobTypes.get(job.type()).maxAttempts();
+      runAt[i] = job.runAt() == null ? null : job.runAt().atOffset(ZoneOffset.UTC);
+      keys[i] = job.uniqueKey();
+      owners[i] = job.owner();
+    }
+    return sql.preparedQuery(INSERT_MANY).execute(Tuple.of(types, payloads, attempts, runAt, keys, owners))
       .map(RowSet::rowCount);
   }
 

@@ -151,10 +151,11 @@ class BookingSagaTest {
     assertThat(b.getValue("confirmed_at")).isNull();
     assertThat(autoDb.jobs(id, BookingJobs.PAYMENT)).singleElement()
       .satisfies(j -> assertThat(j.getJsonObject("result").getString("status")).isEqualTo("payment_failed"));
-    assertThat(autoDb.jobs(id, BookingJobs.COMPENSATE)).singleElement().satisfies(j -> {
-      assertThat(j.getString("status")).isEqualTo("succeeded");
-      assertThat(j.getJsonObject("result").getString("status")).isEqualTo("cancelled");
-    });
+    // the job row is marked succeeded just after the handler's own transaction commits
+    var compensations = BookingFixtures.waitFor("compensation recorded", Duration.ofSeconds(10),
+      () -> autoDb.jobs(id, BookingJobs.COMPENSATE),
+      jobs -> jobs.size() == 1 && "succeeded".equals(jobs.get(0).getString("status")));
+    assertThat(compensations.get(0).getJsonObject("result").getString("status")).isEqualTo("cancelled");
     assertThat(autoDb.jobs(id, BookingJobs.CONFIRM)).isEmpty();
     assertThat(autoDb.productQuantity(product)).as("returned once, at payment_failed").isEqualTo(10);
   }
