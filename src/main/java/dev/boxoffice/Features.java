@@ -9,6 +9,8 @@ import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.booking.FinalizationVerticle;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.platform.Platform;
+import dev.boxoffice.users.UsersJobs;
+import dev.boxoffice.users.UsersVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
@@ -26,6 +28,7 @@ final class Features {
   static void registerJobTypes(Platform p) {
     BookingSaga.registerJobTypes();
     JobTypes.register(FinalizationVerticle.JOB_TYPES);
+    JobTypes.register(UsersJobs.TYPES);
   }
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
@@ -37,7 +40,8 @@ final class Features {
       .compose(v -> p.vertx().deployVerticle(new InventoryVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p,
         (item, work) -> lock.withLock(ItemLock.name(item), work))))
-      .compose(v -> p.vertx().deployVerticle(new FinalizationVerticle(p))).mapEmpty();
+      .compose(v -> p.vertx().deployVerticle(new FinalizationVerticle(p)))
+      .compose(v -> p.vertx().deployVerticle(new UsersVerticle(p))).mapEmpty();
   }
 
   /** Cron and other cluster-singleton duties, on nodes with the scheduler role. */
@@ -47,7 +51,10 @@ final class Features {
 
   /** Operations answered at the HTTP edge (pages), by operationId. */
   static Map<String, Handler<RoutingContext>> localOperations(Platform p) {
-    return new HashMap<>();
+    Map<String, Handler<RoutingContext>> ops = new HashMap<>();
+    ops.put("getUsersPage", rc -> rc.response().putHeader("Content-Type", "text/html; charset=utf-8")
+      .sendFile("webroot/users.html"));
+    return ops;
   }
 
   /** Routes outside the contract: /openapi.yaml, /docs, /metrics. */
