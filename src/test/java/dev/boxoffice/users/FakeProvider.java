@@ -36,7 +36,7 @@ final class FakeProvider {
   volatile int failStatus = 500;
   /** The next N calls answer only after {@link #slowMillis} (after the client gave up). */
   final AtomicInteger slowNext = new AtomicInteger();
-  volatile long slowMillis = 2_000;
+  volatile long slowMillis = 3_000;
   /** Every list call answers this status (e.g. 403) while set. */
   volatile Integer listStatus;
   /** The page starting at this skip is not JSON. */

@@ -261,7 +261,7 @@ class UsersJobsTest {
       .maxAttempts(1))).id());
 
     assertThat(job.getString("status")).isEqualTo("dead");
-    assertThat(job.getString("last_error")).endsWith("failed after 3 tries: no answer within 500 ms");
+    assertThat(job.getString("last_error")).endsWith("failed after 3 tries: no answer within 1000 ms");
   }
 
   @Test

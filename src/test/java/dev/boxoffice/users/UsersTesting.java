@@ -26,7 +26,7 @@ final class UsersTesting {
     return TestNodes.settings(db, prefix)
       .put("roles", "http,workers")
       .put("users_provider_url", fake.url())
-      .put("users_provider_timeout_ms", 500)
+      .put("users_provider_timeout_ms", 1000)
       .put("users_provider_tries", 3)
       .put("users_provider_backoff_ms", 20)
       .put("enrich_batch_size", 20);
