@@ -12,6 +12,8 @@ import dev.boxoffice.platform.Platform;
 import dev.boxoffice.tasks.TaskTypes;
 import dev.boxoffice.tasks.TasksVerticle;
 import dev.boxoffice.tasks.TextTaskVerticle;
+import dev.boxoffice.users.UsersJobs;
+import dev.boxoffice.users.UsersVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -32,6 +34,7 @@ final class Features {
     BookingSaga.registerJobTypes();
     JobTypes.register(FinalizationVerticle.JOB_TYPES);
     JobTypes.register(TaskTypes.TEXT);
+    JobTypes.register(UsersJobs.TYPES);
   }
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */
@@ -45,6 +48,7 @@ final class Features {
       .compose(v -> p.vertx().deployVerticle(new TasksVerticle(p.pool())))
       .compose(v -> p.vertx().deployVerticle(TextTaskVerticle::new, new DeploymentOptions()
         .setThreadingModel(ThreadingModel.WORKER).setInstances(Runtime.getRuntime().availableProcessors())))
+      .compose(v -> p.vertx().deployVerticle(new UsersVerticle(p)))
       .mapEmpty();
   }
 
@@ -57,7 +61,10 @@ final class Features {
 
   /** Operations answered at the HTTP edge (pages), by operationId. */
   static Map<String, Handler<RoutingContext>> localOperations(Platform p) {
-    return new HashMap<>();
+    Map<String, Handler<RoutingContext>> ops = new HashMap<>();
+    ops.put("getUsersPage", rc -> rc.response().putHeader("Content-Type", "text/html; charset=utf-8")
+      .sendFile("webroot/users.html"));
+    return ops;
   }
 
   /** Routes outside the contract: /openapi.yaml, /docs, /metrics. */

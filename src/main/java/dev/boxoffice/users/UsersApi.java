@@ -1,0 +1,110 @@
+package dev.boxoffice.users;
+
+import dev.boxoffice.jobs.Job;
+import dev.boxoffice.platform.ApiHandlers;
+import dev.boxoffice.platform.Bus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * {@code listUsers} and {@code getUser}: the synced directory with each user's address and masked card (open to
+ * both roles). The filters are tri-state: absent → everyone, true → only users with one, false → only without.
+ */
+public final class UsersApi {
+  private static final String SELECT = """
+    SELECT u.id, u.external_id, u.first_name, u.last_name, u.email, u.phone, u.username,
+           u.address_checked_at, u.card_checked_at, u.created_at, u.updated_at,
+           a.user_id AS address_user_id, a.address, a.city, a.state, a.state_code, a.postal_code, a.country,
+           a.lat, a.lng,
+           c.last4, c.card_type, c.expire_month, c.expire_year
+    FROM users u
+    LEFT JOIN addresses a ON a.user_id = u.id
+    LEFT JOIN cards c ON c.user_id = u.id
+    """;
+
+  private static final String FILTER = """
+    WHERE ($1::boolean IS NULL OR (a.user_id IS NOT NULL) = $1)
+      AND ($2::boolean IS NULL OR (c.user_id IS NOT NULL) = $2)
+    """;
+
+  private static final String PAGE = SELECT + FILTER + "ORDER BY u.id LIMIT $3 OFFSET $4";
+
+  private static final String COUNT = """
+    SELECT count(*) FROM users u
+    LEFT JOIN addresses a ON a.user_id = u.id
+    LEFT JOIN cards c ON c.user_id = u.id
+    """ + FILTER;
+
+  private static final String ONE = SELECT + "WHERE u.id = $1";
+
+  private final Pool pool;
+
+  public UsersApi(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Future<Void> serve(Vertx vertx) {
+    return Future.all(
+      ApiHandlers.serve(vertx, "listUsers", this::list),
+      ApiHandlers.serve(vertx, "getUser", this::get)
+    ).mapEmpty();
+  }
+
+  private Future<JsonObject> list(Bus.ApiRequest req) {
+    Boolean hasAddress = flag(req.params().getValue("has_address"));
+    Boolean hasCard = flag(req.params().getValue("has_card"));
+    Future<RowSet<Row>> page = pool.preparedQuery(PAGE)
+      .execute(Tuple.of(hasAddress, hasCard, req.limit(), req.offset()));
+    Future<RowSet<Row>> count = pool.preparedQuery(COUNT).execute(Tuple.of(hasAddress, hasCard));
+    return Future.all(page, count).map(v -> {
+      JsonArray items = new JsonArray();
+      page.result().forEach(row -> items.add(user(row)));
+      return Bus.ApiReply.list(items, count.result().iterator().next().getLong(0));
+    });
+  }
+
+  private Future<JsonObject> get(Bus.ApiRequest req) {
+    return pool.preparedQuery(ONE).execute(Tuple.of(req.pathId("id"))).compose(rows -> rows.size() == 0
+      ? Future.failedFuture(Bus.fail(404, "User not found"))
+      : Future.succeededFuture(Bus.ApiReply.ok(user(rows.iterator().next()))));
+  }
+
+  /** The contract validated the parameter; it arrives as a boolean (or its text form through other callers). */
+  private static Boolean flag(Object value) {
+    if (value instanceof Boolean b) {
+      return b;
+    }
+    return value == null ? null : Boolean.valueOf(value.toString().trim());
+  }
+
+  static JsonObject user(Row row) {
+    UserAddress address = UserAddress.fromRow(row);
+    MaskedCard card = MaskedCard.fromRow(row);
+    return new JsonObject()
+      .put("id", row.getLong("id"))
+      .put("external_id", row.getLong("external_id"))
+      .put("first_name", row.getString("first_name"))
+      .put("last_name", row.getString("last_name"))
+      .put("email", row.getString("email"))
+      .put("phone", row.getString("phone"))
+      .put("username", row.getString("username"))
+      .put("address", address == null ? null : address.toJson())
+      .put("credit_card", card == null ? null : card.toJson())
+      .put("enrichment", new JsonObject()
+        .put("address", state(address != null, row.getValue("address_checked_at") != null))
+        .put("card", state(card != null, row.getValue("card_checked_at") != null)))
+      .put("created_at", Job.ts(row.getOffsetDateTime("created_at")))
+      .put("updated_at", Job.ts(row.getOffsetDateTime("updated_at")));
+  }
+
+  /** enriched: stored; unavailable: the provider had none; pending: not looked up yet. */
+  private static String state(boolean stored, boolean checked) {
+    return stored ? "enriched" : checked ? "unavailable" : "pending";
+  }
+}
