@@ -1,5 +1,6 @@
 package dev.boxoffice.booking;
 
+import dev.boxoffice.jobs.BatchResult;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
 import dev.boxoffice.jobs.JobQueue;
@@ -41,6 +42,8 @@ public final class BookingSaga {
   private static final int RESTART_BATCH = 200;
   private static final String HOLD_LEFT =
     "SELECT status, expires_at, expires_at > now() AS not_due FROM bookings WHERE id = $1";
+  private static final String STATUSES =
+    "SELECT id, status, email, name, quantity FROM bookings WHERE id = ANY($1)";
 
   private final Pool pool;
   private final PaymentProvider payments;
@@ -67,8 +70,9 @@ public final class BookingSaga {
   /** Registers the step handlers on this node (call from a verticle's start). */
   public Future<Void> handle(Vertx vertx) {
     return Future.all(List.of(
-      JobWorkers.handle(vertx, BookingJobs.PAYMENT, this::payment),
-      JobWorkers.handle(vertx, BookingJobs.CONFIRM, this::confirm),
+      // the two steps every booking takes run many bookings per transaction under load
+      JobWorkers.handleBatch(vertx, BookingJobs.PAYMENT, this::payments),
+      JobWorkers.handleBatch(vertx, BookingJobs.CONFIRM, this::confirms),
       JobWorkers.handle(vertx, BookingJobs.COMPENSATE, this::compensate),
       JobWorkers.handle(vertx, BookingJobs.EXPIRE, this::expire))).mapEmpty();
   }
@@ -120,24 +124,122 @@ public final class BookingSaga {
 
   // ------------------------------------------------------------------ steps
 
-  private Future<JsonObject> payment(Job job) {
-    long id = bookingId(job);
-    return existing(id).compose(booking -> {
-      if (!BookingStatus.PENDING.equals(booking.getString("status"))) {
-        return Future.succeededFuture(result(id, booking.getString("status"), false));
+  /**
+   * Charges every pending booking of the batch; the approved ones move to payment_processed (and get their confirm
+   * step) in one transaction. Declines are rare and take the single-booking path with their reason.
+   */
+  private Future<BatchResult> payments(List<Job> jobs) {
+    BatchResult out = new BatchResult();
+    return statuses(jobs, out).compose(bookings -> {
+      List<Future<Long>> approved = new ArrayList<>();
+      List<Job> charged = new ArrayList<>();
+      List<Future<?>> declined = new ArrayList<>();
+      for (Job job : jobs) {
+        Row booking = bookings.get(bookingId(job));
+        if (booking == null) {
+          continue; // reported missing by statuses()
+        }
+        long id = booking.getLong("id");
+        if (!BookingStatus.PENDING.equals(booking.getString("status"))) {
+          out.succeeded(job.id(), result(id, booking.getString("status"), false));
+          continue;
+        }
+        PaymentProvider.Charge charge = new PaymentProvider.Charge(id, booking.getString("email"),
+          booking.getString("name"), booking.getInteger("quantity"), key(id, BookingJobs.PAYMENT));
+        Future<PaymentProvider.Outcome> outcome = payments.charge(charge);
+        approved.add(outcome.map(o -> o.approved() ? id : null));
+        charged.add(job);
+        declined.add(outcome.compose(o -> o.approved() ? Future.succeededFuture()
+          : advance(id, Transition.PAYMENT_DECLINED, o.reason(), (tx, row) -> enqueue(tx, BookingJobs.COMPENSATE, id))
+            .onSuccess(r -> out.succeeded(job.id(), r))
+            .onFailure(err -> out.failed(job.id(), err))));
       }
-      PaymentProvider.Charge charge = new PaymentProvider.Charge(id, booking.getString("email"),
-        booking.getString("name"), booking.getInteger("quantity"), key(id, BookingJobs.PAYMENT));
-      return payments.charge(charge).compose(outcome -> outcome.approved()
-        ? advance(id, Transition.PAYMENT_APPROVED, null, (tx, row) -> enqueue(tx, BookingJobs.CONFIRM, id))
-        : advance(id, Transition.PAYMENT_DECLINED, outcome.reason(),
-          (tx, row) -> enqueue(tx, BookingJobs.COMPENSATE, id)));
+      return Future.join(approved).transform(ar -> {
+        List<Long> ids = approved.stream().filter(Future::succeeded).map(Future::result)
+          .filter(java.util.Objects::nonNull).toList();
+        return advanceAll(jobs, ids, Transition.PAYMENT_APPROVED, BookingJobs.CONFIRM, out);
+      }).compose(v -> Future.join(declined).transform(ar -> {
+        // a charge that failed (provider down): that job retries on its own
+        for (int i = 0; i < approved.size(); i++) {
+          if (approved.get(i).failed()) {
+            out.failed(charged.get(i).id(), approved.get(i).cause());
+          }
+        }
+        return Future.succeededFuture(out);
+      }));
     });
   }
 
-  private Future<JsonObject> confirm(Job job) {
-    long id = bookingId(job);
-    return advance(id, Transition.CONFIRM_PAID, null, (tx, row) -> enqueueFinalize(tx, id));
+  /** payment_processed → confirmed for the whole batch in one transaction, each with its finalization. */
+  private Future<BatchResult> confirms(List<Job> jobs) {
+    BatchResult out = new BatchResult();
+    return statuses(jobs, out).compose(bookings -> {
+      List<Long> ids = new ArrayList<>(bookings.keySet());
+      return advanceAll(jobs, ids, Transition.CONFIRM_PAID, BookingJobs.FINALIZE, out).map(out);
+    });
+  }
+
+  /**
+   * Applies {@code t} to {@code ids} and enqueues {@code nextType} for each booking it changed, in one transaction;
+   * records each job's result (changed or not, with the status it found).
+   */
+  private Future<Void> advanceAll(List<Job> jobs, List<Long> ids, Transition t, String nextType, BatchResult out) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return pool.withTransaction(tx -> t.applyAll(tx, ids, null).compose(changed -> JobQueue.enqueueAll(tx,
+          changed.stream().map(r -> NewJob.of(nextType, payload(r.getLong("id")))
+            .uniqueKey(key(r.getLong("id"), nextType))).toList()).map(changed)))
+      .compose(changed -> {
+        java.util.Set<Long> moved = new java.util.HashSet<>();
+        changed.forEach(r -> moved.add(r.getLong("id")));
+        List<Job> untouched = new ArrayList<>();
+        for (Job job : jobs) {
+          long id = bookingId(job);
+          if (moved.contains(id)) {
+            out.succeeded(job.id(), result(id, t.to(), true));
+          } else if (ids.contains(id)) {
+            untouched.add(job);
+          }
+        }
+        // raced with something else (cancel, expiry): report where the booking stands now
+        return untouched.isEmpty() ? Future.<Void>succeededFuture() : statuses(untouched, out).map(rows -> {
+          untouched.forEach(job -> {
+            Row row = rows.get(bookingId(job));
+            if (row != null) {
+              out.succeeded(job.id(), result(row.getLong("id"), row.getString("status"), false));
+            }
+          });
+          return null;
+        });
+      })
+      .recover(err -> {
+        jobs.stream().filter(j -> ids.contains(bookingId(j))).forEach(j -> out.failed(j.id(), err));
+        return Future.succeededFuture();
+      });
+  }
+
+  /** The bookings of the batch by id; jobs whose booking does not exist fail permanently. */
+  private Future<java.util.Map<Long, Row>> statuses(List<Job> jobs, BatchResult out) {
+    List<Long> ids = new ArrayList<>();
+    for (Job job : jobs) {
+      try {
+        ids.add(bookingId(job));
+      } catch (JobFailure e) {
+        out.failed(job.id(), e);
+      }
+    }
+    return pool.preparedQuery(STATUSES).execute(Tuple.of((Object) ids.toArray(new Long[0]))).map(rows -> {
+      java.util.Map<Long, Row> byId = new java.util.HashMap<>();
+      rows.forEach(r -> byId.put(r.getLong("id"), r));
+      for (Job job : jobs) {
+        Object id = job.payload().getValue("booking_id");
+        if (id instanceof Number n && !byId.containsKey(n.longValue())) {
+          out.failed(job.id(), JobFailure.permanent("booking " + n + " does not exist"));
+        }
+      }
+      return byId;
+    });
   }
 
   /** Cancels a booking the saga could not finish; keeps the failure as last_error. */

@@ -18,12 +18,20 @@ import java.util.Optional;
  * held quantity must return is known from the transition alone: it returns when a row changed from a holding status
  * to a non-holding one, in the caller's transaction (the quantity return rule of {@link BookingStatus}).
  */
-public record Transition(String name, List<String> from, String to, String sql) {
+public record Transition(String name, List<String> from, String to, String sql, String sqlMany) {
   private static final String UPDATE = """
     UPDATE bookings SET status = $3, updated_at = now(),
            confirmed_at = CASE WHEN $3 = 'confirmed' THEN now() ELSE confirmed_at END,
            last_error = coalesce($4, last_error)
     WHERE id = $1 AND status = ANY($2) %s
+    RETURNING *""";
+
+  // the same change for many bookings at once ($1 is an array of ids)
+  private static final String UPDATE_MANY = """
+    UPDATE bookings SET status = $3, updated_at = now(),
+           confirmed_at = CASE WHEN $3 = 'confirmed' THEN now() ELSE confirmed_at END,
+           last_error = coalesce($4, last_error)
+    WHERE id = ANY($1) AND status = ANY($2) %s
     RETURNING *""";
 
   /** Simulated/real payment approved. */
@@ -59,7 +67,30 @@ public record Transition(String name, List<String> from, String to, String sql) 
     if (holding != 0 && holding != from.size()) {
       throw new IllegalArgumentException("transition " + name + " mixes holding and non-holding statuses");
     }
-    return new Transition(name, from, to, UPDATE.formatted(condition));
+    return new Transition(name, from, to, UPDATE.formatted(condition), UPDATE_MANY.formatted(condition));
+  }
+
+  /**
+   * Applies the change to every listed booking that is in a {@code from} status, in one statement; returns the
+   * changed rows. Released quantity is returned per item in one UPDATE each.
+   */
+  public Future<List<Row>> applyAll(SqlClient tx, List<Long> bookingIds, String lastError) {
+    return tx.preparedQuery(sqlMany)
+      .execute(Tuple.of(bookingIds.toArray(new Long[0]), from.toArray(new String[0]), to, lastError))
+      .compose(rows -> {
+        List<Row> changed = new java.util.ArrayList<>(rows.size());
+        java.util.Map<Inventory.Item, Integer> released = new java.util.HashMap<>();
+        for (Row row : rows) {
+          changed.add(row);
+          BookingLog.info(row.getLong("id"), "booking {} → {} ({})", row.getLong("id"), to, name);
+          if (releases()) {
+            released.merge(BookingStore.item(row), row.getInteger("quantity"), Integer::sum);
+          }
+        }
+        List<Future<Void>> returns = new java.util.ArrayList<>();
+        released.forEach((item, quantity) -> returns.add(Inventory.release(tx, item, quantity)));
+        return Future.all(returns).map(changed);
+      });
   }
 
   /** True when this transition gives the held quantity back. */
