@@ -173,9 +173,14 @@ public final class JobEngine extends VerticleBase {
     return subscriber == null ? Future.succeededFuture() : subscriber.close();
   }
 
+  /** {@code "<due epoch ms>|type,type"}: wake now or arm a timer, if any of the types is ours. */
   private void onDueNotice(String payload) {
+    int bar = payload.indexOf('|');
+    if (bar > 0 && !concernsMe(payload.substring(bar + 1))) {
+      return;
+    }
     try {
-      long due = Long.parseLong(payload.trim());
+      long due = Long.parseLong((bar > 0 ? payload.substring(0, bar) : payload).trim());
       if (due <= System.currentTimeMillis()) {
         wake();
       } else {
@@ -184,6 +189,18 @@ public final class JobEngine extends VerticleBase {
     } catch (NumberFormatException e) {
       wake();
     }
+  }
+
+  private boolean concernsMe(String types) {
+    String[] mine = myTypes();
+    for (String type : types.split(",")) {
+      for (String t : mine) {
+        if (t.equals(type)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private void wake() {
