@@ -9,6 +9,9 @@ import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.booking.FinalizationVerticle;
 import dev.boxoffice.cron.CronScheduler;
 import dev.boxoffice.jobs.JobTypes;
+import dev.boxoffice.ops.Metrics;
+import dev.boxoffice.ops.OpsApiVerticle;
+import dev.boxoffice.ops.Pages;
 import dev.boxoffice.platform.Platform;
 import dev.boxoffice.tasks.TaskTypes;
 import dev.boxoffice.tasks.TasksVerticle;
@@ -48,6 +51,7 @@ final class Features {
       .compose(v -> p.vertx().deployVerticle(new TasksVerticle(p.pool())))
       .compose(v -> p.vertx().deployVerticle(TextTaskVerticle::new, new DeploymentOptions()
         .setThreadingModel(ThreadingModel.WORKER).setInstances(Runtime.getRuntime().availableProcessors())))
+      .compose(v -> p.vertx().deployVerticle(new OpsApiVerticle(p)))
       .mapEmpty();
   }
 
@@ -60,12 +64,16 @@ final class Features {
 
   /** Operations answered at the HTTP edge (pages), by operationId. */
   static Map<String, Handler<RoutingContext>> localOperations(Platform p) {
-    return new HashMap<>();
+    Map<String, Handler<RoutingContext>> ops = new HashMap<>();
+    ops.put("getMonitoringPage", Pages.monitoring());
+    return ops;
   }
 
   /** Routes outside the contract: /openapi.yaml, /docs, /metrics. */
   static void extraRoutes(Platform p, Router router) {
     router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
       .sendFile("openapi.yaml"));
+    router.get("/metrics").handler(Metrics.scrapeHandler(p.vertx()));
+    Pages.docs(router);
   }
 }
