@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.OffsetDateTime;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +23,8 @@ import java.util.concurrent.atomic.DoubleAdder;
 /**
  * Job metrics read from the {@code jobs} table every {@link #PERIOD_MS}, without touching the engine:
  * <ul>
- *   <li>{@code boxoffice_jobs{type,state}}: gauges of the current number of jobs per type and state;</li>
+ *   <li>{@code boxoffice_jobs{type,state}}: gauges of the current number of jobs per type and state (a due
+ *       {@code scheduled} job counts as {@code queued}, as in the API);</li>
  *   <li>{@code boxoffice_jobs_completed_total{type,outcome}}: {@code succeeded} and {@code dead} jobs, and
  *       {@code failed} attempts that were retried (counted when their job finishes);</li>
  *   <li>{@code boxoffice_job_duration_seconds{type}}: the final attempt of each finished job.</li>
@@ -36,7 +38,6 @@ public final class JobMetrics extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(JobMetrics.class);
   static final long PERIOD_MS = 5_000;
 
-  private static final String COUNTS = "SELECT type, status, count(*) AS n FROM jobs GROUP BY type, status";
   private static final String HORIZON = "SELECT now() - interval '2 seconds' AS hi";
   private static final String FINISHED = """
     SELECT type, status, count(*) AS n, coalesce(sum(attempts - 1), 0) AS retried,
@@ -90,27 +91,33 @@ public final class JobMetrics extends VerticleBase {
   }
 
   private Future<Void> gauges() {
-    return pool.query(COUNTS).execute().map(rows -> {
-      gauges.values().forEach(g -> g.set(0));
+    return pool.query(JobStats.COUNTS).execute().map(rows -> {
+      Map<String, Long> now = new HashMap<>();
       for (Row r : rows) {
         String type = r.getString("type");
         for (String state : JobStats.STATES) {
           gauge(type, state); // every state of a known type is reported, zeros included
         }
-        gauge(type, r.getString("status")).set(r.getLong("n"));
+        now.put(key(type, r.getString("state")), r.getLong("n"));
       }
+      // one pass of plain sets: a scrape meanwhile never sees a gauge reset to zero
+      gauges.forEach((key, value) -> value.set(now.getOrDefault(key, 0L)));
       return null;
     });
   }
 
   private AtomicLong gauge(String type, String state) {
-    return gauges.computeIfAbsent(type + '\u0000' + state, k -> {
+    return gauges.computeIfAbsent(key(type, state), k -> {
       AtomicLong value = new AtomicLong();
       Gauge.builder("boxoffice.jobs", value, AtomicLong::get).strongReference(true)
         .description("Jobs in the cluster by type and state, now")
         .tags("type", type, "state", state).register(registry);
       return value;
     });
+  }
+
+  private static String key(String type, String state) {
+    return type + '\u0000' + state;
   }
 
   private Future<Void> completions() {

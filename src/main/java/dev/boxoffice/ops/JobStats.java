@@ -23,7 +23,8 @@ final class JobStats {
     "cancelled");
   private static final List<String> QUEUE_STATES = List.of("scheduled", "queued", "running", "failed", "dead");
 
-  private static final String COUNTS = """
+  /** Jobs per type and public state (also the source of the {@code boxoffice_jobs} gauges). */
+  static final String COUNTS = """
     SELECT type,
            CASE WHEN status = 'scheduled' AND run_at <= now() THEN 'queued' ELSE status END AS state,
            count(*) AS n
