@@ -4,6 +4,8 @@ import dev.boxoffice.http.ApiVerticle;
 import dev.boxoffice.jobs.JobEngine;
 import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.ops.Health;
+import dev.boxoffice.ops.Metrics;
+import dev.boxoffice.ops.NodeServices;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.ClusterConfig;
 import dev.boxoffice.platform.ClusterMembership;
@@ -57,7 +59,7 @@ public final class Boxoffice {
       return Future.failedFuture(e);
     }
     AppConfig cfg = config;
-    VertxOptions options = new VertxOptions();
+    VertxOptions options = new VertxOptions().setMetricsOptions(Metrics.options());
     Future<Vertx> vertxFuture = clustered
       ? Vertx.builder().with(options.setEventBusOptions(ClusterConfig.eventBusOptions(cfg)))
         .withClusterManager(ClusterConfig.clusterManager(cfg)).buildClustered()
@@ -95,7 +97,7 @@ public final class Boxoffice {
       config.string("pg_uri"));
     Features.registerJobTypes(platform);
 
-    Future<?> chain = Future.succeededFuture();
+    Future<?> chain = NodeServices.deploy(platform);
     if (config.hasRole("workers")) {
       chain = chain.compose(v -> Features.deployWorkers(platform)).compose(v -> deployJobEngines(platform));
     }

@@ -8,6 +8,9 @@ import dev.boxoffice.inventory.InventoryVerticle;
 import dev.boxoffice.booking.FinalizationVerticle;
 import dev.boxoffice.cron.CronScheduler;
 import dev.boxoffice.jobs.JobTypes;
+import dev.boxoffice.ops.Metrics;
+import dev.boxoffice.ops.OpsApiVerticle;
+import dev.boxoffice.ops.Pages;
 import dev.boxoffice.platform.Platform;
 import dev.boxoffice.tasks.TaskTypes;
 import dev.boxoffice.tasks.TasksVerticle;
@@ -49,6 +52,7 @@ final class Features {
       .compose(v -> p.vertx().deployVerticle(TextTaskVerticle::new, new DeploymentOptions()
         .setThreadingModel(ThreadingModel.WORKER).setInstances(Runtime.getRuntime().availableProcessors())))
       .compose(v -> p.vertx().deployVerticle(new UsersVerticle(p)))
+      .compose(v -> p.vertx().deployVerticle(new OpsApiVerticle(p)))
       .mapEmpty();
   }
 
@@ -64,6 +68,7 @@ final class Features {
     Map<String, Handler<RoutingContext>> ops = new HashMap<>();
     ops.put("getUsersPage", rc -> rc.response().putHeader("Content-Type", "text/html; charset=utf-8")
       .sendFile("webroot/users.html"));
+    ops.put("getMonitoringPage", Pages.monitoring());
     return ops;
   }
 
@@ -71,5 +76,7 @@ final class Features {
   static void extraRoutes(Platform p, Router router) {
     router.get("/openapi.yaml").handler(rc -> rc.response().putHeader("Content-Type", "application/yaml")
       .sendFile("openapi.yaml"));
+    router.get("/metrics").handler(Metrics.scrapeHandler(p.vertx()));
+    Pages.docs(router);
   }
 }

@@ -3,9 +3,12 @@ package dev.boxoffice.tasks;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
 import dev.boxoffice.jobs.JobWorkers;
+import dev.boxoffice.ops.TaskLog;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,6 +19,7 @@ import java.util.regex.Pattern;
  * watch retries happen.
  */
 public final class TextTaskVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(TextTaskVerticle.class);
   private static final Pattern FAIL = Pattern.compile("^fail:(\\d{1,6})");
 
   @Override
@@ -32,10 +36,15 @@ public final class TextTaskVerticle extends VerticleBase {
     if (fail.find()) {
       int failures = Integer.parseInt(fail.group(1));
       if (job.attempt() <= failures) {
+        TaskLog.info(log, job, "text task {} attempt {}/{} fails on purpose (fail:{})", job.id(), job.attempt(),
+          job.maxAttempts(), failures);
         return Future.failedFuture(JobFailure.retryable("simulated failure (fail:" + failures + ") on attempt "
           + job.attempt()));
       }
     }
-    return Future.succeededFuture(TextAnalysis.analyze(text));
+    JsonObject result = TextAnalysis.analyze(text);
+    TaskLog.debug(log, job, "text task {} attempt {} done ({} words)", job.id(), job.attempt(),
+      result.getInteger("words"));
+    return Future.succeededFuture(result);
   }
 }

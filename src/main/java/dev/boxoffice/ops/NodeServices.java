@@ -1,0 +1,20 @@
+package dev.boxoffice.ops;
+
+import dev.boxoffice.platform.Platform;
+import io.vertx.core.Future;
+
+/** What every node runs for operations, whatever its roles: its heartbeat row, and job metrics where /metrics is. */
+public final class NodeServices {
+  private NodeServices() {
+  }
+
+  public static Future<Void> deploy(Platform p) {
+    Future<?> registry = p.vertx().deployVerticle(new NodeRegistry(p));
+    if (!p.config().hasRole("http")) {
+      return registry.mapEmpty();
+    }
+    return registry.compose(v -> Metrics.registry(p.vertx())
+      .map(r -> p.vertx().deployVerticle(new JobMetrics(p.pool(), r)).mapEmpty())
+      .orElseGet(Future::succeededFuture)).mapEmpty();
+  }
+}
