@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Booking benchmark, run by hand (not in CI). Starts the jar against the local PostgreSQL and Redis (a fresh
-# database each run), drives it from a separate JVM (Vert.x WebClient) and reports bookings/s, latency and the
-# pending→confirmed lag. Usage: bench/bookings.sh [seconds]   (default 20)
+# database each run), drives it from a separate JVM (Vert.x WebClient) and reports bookings/s, latency, the
+# pending→confirmed lag and how late expiries fire. Usage: bench/bookings.sh [seconds] [warmup seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_PER_RUN="${1:-20}"
+SECS="${1:-20}"
+WARMUP="${2:-10}"
 PG_ADMIN="${BENCH_PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}"
 DB="bo_bench_$(date +%s)"
 PORT="${BENCH_PORT:-18080}"
@@ -15,30 +16,47 @@ mvn -q -B package -DskipTests
 mvn -q -B test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 CP="target/classes:target/test-classes:$(cat target/bench.classpath)"
 
-BOXOFFICE_PG_URI="$PG_URI" BOXOFFICE_REDIS_URI="${BENCH_REDIS_URI:-redis://127.0.0.1:6379/3}" \
-BOXOFFICE_REDIS_KEY_PREFIX="bench:$DB:" BOXOFFICE_HTTP_PORT="$PORT" BOXOFFICE_CLUSTER_PORT=5790 \
-BOXOFFICE_CLUSTER_MEMBERS=127.0.0.1:5790 BOXOFFICE_CLUSTER_NAME="bench-$DB" BOXOFFICE_HOLD_SECONDS=3600 \
-BOXOFFICE_LOG_LEVEL=WARN java -Xmx1g -jar target/boxoffice.jar > "target/bench-node.log" 2>&1 &
-NODE=$!
-trap 'kill $NODE 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do curl -sf "localhost:$PORT/healthz" >/dev/null && break; sleep 1; done
+NODE=""
+start_node() { # $1 payment mode, $2 hold seconds
+  BOXOFFICE_PG_URI="$PG_URI" BOXOFFICE_REDIS_URI="${BENCH_REDIS_URI:-redis://127.0.0.1:6379/3}" \
+  BOXOFFICE_REDIS_KEY_PREFIX="bench:$DB:" BOXOFFICE_HTTP_PORT="$PORT" BOXOFFICE_CLUSTER_PORT=5790 \
+  BOXOFFICE_CLUSTER_MEMBERS=127.0.0.1:5790 BOXOFFICE_CLUSTER_NAME="bench-$DB" BOXOFFICE_PAYMENT_MODE="$1" \
+  BOXOFFICE_HOLD_SECONDS="$2" BOXOFFICE_USERS_SYNC_CRON=off BOXOFFICE_ENRICH_ADDRESSES_CRON=off \
+  BOXOFFICE_ENRICH_CARDS_CRON=off BOXOFFICE_LOG_LEVEL=WARN \
+    java -Xmx1g -jar target/boxoffice.jar >> "target/bench-node.log" 2>&1 &
+  NODE=$!
+  for _ in $(seq 1 120); do curl -sf "localhost:$PORT/healthz" >/dev/null && return; sleep 1; done
+  echo "node did not start; see target/bench-node.log" >&2; exit 1
+}
+stop_node() { kill "$NODE" 2>/dev/null || true; wait "$NODE" 2>/dev/null || true; }
+trap 'stop_node; psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 
-lag() { # pending→confirmed lag of the bookings on the given events
-  psql "$PG_URI" -Atc "SELECT 'lag p50=' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1)
-    || 'ms p99=' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1) || 'ms confirmed='
-    || count(*) FROM (SELECT extract(epoch FROM confirmed_at - created_at) * 1000 AS ms FROM bookings
-    WHERE event_id BETWEEN $1 AND $2 AND confirmed_at IS NOT NULL) t"
+pct() { # $1 SQL producing a column "ms"; prints p50/p99/count
+  psql "$PG_URI" -Atc "SELECT 'p50=' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1)
+    || 'ms p99=' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1) || 'ms n=' || count(*)
+    FROM ($1) t"
 }
 run() {
   line=$(java -Xmx512m -cp "$CP" dev.boxoffice.bench.BookingLoad --url="http://127.0.0.1:$PORT" "$@" | tail -1)
   range=$(echo "$line" | sed 's/.*events=//'); lo=${range%..*}; hi=${range#*..}
-  sleep 2 # let the saga catch up before measuring the lag
-  echo "$line $(lag "$lo" "$hi")"
+  sleep 3 # let the saga catch up before measuring the lag
+  echo "$line lag(pending→confirmed) $(pct "SELECT extract(epoch FROM confirmed_at - created_at) * 1000 AS ms
+    FROM bookings WHERE event_id BETWEEN $lo AND $hi AND confirmed_at IS NOT NULL
+    AND created_at > (SELECT max(created_at) - interval '$SECS seconds' FROM bookings WHERE event_id BETWEEN $lo AND $hi)")"
 }
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; app + PostgreSQL + Redis + load on one box"
-run --scenario=hot --clients=32 --seconds="$SECONDS_PER_RUN"
-run --scenario=spread --clients=32 --seconds="$SECONDS_PER_RUN" --events=1000
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; app + PostgreSQL + Redis + load driver on one box"
+start_node auto 3600
+run --scenario=hot --clients=32 --seconds="$SECS" --warmup="$WARMUP"
+run --scenario=spread --clients=32 --seconds="$SECS" --events=1000 --warmup="$WARMUP"
 run --scenario=contention --clients=200 --capacity=100
 psql "$PG_URI" -Atc "SELECT 'oversold events: ' || count(*) FROM events WHERE booked > capacity"
-kill $NODE; wait $NODE 2>/dev/null || true
-psql "$PG_ADMIN" -qc "DROP DATABASE $DB WITH (FORCE)" || true
+stop_node
+
+# expiry: manual payment keeps bookings pending; each expires 5 s after creation, while the load goes on
+start_node manual 5
+java -Xmx512m -cp "$CP" dev.boxoffice.bench.BookingLoad --url="http://127.0.0.1:$PORT" --scenario=spread \
+  --events=100 --clients=8 --seconds=15 | tail -1
+sleep 7
+echo "expiry: fired after expires_at $(pct "SELECT extract(epoch FROM updated_at - expires_at) * 1000 AS ms
+  FROM bookings WHERE status = 'expired'")"

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   {@code capacity}; reports how many got 201 and 409 (exactly {@code capacity} must win).</li>
  * </ul>
  * Prints one line: {@code scenario=... ok=... conflicts=... errors=... rate=.../s p50=...ms p99=...ms events=...}.
+ * {@code --warmup=N} first runs the same load for N seconds without measuring it (JIT, pools, caches).
  */
 public final class BookingLoad {
   public static void main(String[] args) throws Exception {
@@ -36,6 +37,7 @@ public final class BookingLoad {
     int seconds = Integer.parseInt(arg(args, "seconds", "20"));
     int events = Integer.parseInt(arg(args, "events", scenario.equals("spread") ? "1000" : "1"));
     int capacity = Integer.parseInt(arg(args, "capacity", scenario.equals("contention") ? "100" : "10000000"));
+    int warmup = Integer.parseInt(arg(args, "warmup", "0"));
     Vertx vertx = Vertx.vertx();
     WebClient web = WebClient.create(vertx, new WebClientOptions().setDefaultHost(url.getHost())
       .setDefaultPort(url.getPort()).setKeepAlive(true));
@@ -47,6 +49,9 @@ public final class BookingLoad {
         HttpResponse<Buffer> r = await(web.post("/events").putHeader("Authorization", "Bearer " + token)
           .sendJsonObject(new JsonObject().put("title", scenario + " event " + i).put("capacity", capacity)));
         eventIds[i] = r.bodyAsJsonObject().getLong("id");
+      }
+      if (warmup > 0 && !scenario.equals("contention")) {
+        timed(vertx, url, token, eventIds, clients, warmup); // JIT and pools warm up; not measured
       }
       Run run = scenario.equals("contention")
         ? contention(vertx, url, token, eventIds[0], clients)
