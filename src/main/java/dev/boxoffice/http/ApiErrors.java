@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 public final class ApiErrors {
   private static final Pattern PARAMETER = Pattern.compile("(path|query|header|cookie) parameter (\\S+?)[ .]");
   private static final Pattern REQUIRED = Pattern.compile("required property \"?([^\"\\s]+)\"?");
+  private static final Pattern GENERIC = Pattern.compile("does not match schema", Pattern.CASE_INSENSITIVE);
 
   private ApiErrors() {
   }
@@ -71,7 +72,7 @@ public final class ApiErrors {
     if (e.type() == ValidatorErrorType.ILLEGAL_VALUE && message.contains("can't be decoded")) {
       return of(400, "Malformed JSON in request body");
     }
-    if (e.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT && message.contains("content type")) {
+    if (e.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT && message.contains("body is not supported")) {
       return of(415, "Unsupported content type; send application/json");
     }
     if (e.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER && message.contains("required body")) {
@@ -110,7 +111,12 @@ public final class ApiErrors {
       name = (name.isEmpty() ? "" : name + ".") + required.group(1);
       error = "is required";
     }
-    fields.putIfAbsent(name.isEmpty() ? "body" : name, error);
+    String key = name.isEmpty() ? "body" : name;
+    // the validator reports both "does not match schema" and the specific reason; keep the specific one
+    String known = fields.get(key);
+    if (known == null || (GENERIC.matcher(known).find() && !GENERIC.matcher(error).find())) {
+      fields.put(key, error);
+    }
   }
 
   private static JsonObject field(String name, String message) {
