@@ -32,7 +32,9 @@ public final class JobEngineBench {
     JobTypes.register(JobType.of("bench.noop"), JobType.of("bench.delayed"));
     String db = TestStorage.get().newDatabase("bench_jobs");
     Boxoffice.Node node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("bench"))
-      .put("roles", "workers").put("pg_pool_size", 8), false);
+      .put("roles", "workers").put("pg_pool_size", 8)
+      .put("jobs_claim_batch", Integer.parseInt(System.getProperty("claim", "256")))
+      .put("jobs_queues", "default:" + System.getProperty("concurrency", "512")), false);
     Pool pool = node.platform().pool();
     AtomicLong done = new AtomicLong();
     ConcurrentLinkedQueue<Long> lateness = new ConcurrentLinkedQueue<>();
