@@ -8,6 +8,7 @@ import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.jobs.JobWorkers;
 import dev.boxoffice.jobs.NewJob;
+import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -266,7 +267,7 @@ public final class BookingSaga {
         Row b = rows.iterator().next();
         if (Transition.EXPIRE.from().contains(b.getString("status")) && b.getBoolean("not_due")) {
           return Future.failedFuture(JobFailure.retryable("hold of booking " + id + " runs until "
-            + Job.ts(b.getOffsetDateTime("expires_at"))));
+            + Times.ts(b.getOffsetDateTime("expires_at"))));
         }
         return Future.succeededFuture(result(id, b.getString("status"), false));
       });

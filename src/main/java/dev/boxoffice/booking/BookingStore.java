@@ -1,7 +1,7 @@
 package dev.boxoffice.booking;
 
 import dev.boxoffice.inventory.Inventory;
-import dev.boxoffice.jobs.Job;
+import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -134,12 +134,12 @@ public final class BookingStore {
       .put("product_id", r.getLong("product_id"))
       .put("quantity", r.getInteger("quantity"))
       .put("owner", r.getString("owner"))
-      .put("created_at", Job.ts(r.getOffsetDateTime("created_at")))
-      .put("updated_at", Job.ts(r.getOffsetDateTime("updated_at")))
-      .put("expires_at", Job.ts(r.getOffsetDateTime("expires_at")))
-      .put("confirmed_at", Job.ts(r.getOffsetDateTime("confirmed_at")))
-      .put("finalized_at", Job.ts(r.getOffsetDateTime("finalized_at")))
-      .put("ticket_emailed_at", Job.ts(r.getOffsetDateTime("ticket_emailed_at")))
+      .put("created_at", Times.ts(r.getOffsetDateTime("created_at")))
+      .put("updated_at", Times.ts(r.getOffsetDateTime("updated_at")))
+      .put("expires_at", Times.ts(r.getOffsetDateTime("expires_at")))
+      .put("confirmed_at", Times.ts(r.getOffsetDateTime("confirmed_at")))
+      .put("finalized_at", Times.ts(r.getOffsetDateTime("finalized_at")))
+      .put("ticket_emailed_at", Times.ts(r.getOffsetDateTime("ticket_emailed_at")))
       .put("last_error", r.getString("last_error"));
   }
 }

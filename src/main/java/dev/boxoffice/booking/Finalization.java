@@ -4,6 +4,7 @@ import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.NewJob;
+import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -135,7 +136,7 @@ public final class Finalization {
       kind = "Event";
       item = b.getString("event_title");
       OffsetDateTime starts = b.getOffsetDateTime("event_starts_at");
-      startsAt = Job.ts(starts);
+      startsAt = Times.ts(starts);
     } else if (b.getLong("product_id") != null) {
       kind = "Product";
       item = b.getString("product_name");

@@ -1,7 +1,7 @@
 package dev.boxoffice.booking;
 
-import dev.boxoffice.jobs.Job;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -41,8 +41,8 @@ public final class OutboxApi {
       .put("subject", r.getString("subject"))
       .put("status", r.getString("status"))
       .put("attempts", r.getInteger("attempts"))
-      .put("sent_at", Job.ts(r.getOffsetDateTime("sent_at")))
+      .put("sent_at", Times.ts(r.getOffsetDateTime("sent_at")))
       .put("last_error", r.getString("last_error"))
-      .put("created_at", Job.ts(r.getOffsetDateTime("created_at")));
+      .put("created_at", Times.ts(r.getOffsetDateTime("created_at")));
   }
 }

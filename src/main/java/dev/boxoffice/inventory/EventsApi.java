@@ -1,8 +1,8 @@
 package dev.boxoffice.inventory;
 
-import dev.boxoffice.jobs.Job;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -107,10 +107,10 @@ public final class EventsApi {
       .put("capacity", capacity)
       // numeric(12,2) fits a double exactly enough to print the same decimal; JSON wants a number, not a string
       .put("price", price == null ? 0.0 : price.doubleValue())
-      .put("starts_at", Job.ts(row.getOffsetDateTime("starts_at")))
+      .put("starts_at", Times.ts(row.getOffsetDateTime("starts_at")))
       .put("booked_count", booked)
       .put("available", capacity - booked)
-      .put("created_at", Job.ts(row.getOffsetDateTime("created_at")));
+      .put("created_at", Times.ts(row.getOffsetDateTime("created_at")));
   }
 
   static JsonObject stats(Row row) {

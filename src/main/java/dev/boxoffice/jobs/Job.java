@@ -1,5 +1,6 @@
 package dev.boxoffice.jobs;
 
+import dev.boxoffice.platform.Times;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 
@@ -42,15 +43,11 @@ public record Job(UUID id, String type, JsonObject payload, int attempt, int max
       .put("attempts", row.getInteger("attempts"))
       .put("max_attempts", row.getInteger("max_attempts"))
       .put("last_error", row.getString("last_error"))
-      .put("run_at", ts(runAt))
-      .put("created_at", ts(row.getOffsetDateTime("created_at")))
-      .put("started_at", ts(row.getOffsetDateTime("started_at")))
-      .put("finished_at", ts(row.getOffsetDateTime("finished_at")))
+      .put("run_at", Times.ts(runAt))
+      .put("created_at", Times.ts(row.getOffsetDateTime("created_at")))
+      .put("started_at", Times.ts(row.getOffsetDateTime("started_at")))
+      .put("finished_at", Times.ts(row.getOffsetDateTime("finished_at")))
       .put("owner", row.getString("owner"))
       .put("unique_key", row.getString("unique_key"));
-  }
-
-  public static String ts(OffsetDateTime t) {
-    return t == null ? null : t.toInstant().toString();
   }
 }

@@ -1,8 +1,8 @@
 package dev.boxoffice.users;
 
-import dev.boxoffice.jobs.Job;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -99,8 +99,8 @@ public final class UsersApi {
       .put("enrichment", new JsonObject()
         .put("address", state(address != null, row.getValue("address_checked_at") != null))
         .put("card", state(card != null, row.getValue("card_checked_at") != null)))
-      .put("created_at", Job.ts(row.getOffsetDateTime("created_at")))
-      .put("updated_at", Job.ts(row.getOffsetDateTime("updated_at")));
+      .put("created_at", Times.ts(row.getOffsetDateTime("created_at")))
+      .put("updated_at", Times.ts(row.getOffsetDateTime("updated_at")));
   }
 
   /** enriched: stored; unavailable: the provider had none; pending: not looked up yet. */
