@@ -10,5 +10,5 @@ export BOXOFFICE_TEST_REDIS_URI="${BOXOFFICE_TEST_REDIS_URI:-redis://127.0.0.1:6
 mvn -q -B test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 java -Xmx2g -cp "target/classes:target/test-classes:$(cat target/bench.classpath)" \
   -Djobs="${JOBS:-100000}" -Dbatch="${BATCH:-1000}" -Ddelayed="${DELAYED:-2000}" \
-  -Dclaim="${CLAIM:-256}" -Dconcurrency="${CONCURRENCY:-512}" \
+  -Dclaim="${CLAIM:-512}" -Dconcurrency="${CONCURRENCY:-1024}" \
   dev.boxoffice.bench.JobEngineBench 2>&1 | grep -E '^(jobs|delayed):'

@@ -121,7 +121,7 @@ public final class Boxoffice {
   private static Future<Void> deployJobEngines(Platform platform) {
     AppConfig config = platform.config();
     Map<String, Integer> queues = new java.util.LinkedHashMap<>();
-    queues.put(JobType.DEFAULT_QUEUE, 512);
+    queues.put(JobType.DEFAULT_QUEUE, 1024);
     for (String entry : config.string("jobs_queues").split(",")) {
       String[] parts = entry.trim().split(":");
       if (parts.length != 2) {
