@@ -165,8 +165,8 @@ final class Checks {
           FROM outbox x LEFT JOIN jobs j ON j.unique_key = 'outbox:' || x.id WHERE x.booking_id = ?""", id);
         if (crash != null && resentAfterCrash(crash, arrivals, sends)) {
           resent++;
-          FaultHarness.progress("%s: booking %d: e-mail re-sent after the kill (first copy %d ms before it): %s",
-            o.name, id, crash.at() - java.util.Collections.min(arrivals), sends);
+          FaultHarness.progress("%s: booking %d: e-mail re-sent after the kill (first copy %+d ms from it): %s",
+            o.name, id, java.util.Collections.min(arrivals) - crash.at(), sends);
         } else {
           duplicates++;
           o.violations.add("booking " + id + " got " + received + " e-mails; its outbox row and send jobs: " + sends);
@@ -213,15 +213,16 @@ final class Checks {
   }
 
   /**
-   * The at-least-once window of OutboxSender: the killed node's SMTP handoff was accepted (the first copy arrived
-   * before the kill) but the kill came before the row said so, and the survivors' retry (the job rescued from the
-   * killed node) sent it once more. Exactly two copies, one on each side of the kill.
+   * The at-least-once window of OutboxSender: the killed node's SMTP handoff was complete (the first copy arrived
+   * before the kill, or just after it: bytes already in the socket still reach the server) but the kill came before
+   * the row said so, and the survivors' retry (the job rescued from the killed node) sent it once more. Exactly two
+   * copies, the first by the time the kill was a second old, the second after the kill.
    */
   private static boolean resentAfterCrash(Crash crash, List<Long> arrivals, List<Map<String, Object>> sends) {
     List<Long> sorted = arrivals.stream().sorted().toList();
     boolean rescued = sends.stream().anyMatch(x -> String.valueOf(x.get("job_error"))
-      .startsWith("lease lost: node " + crash.nodeId()));
-    return sorted.size() == 2 && sorted.get(0) <= crash.at() && sorted.get(1) > crash.at() && rescued;
+      .startsWith("lease lost: node " + crash.nodeId() + " stopped during attempt "));
+    return sorted.size() == 2 && sorted.get(0) <= crash.at() + 1_000 && sorted.get(1) > crash.at() && rescued;
   }
 
   static long num(Map<String, Object> row, String column) {

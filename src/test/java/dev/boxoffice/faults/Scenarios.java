@@ -93,15 +93,20 @@ final class Scenarios {
     db.rows("SELECT id FROM jobs WHERE last_error LIKE ?", "lease lost: node " + victimId + "%")
       .forEach(r -> leased.add((UUID) r.get("id")));
     List<Map<String, Object>> jobs = leased.isEmpty() ? List.of() : db.rows("""
-      SELECT id, type, status, payload->>'booking_id' AS booking, extract(epoch FROM finished_at) * 1000 AS done
+      SELECT id, type, status, payload->>'booking_id' AS booking, extract(epoch FROM finished_at) * 1000 AS done,
+             extract(epoch FROM started_at) * 1000 AS started
       FROM jobs WHERE id = ANY(?)""", (Object) leased.toArray(new UUID[0]));
     double last = killAt;
+    double reclaimed = killAt;
     String slowest = "-";
     Set<Long> touched = new HashSet<>();
     Map<String, Integer> byType = new java.util.TreeMap<>();
     int unfinished = 0;
     for (Map<String, Object> j : jobs) {
       byType.merge((String) j.get("type"), 1, Integer::sum);
+      if (j.get("started") != null) {
+        reclaimed = Math.max(reclaimed, ((Number) j.get("started")).doubleValue()); // its run on a survivor
+      }
       if (j.get("done") == null) {
         unfinished++;
       } else if (((Number) j.get("done")).doubleValue() > last) {
@@ -124,8 +129,8 @@ final class Scenarios {
         }
       }
     }
-    progress("kill-9: the victim's jobs by type %s; the last to finish: %s, %.1f s after the kill", byType, slowest,
-      (last - killAt) / 1000.0);
+    progress("kill-9: the victim's jobs by type %s; all running again on survivors %.1f s after the kill; the last "
+      + "to finish: %s, %.1f s after the kill", byType, (reclaimed - killAt) / 1000.0, slowest, (last - killAt) / 1000.0);
     double rescue = (last - killAt) / 1000.0;
     long stillLeased = db.scalar("SELECT count(*) FROM jobs WHERE status = 'running' AND locked_by = ?", victimId);
     long expiriesAfterKill = db.scalar("""
@@ -133,7 +138,7 @@ final class Scenarios {
         AND (payload->>'booking_id')::bigint >= ? AND finished_at > to_timestamp(?::double precision / 1000)""",
       first, killAt);
     int viaVictim = load.acceptedVia.getOrDefault(victim.name, new java.util.concurrent.atomic.AtomicInteger()).get();
-    o.put("recovery_s", rescue).put("leased_at_kill", leased.size()).put("victim_items", touched.size())
+    o.put("recovery_s", rescue).put("reclaim_s", (reclaimed - killAt) / 1000.0).put("leased_at_kill", leased.size()).put("victim_items", touched.size())
       .put("victim_accepted", viaVictim).put("expiries_fired_after_kill", expiriesAfterKill);
     o.require(!jobs.isEmpty(), "the victim held no job when it was killed: nothing to rescue");
     o.require(unfinished == 0, "%d job(s) of the killed node never finished", unfinished);
