@@ -5,7 +5,8 @@
 #
 #   bench/faults.sh --short        CI form: 2 nodes + a late joiner, 12 s of load per scenario (about 3 minutes)
 #   bench/faults.sh [--long]       by hand: 3 nodes + a late joiner, 40 s of load per scenario
-#   bench/faults.sh --throughput   bookings/s through 1 node, then through 2 nodes
+#   bench/faults.sh --throughput   bookings/s through 1 node, then through 2 nodes (FAULTS_PAYMENT_MODE=manual:
+#                                  the booking API alone, bookings stay pending, no saga and no PDF rendering)
 #
 # A ticket e-mail whose SMTP handoff was accepted just before a kill -9 is sent again by the survivors (the
 # documented at-least-once window of OutboxSender); kill-9 reports such re-sends as resent_after_crash after
@@ -72,6 +73,7 @@ bash "$SERVICES" redis-start
 . "$FAULTS_RUN/env"
 export FAULTS_PG_PORT=$PG_PORT FAULTS_REDIS_PORT=$REDIS_PORT
 step "PostgreSQL on 127.0.0.1:$PG_PORT, Redis on 127.0.0.1:$REDIS_PORT (run dir $FAULTS_RUN)"
+step "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (nodes, PostgreSQL, Redis and the driver share them)"
 
 # 3. the driver starts the nodes, drives the load, injects the faults and checks
 set +e

@@ -182,9 +182,6 @@ final class Checks {
     o.require(missingMail == 0, "%d finalized booking(s) got no e-mail", missingMail);
     o.require(!mails.containsKey(-1L), "%d e-mail(s) without a booking reference",
       mails.getOrDefault(-1L, List.of()).size());
-    lags.sort(null);
-    o.put("mail_commit_lag_ms", lags.isEmpty() ? "-" : "p50:" + lags.get(lags.size() / 2) + ",max:"
-      + lags.get(lags.size() - 1));
 
     // holds that outlived their expiry, expiries that did not fire, work that died
     long overdue = db.scalar("SELECT count(*) FROM bookings WHERE status IN ('pending','payment_processed') "
@@ -206,6 +203,9 @@ final class Checks {
       .put("refused_409", load.conflicts.get())
       .put("failed_requests", load.serverErrors.get() + load.transportErrors.get())
       .put("inconsistent", inconsistent).put("missing_emails", missingMail);
+    lags.sort(null);
+    o.put("mail_commit_lag_ms", lags.isEmpty() ? "-" : "p50:" + lags.get(lags.size() / 2) + ",max:"
+      + lags.get(lags.size() - 1));
   }
 
   /** A node killed at {@code at}; {@code strictEmail}: a re-send in its crash window counts as a violation too. */

@@ -59,7 +59,7 @@ final class Cluster implements AutoCloseable {
       .collect(Collectors.joining(",")));
     env.put("BOXOFFICE_JOBS_LEASE_SECONDS", String.valueOf(s.leaseSeconds()));
     env.put("BOXOFFICE_HOLD_SECONDS", String.valueOf(s.holdSeconds()));
-    env.put("BOXOFFICE_PAYMENT_MODE", "auto");
+    env.put("BOXOFFICE_PAYMENT_MODE", s.paymentMode());
     env.put("BOXOFFICE_PAYMENT_DECLINE_EMAILS", "@decline\\.test$");
     env.put("BOXOFFICE_SMTP_HOST", "127.0.0.1");
     env.put("BOXOFFICE_SMTP_PORT", String.valueOf(smtpPort));

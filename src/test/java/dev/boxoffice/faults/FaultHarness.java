@@ -29,7 +29,7 @@ public final class FaultHarness {
   /** Everything a run is parameterised by. */
   record Settings(String mode, int nodes, int loadSeconds, double rate, int maxInFlight, int outageSeconds,
                   int leaseSeconds, int holdSeconds, int hotCapacity, int productStock, String logLevel,
-                  boolean strictEmail, Path jar, Path outDir, Path runDir, Path services) {
+                  boolean strictEmail, String paymentMode, Path jar, Path outDir, Path runDir, Path services) {
     long settleLimitMs() {
       // the last booking's expiry (hold), a rescued lease, a failing task's 10 s retry, then the backlog
       return (Math.max(holdSeconds, leaseSeconds) + 10 + 30) * 1000L;
@@ -42,11 +42,15 @@ public final class FaultHarness {
       Path services = root.resolve("bench/faults/services.sh");
       String level = System.getenv().getOrDefault("FAULTS_LOG_LEVEL", "INFO");
       boolean strict = "1".equals(System.getenv("FAULTS_STRICT_EMAIL"));
+      // throughput only: "manual" leaves bookings pending (no payment, no PDF), measuring the booking API alone
+      String payment = mode.equals("throughput") ? System.getenv().getOrDefault("FAULTS_PAYMENT_MODE", "auto") : "auto";
       return switch (mode) {
-        case "short" -> new Settings(mode, 2, 12, 30, 48, 3, 10, 8, 20, 20, level, strict, jar, out, runDir, services);
-        case "long" -> new Settings(mode, 3, 40, 50, 96, 5, 10, 8, 60, 60, level, strict, jar, out, runDir, services);
-        case "throughput" -> new Settings(mode, 2, 20, 0, 32, 0, 10, 3600, 0, 0, "WARN", strict, jar, out,
+        case "short" -> new Settings(mode, 2, 12, 30, 48, 3, 10, 8, 20, 20, level, strict, payment, jar, out,
           runDir, services);
+        case "long" -> new Settings(mode, 3, 40, 50, 96, 5, 10, 8, 60, 60, level, strict, payment, jar, out,
+          runDir, services);
+        case "throughput" -> new Settings(mode, 2, 20, 0, 32, 0, 10, 3600, 0, 0, "WARN", strict, payment,
+          jar, out, runDir, services);
         default -> throw new IllegalArgumentException("--mode must be short, long or throughput, got " + mode);
       };
     }

@@ -37,8 +37,15 @@ final class Outcome {
     return violations.isEmpty();
   }
 
+  /** The counts every scenario reports come first, in this order; the scenario's own follow. */
+  private static final List<String> LEADING = List.of("accepted", "final", "lost", "oversold", "duplicate_emails",
+    "recovery_s");
+
   String line() {
-    return name + ": " + (passed() ? "PASS " : "FAIL ") + counts.entrySet().stream()
+    Map<String, Object> ordered = new LinkedHashMap<>();
+    LEADING.stream().filter(counts::containsKey).forEach(k -> ordered.put(k, counts.get(k)));
+    ordered.putAll(counts);
+    return name + ": " + (passed() ? "PASS " : "FAIL ") + ordered.entrySet().stream()
       .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
   }
 }
