@@ -51,7 +51,7 @@ public final class FinalizationVerticle extends VerticleBase {
     AppConfig config = platform.config();
     mail = mailClient(config);
     Finalization finalization = new Finalization(vertx, platform.pool());
-    OutboxSender sender = new OutboxSender(platform.pool(), mail, config.string("mail_from"));
+    OutboxSender sender = new OutboxSender(vertx, platform.pool(), mail, config.string("mail_from"));
     TicketApi tickets = new TicketApi(platform.pool());
     OutboxApi outbox = new OutboxApi(platform.pool());
     return Future.all(

@@ -3,6 +3,8 @@ package dev.boxoffice.booking;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mail.MailAttachment;
@@ -11,6 +13,8 @@ import io.vertx.ext.mail.MailMessage;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
@@ -20,15 +24,18 @@ import java.util.List;
  * <p>Delivery guarantee. The job engine runs at most one attempt of a job at a time (lease), and every send job of
  * a row carries the unique key {@code outbox:<id>}, so no two live jobs exist for one row. The handler sends only
  * while the row is still {@code pending}, and right after the SMTP server accepts the message it marks the row
- * {@code sent} and stamps {@code bookings.ticket_emailed_at} in one transaction; any later run (a retry, a second
- * job, another node) finds {@code sent} and does nothing. The one remaining duplicate window is a crash (or a lost
- * database connection) between the SMTP acceptance and that commit: the next attempt sends again. In that instant
- * delivery is at-least-once; nothing can close it without the SMTP server taking part in our transaction.
+ * {@code sent} and stamps {@code bookings.ticket_emailed_at} in one statement (a single round trip); any later run
+ * (a retry, a second job, another node) finds {@code sent} and does nothing. If the database is away at that moment
+ * (a restart, a failover) that statement is retried for a while rather than failing the job, which would send again.
+ * The one remaining duplicate window is a crash of this node between the SMTP acceptance and that commit (or a
+ * database outage longer than the retries): the next attempt sends again. There delivery is at-least-once; nothing
+ * can close it without the SMTP server taking part in our transaction.
  *
  * <p>Without {@code smtp_host} the row becomes {@code recorded}: kept in the outbox only, never sent. SMTP failures
  * are retried with backoff; on the job's last attempt the row becomes {@code failed} with the last error.
  */
 public final class OutboxSender {
+  private static final Logger log = LoggerFactory.getLogger(OutboxSender.class);
   private static final String LOAD = """
     SELECT o.id, o.booking_id, o.kind, o."to", o.subject, o.body, o.status, t.pdf
     FROM outbox o LEFT JOIN tickets t ON t.booking_id = o.booking_id
@@ -40,13 +47,19 @@ public final class OutboxSender {
   private static final String COUNT_ATTEMPT =
     "UPDATE outbox SET attempts = attempts + 1 WHERE id = $1 AND status = 'pending' RETURNING attempts";
 
+  // row and booking stamp in one statement: one pipelined round trip, no transaction to open, after the SMTP server
+  // has the message
   private static final String MARK_SENT = """
-    UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL
-    WHERE id = $1 AND status = 'pending'
-    RETURNING booking_id, kind""";
+    WITH sent AS (
+      UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL
+      WHERE id = $1 AND status = 'pending'
+      RETURNING booking_id, kind)
+    UPDATE bookings b SET ticket_emailed_at = now(), updated_at = now()
+    FROM sent WHERE b.id = sent.booking_id AND sent.kind = 'ticket'""";
 
-  private static final String STAMP_BOOKING =
-    "UPDATE bookings SET ticket_emailed_at = now(), updated_at = now() WHERE id = $1";
+  /** How long an accepted delivery keeps trying to record itself: well inside a job lease and timeout. */
+  private static final int RECORD_TRIES = 40;
+  private static final long RECORD_RETRY_MS = 500;
 
   private static final String MARK_ERROR = """
     UPDATE outbox SET last_error = left($2, 2000), status = CASE WHEN $3 THEN 'failed' ELSE status END
@@ -55,12 +68,14 @@ public final class OutboxSender {
   private static final String NOTE_ON_BOOKING =
     "UPDATE bookings SET last_error = left($2, 2000), updated_at = now() WHERE id = $1";
 
+  private final Vertx vertx;
   private final Pool pool;
   private final MailClient mail;
   private final String from;
 
   /** @param mail null when no SMTP server is configured */
-  public OutboxSender(Pool pool, MailClient mail, String from) {
+  public OutboxSender(Vertx vertx, Pool pool, MailClient mail, String from) {
+    this.vertx = vertx;
     this.pool = pool;
     this.mail = mail;
     this.from = from;
@@ -97,7 +112,7 @@ public final class OutboxSender {
         .compose(counted -> counted.size() == 0
           ? Future.succeededFuture(result.put("skipped", "not pending"))
           : send(row, pdf).compose(
-            sent -> markSent(id).map(result.put("status", "sent")),
+            sent -> markSent(id, RECORD_TRIES).map(result.put("status", "sent")),
             err -> recordFailure(job, row, err)));
     });
   }
@@ -119,16 +134,22 @@ public final class OutboxSender {
     return mail.sendMail(message);
   }
 
-  private Future<Void> markSent(long id) {
-    return pool.withTransaction(tx -> tx.preparedQuery(MARK_SENT).execute(Tuple.of(id)).compose(rows -> {
-      if (rows.size() == 0) {
-        return Future.succeededFuture();
+  /**
+   * Records a delivery the SMTP server accepted. Failing here would make the retry send the message again, so a
+   * database that is briefly unreachable is waited for (the statement changes nothing if it already committed).
+   */
+  private Future<Void> markSent(long id, int triesLeft) {
+    return pool.preparedQuery(MARK_SENT).execute(Tuple.of(id)).<Void>mapEmpty().recover(err -> {
+      if (triesLeft <= 1) {
+        return Future.failedFuture(err);
       }
-      Row sent = rows.iterator().next();
-      return "ticket".equals(sent.getString("kind"))
-        ? tx.preparedQuery(STAMP_BOOKING).execute(Tuple.of(sent.getLong("booking_id"))).mapEmpty()
-        : Future.succeededFuture();
-    }));
+      if (triesLeft == RECORD_TRIES) {
+        log.warn("outbox {}: delivered, but recording it failed ({}); retrying", id, err.getMessage());
+      }
+      Promise<Void> again = Promise.promise();
+      vertx.setTimer(RECORD_RETRY_MS, t -> markSent(id, triesLeft - 1).onComplete(again));
+      return again.future();
+    });
   }
 
   /** Keeps the error on the row; on the job's last attempt the row is given up as failed (and noted on the booking). */

@@ -1,0 +1,141 @@
+package dev.boxoffice.faults;
+
+import io.vertx.core.Vertx;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * The fault-injection harness of ISSUE6, run by {@code bench/faults.sh} (which builds the jar and starts the private
+ * PostgreSQL and Redis first). Starts boxoffice processes clustered on loopback, drives mixed load through all of
+ * them and breaks things: {@code kill -9} of a node, a late joiner, a Redis restart, a PostgreSQL restart. Each
+ * scenario prints one line with what it checked; the last line is {@code N passed, M failed}; the exit status is
+ * non-zero on any violation.
+ *
+ * <pre>
+ *   --mode=short       2 nodes + a late joiner, 12 s of load per scenario (CI)
+ *   --mode=long        3 nodes + a late joiner, 40 s of load per scenario
+ *   --mode=throughput  bookings/s through 1 node, then through 2 nodes
+ * </pre>
+ * Environment: FAULTS_RUN (run directory of services.sh), FAULTS_PG_PORT, FAULTS_REDIS_PORT.
+ */
+public final class FaultHarness {
+  static final String DATABASE = "boxoffice";
+
+  /** Everything a run is parameterised by. */
+  record Settings(String mode, int nodes, int loadSeconds, double rate, int maxInFlight, int outageSeconds,
+                  int leaseSeconds, int holdSeconds, int hotCapacity, int productStock, String logLevel,
+                  boolean strictEmail, String paymentMode, Path jar, Path outDir, Path runDir, Path services) {
+    long settleLimitMs() {
+      // the last booking's expiry (hold), a rescued lease, a failing task's 10 s retry, then the backlog
+      return (Math.max(holdSeconds, leaseSeconds) + 10 + 30) * 1000L;
+    }
+
+    static Settings of(String mode, Path runDir) {
+      Path root = Path.of("").toAbsolutePath();
+      Path jar = root.resolve("target/boxoffice.jar");
+      Path out = root.resolve("target/faults");
+      Path services = root.resolve("bench/faults/services.sh");
+      String level = System.getenv().getOrDefault("FAULTS_LOG_LEVEL", "INFO");
+      boolean strict = "1".equals(System.getenv("FAULTS_STRICT_EMAIL"));
+      // throughput only: "manual" leaves bookings pending (no payment, no PDF), measuring the booking API alone
+      String payment = mode.equals("throughput") ? System.getenv().getOrDefault("FAULTS_PAYMENT_MODE", "auto") : "auto";
+      return switch (mode) {
+        case "short" -> new Settings(mode, 2, 12, 30, 48, 3, 10, 8, 20, 20, level, strict, payment, jar, out,
+          runDir, services);
+        case "long" -> new Settings(mode, 3, 40, 50, 96, 5, 10, 8, 60, 60, level, strict, payment, jar, out,
+          runDir, services);
+        case "throughput" -> new Settings(mode, 2, 20, 0, 32, 0, 10, 3600, 0, 0, "WARN", strict, payment,
+          jar, out, runDir, services);
+        default -> throw new IllegalArgumentException("--mode must be short, long or throughput, got " + mode);
+      };
+    }
+  }
+
+  public static void main(String[] args) {
+    String mode = "long";
+    for (String a : args) {
+      if (a.startsWith("--mode=")) {
+        mode = a.substring("--mode=".length());
+      }
+    }
+    int code;
+    try {
+      code = run(Settings.of(mode, Path.of(env("FAULTS_RUN"))), Integer.parseInt(env("FAULTS_PG_PORT")),
+        Integer.parseInt(env("FAULTS_REDIS_PORT")));
+    } catch (Throwable t) {
+      System.err.println("faults: " + t);
+      t.printStackTrace();
+      code = 2;
+    }
+    System.out.flush();
+    System.exit(code);
+  }
+
+  private static int run(Settings s, int pgPort, int redisPort) throws Exception {
+    Files.createDirectories(s.outDir());
+    Db.createDatabase(pgPort, DATABASE);
+    Db db = new Db(pgPort, DATABASE);
+    Vertx vertx = Vertx.vertx();
+    int smtpPort = Cluster.freePort(new java.util.HashSet<>(List.of(pgPort, redisPort)));
+    try (MailSink mail = new MailSink(smtpPort); Cluster cluster = new Cluster(vertx, s, pgPort, redisPort, smtpPort)) {
+      Runtime.getRuntime().addShutdownHook(new Thread(cluster::close));
+      Scenarios scenarios = new Scenarios(s, vertx, cluster, db, mail);
+      if (s.mode().equals("throughput")) {
+        scenarios.throughput();
+        return 0;
+      }
+      List<Outcome> outcomes = new ArrayList<>();
+      List<String> order = List.of("kill-9", "late-join", "redis-restart", "postgres-restart");
+      try {
+        scenarios.startCluster(s.nodes());
+        // kill -9 first; the late joiner then takes the dead node's place, so the outages hit a full cluster
+        outcomes.add(report(scenarios::kill9));
+        outcomes.add(report(scenarios::lateJoin));
+        outcomes.add(report(scenarios::redisRestart));
+        outcomes.add(report(scenarios::postgresRestart));
+      } catch (RuntimeException e) {
+        progress("aborted: " + e.getMessage());
+        for (int i = outcomes.size(); i < order.size(); i++) {
+          Outcome o = new Outcome(order.get(i));
+          o.violations.add("not run: " + e.getMessage());
+          outcomes.add(o);
+          System.out.println(o.line());
+        }
+      }
+      long passed = outcomes.stream().filter(Outcome::passed).count();
+      System.out.println(passed + " passed, " + (outcomes.size() - passed) + " failed");
+      return passed == outcomes.size() ? 0 : 1;
+    } finally {
+      vertx.close();
+    }
+  }
+
+  /** Runs one scenario, prints its line (and its violations on stderr); a crash of the scenario is a failure. */
+  private static Outcome report(Supplier<Outcome> scenario) {
+    Outcome o = scenario.get();
+    System.out.println(o.line());
+    System.out.flush();
+    for (String v : o.violations) {
+      System.err.println("    violation (" + o.name + "): " + v);
+    }
+    return o;
+  }
+
+  static void progress(String text, Object... args) {
+    System.err.printf(Locale.ROOT, "  [faults %tT] %s%n", System.currentTimeMillis(),
+      args.length == 0 ? text : String.format(Locale.ROOT, text, args));
+  }
+
+  private static String env(String name) {
+    String v = System.getenv(name);
+    if (v == null || v.isBlank()) {
+      throw new IllegalStateException(name + " is not set (run bench/faults.sh)");
+    }
+    return v;
+  }
+}

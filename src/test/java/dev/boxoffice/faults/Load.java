@@ -1,0 +1,227 @@
+package dev.boxoffice.faults;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Mixed load through every target node, round-robin: bookings (hot events and products whose capacity is smaller
+ * than the demand, so 409s happen, plus a roomy event so bookings keep succeeding) and text tasks ({@code POST
+ * /submit}). Open loop at {@code rate} requests/s, at most {@code maxInFlight} at once (rate 0: closed loop, always
+ * {@code maxInFlight} in flight). Only a 201 booking or a 202 task counts as accepted; anything else (409, 5xx, a
+ * timeout, a refused connection) was not accepted and is only counted.
+ */
+final class Load {
+  private static final long REQUEST_TIMEOUT_MS = 20_000;
+  private static final int SAMPLES = 5;
+
+  /** The items bookings go to; hot ones are small on purpose. */
+  record Items(List<Long> hotEvents, List<Long> hotProducts, List<Long> roomyEvents) {
+  }
+
+  /** rate: requests/s (0 = closed loop); shares are fractions of requests / of bookings. */
+  record Settings(double rate, int maxInFlight, double taskShare, double hotShare, double declineShare,
+                  double failingTaskShare) {
+  }
+
+  private final Context context;
+  private final String token;
+  private final Items items;
+  private final Settings settings;
+  private final List<NodeProcess> targets = new CopyOnWriteArrayList<>();
+
+  final Set<Long> bookings = ConcurrentHashMap.newKeySet();
+  final Set<String> tasks = ConcurrentHashMap.newKeySet();
+  /** Wall-clock millis at which each accepted booking's 201 arrived. */
+  final List<Long> bookingAcceptedAt = Collections.synchronizedList(new ArrayList<>());
+  /** Nanoseconds each accepted booking took (throughput mode reports percentiles). */
+  final List<Long> bookingLatencyNs = Collections.synchronizedList(new ArrayList<>());
+  /** Accepted requests per node name (which node's HTTP listener answered). */
+  final Map<String, AtomicInteger> acceptedVia = new ConcurrentHashMap<>();
+  final AtomicInteger sent = new AtomicInteger();
+  final AtomicInteger conflicts = new AtomicInteger();
+  final AtomicInteger serverErrors = new AtomicInteger();
+  final AtomicInteger transportErrors = new AtomicInteger();
+  final AtomicInteger unexpected = new AtomicInteger();
+  final AtomicInteger throttled = new AtomicInteger();
+  final List<String> unexpectedSamples = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicLong counter = new AtomicLong();
+  private volatile boolean running;
+  private long timer = -1;
+  private double credit;
+  private long lastTick;
+  private int next;
+  private long startedNs;
+  private long stoppedNs;
+
+  Load(Vertx vertx, String token, Items items, Settings settings, List<NodeProcess> targets) {
+    this.context = vertx.getOrCreateContext();
+    this.token = token;
+    this.items = items;
+    this.settings = settings;
+    this.targets.addAll(targets);
+  }
+
+  void addTarget(NodeProcess node) {
+    targets.add(node);
+  }
+
+  /** Like a load balancer whose health check failed: no new requests to it (in-flight ones finish or fail). */
+  void removeTarget(NodeProcess node) {
+    targets.remove(node);
+  }
+
+  void start() {
+    running = true;
+    startedNs = System.nanoTime();
+    context.runOnContext(v -> {
+      if (settings.rate() <= 0) {
+        for (int i = 0; i < settings.maxInFlight(); i++) {
+          issue();
+        }
+        return;
+      }
+      lastTick = System.nanoTime();
+      timer = context.owner().setPeriodic(10, id -> tick());
+    });
+  }
+
+  /** Stops issuing and waits (bounded) for the requests in flight. */
+  void stop() {
+    running = false;
+    stoppedNs = System.nanoTime();
+    context.runOnContext(v -> {
+      if (timer >= 0) {
+        context.owner().cancelTimer(timer);
+      }
+    });
+    long end = System.currentTimeMillis() + REQUEST_TIMEOUT_MS + 5_000;
+    while (inFlight.get() > 0 && System.currentTimeMillis() < end) {
+      NodeProcess.sleep(50);
+    }
+  }
+
+  double seconds() {
+    return (stoppedNs - startedNs) / 1e9;
+  }
+
+  int inFlight() {
+    return inFlight.get();
+  }
+
+  int accepted() {
+    return bookings.size() + tasks.size();
+  }
+
+  /** Accepted bookings whose 201 arrived in [fromMs, toMs). */
+  long bookingsAcceptedBetween(long fromMs, long toMs) {
+    synchronized (bookingAcceptedAt) {
+      return bookingAcceptedAt.stream().filter(t -> t >= fromMs && t < toMs).count();
+    }
+  }
+
+  private void tick() {
+    long now = System.nanoTime();
+    credit = Math.min(credit + settings.rate() * (now - lastTick) / 1e9, settings.rate());
+    lastTick = now;
+    while (running && credit >= 1) {
+      credit -= 1;
+      if (inFlight.get() >= settings.maxInFlight()) {
+        throttled.incrementAndGet();
+        continue;
+      }
+      issue();
+    }
+  }
+
+  private void issue() {
+    if (!running || targets.isEmpty()) {
+      return;
+    }
+    NodeProcess node = targets.get(Math.floorMod(next++, targets.size()));
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long n = counter.incrementAndGet();
+    boolean task = random.nextDouble() < settings.taskShare();
+    inFlight.incrementAndGet();
+    sent.incrementAndGet();
+    long t0 = System.nanoTime();
+    var request = node.web.post(task ? "/submit" : "/bookings").timeout(REQUEST_TIMEOUT_MS)
+      .putHeader("Authorization", "Bearer " + token);
+    request.sendJsonObject(task ? taskBody(n, random) : bookingBody(n, random)).onComplete(ar -> {
+      inFlight.decrementAndGet();
+      if (ar.failed()) {
+        transportErrors.incrementAndGet();
+      } else {
+        record(node, task, ar.result(), System.nanoTime() - t0);
+      }
+      if (running && settings.rate() <= 0) {
+        issue();
+      }
+    });
+  }
+
+  private void record(NodeProcess node, boolean task, HttpResponse<Buffer> r, long tookNs) {
+    int status = r.statusCode();
+    if (!task && status == 201) {
+      bookings.add(r.bodyAsJsonObject().getLong("booking_id"));
+      bookingAcceptedAt.add(System.currentTimeMillis());
+      bookingLatencyNs.add(tookNs);
+      acceptedVia.computeIfAbsent(node.name, k -> new AtomicInteger()).incrementAndGet();
+    } else if (task && status == 202) {
+      tasks.add(r.bodyAsJsonObject().getString("task_id"));
+      acceptedVia.computeIfAbsent(node.name, k -> new AtomicInteger()).incrementAndGet();
+    } else if (!task && status == 409) {
+      conflicts.incrementAndGet();
+    } else if (status >= 500) {
+      serverErrors.incrementAndGet();
+    } else {
+      unexpected.incrementAndGet();
+      if (unexpectedSamples.size() < SAMPLES) {
+        unexpectedSamples.add((task ? "POST /submit" : "POST /bookings") + " → " + status + " " + r.bodyAsString());
+      }
+    }
+  }
+
+  private JsonObject bookingBody(long n, ThreadLocalRandom random) {
+    boolean decline = random.nextDouble() < settings.declineShare();
+    JsonObject body = new JsonObject()
+      .put("name", "Guest " + n)
+      .put("email", decline ? "guest" + n + "@decline.test" : "guest" + (n % 40) + "@example.com")
+      .put("phone", "+1 555 0100");
+    boolean hot = random.nextDouble() < settings.hotShare()
+      && !(items.hotEvents().isEmpty() && items.hotProducts().isEmpty());
+    if (hot) {
+      int k = random.nextInt(items.hotEvents().size() + items.hotProducts().size());
+      if (k < items.hotEvents().size()) {
+        body.put("event_id", items.hotEvents().get(k));
+      } else {
+        body.put("product_id", items.hotProducts().get(k - items.hotEvents().size()));
+      }
+      body.put("quantity", 1 + random.nextInt(2));
+    } else {
+      body.put("event_id", items.roomyEvents().get(random.nextInt(items.roomyEvents().size()))).put("quantity", 1);
+    }
+    return body;
+  }
+
+  private JsonObject taskBody(long n, ThreadLocalRandom random) {
+    // "fail:1" fails its first attempt: the task succeeds on its retry (10 s later)
+    String prefix = random.nextDouble() < settings.failingTaskShare() ? "fail:1 " : "";
+    return new JsonObject().put("data", prefix + "fault harness task " + n + ": the quick brown fox jumps over "
+      + "the lazy dog " + random.nextInt(1_000_000));
+  }
+}
