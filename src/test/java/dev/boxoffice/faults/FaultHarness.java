@@ -30,9 +30,10 @@ public final class FaultHarness {
   record Settings(String mode, int nodes, int loadSeconds, double rate, int maxInFlight, int outageSeconds,
                   int leaseSeconds, int holdSeconds, int hotCapacity, int productStock, String logLevel,
                   boolean strictEmail, String paymentMode, Path jar, Path outDir, Path runDir, Path services) {
+    /** After the load stops, everything accepted must be final within this (expiries fire after the hold). */
     long settleLimitMs() {
-      // the last booking's expiry (hold), a rescued lease, a failing task's 10 s retry, then the backlog
-      return (Math.max(holdSeconds, leaseSeconds) + 10 + 30) * 1000L;
+      // the last booking's expiry (hold) or a rescued lease, a failing task's 10 s retry, then the ticket backlog
+      return (Math.max(holdSeconds, leaseSeconds) + 20) * 1000L;
     }
 
     static Settings of(String mode, Path runDir) {
