@@ -5,7 +5,6 @@ import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -160,9 +159,5 @@ final class Cluster implements AutoCloseable {
       }
     }
     throw new IOException("no free port");
-  }
-
-  static void ensureDir(Path dir) throws IOException {
-    Files.createDirectories(dir);
   }
 }

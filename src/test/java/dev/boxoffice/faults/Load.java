@@ -119,10 +119,6 @@ final class Load {
     return (stoppedNs - startedNs) / 1e9;
   }
 
-  int inFlight() {
-    return inFlight.get();
-  }
-
   int accepted() {
     return bookings.size() + tasks.size();
   }

@@ -62,10 +62,6 @@ final class MailSink implements AutoCloseable {
     return received;
   }
 
-  int total() {
-    return smtp.getReceivedMessages().length;
-  }
-
   @Override
   public void close() {
     smtp.stop();
