@@ -80,20 +80,12 @@ public final class BookingSaga {
 
   // ------------------------------------------------------------------ enqueueing, inside the caller's transaction
 
-  /** A new booking: its expiry, and in auto mode its payment. */
-  Future<Void> started(SqlClient tx, Row booking) {
-    long id = booking.getLong("id");
-    Future<?> expiry = enqueueExpiry(tx, id, booking.getOffsetDateTime("expires_at"));
-    return (autoPayment ? expiry.compose(v -> enqueue(tx, BookingJobs.PAYMENT, id)) : expiry).mapEmpty();
-  }
-
   /** New bookings, many at once: their expiries and (auto mode) payments in one statement. */
   Future<Integer> startedAll(SqlClient tx, List<Row> bookings) {
     List<NewJob> jobs = new ArrayList<>(bookings.size() * 2);
     for (Row booking : bookings) {
       long id = booking.getLong("id");
-      jobs.add(NewJob.of(BookingJobs.EXPIRE, payload(id)).at(booking.getOffsetDateTime("expires_at").toInstant())
-        .uniqueKey(key(id, BookingJobs.EXPIRE)));
+      jobs.add(expiryJob(id, booking.getOffsetDateTime("expires_at")));
       if (autoPayment) {
         jobs.add(NewJob.of(BookingJobs.PAYMENT, payload(id)).uniqueKey(key(id, BookingJobs.PAYMENT)));
       }
@@ -106,8 +98,11 @@ public final class BookingSaga {
   }
 
   private static Future<JobQueue.Enqueued> enqueueExpiry(SqlClient tx, long id, OffsetDateTime at) {
-    return JobQueue.enqueue(tx, NewJob.of(BookingJobs.EXPIRE, payload(id)).at(at.toInstant())
-      .uniqueKey(key(id, BookingJobs.EXPIRE)));
+    return JobQueue.enqueue(tx, expiryJob(id, at));
+  }
+
+  private static NewJob expiryJob(long id, OffsetDateTime at) {
+    return NewJob.of(BookingJobs.EXPIRE, payload(id)).at(at.toInstant()).uniqueKey(key(id, BookingJobs.EXPIRE));
   }
 
   private static Future<JobQueue.Enqueued> enqueue(SqlClient tx, String type, long id) {

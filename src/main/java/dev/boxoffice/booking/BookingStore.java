@@ -16,11 +16,6 @@ import java.util.Optional;
 
 /** Reads and inserts of booking rows, and their JSON shape (schema Booking of openapi.yaml). */
 public final class BookingStore {
-  private static final String INSERT = """
-    INSERT INTO bookings (name, email, phone, event_id, product_id, quantity, owner, expires_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, now() + $8 * interval '1 second')
-    RETURNING *""";
-
   // ids follow the input order (ORDER BY ord), so sorting the returned rows by id restores it
   private static final String INSERT_MANY = """
     INSERT INTO bookings (name, email, phone, event_id, product_id, quantity, owner, expires_at)
@@ -55,11 +50,6 @@ public final class BookingStore {
     public Inventory.Item item() {
       return new Inventory.Item(eventId, productId);
     }
-  }
-
-  public static Future<Row> insert(SqlClient tx, NewBooking b, int holdSeconds) {
-    return tx.preparedQuery(INSERT).execute(Tuple.from(new Object[]{b.name(), b.email(), b.phone(), b.eventId(),
-      b.productId(), b.quantity(), b.owner(), holdSeconds})).map(rows -> rows.iterator().next());
   }
 
   /** Inserts many bookings in one statement; the rows come back in the order given. */

@@ -425,10 +425,4 @@ public final class JobEngine extends VerticleBase {
         }))
       .onFailure(err -> log.debug("lease rescue skipped: {}", err.getMessage()));
   }
-
-  /** For tests and operators: how many jobs this engine is running right now. */
-  public int inFlight() {
-    return inFlight;
-  }
-
 }
