@@ -50,8 +50,8 @@ public final class JobEngine extends VerticleBase {
   private static final String CLAIM = """
     WITH next AS (
       SELECT id FROM jobs
-      WHERE status IN ('scheduled','queued','failed') AND run_at <= now() + $5 * interval '1 millisecond'
-        AND type = ANY($3)
+      WHERE queue = $6 AND status IN ('scheduled','queued','failed')
+        AND run_at <= now() + $5 * interval '1 millisecond' AND type = ANY($3)
       ORDER BY run_at
       LIMIT $4
       FOR UPDATE SKIP LOCKED)
@@ -62,9 +62,11 @@ public final class JobEngine extends VerticleBase {
     RETURNING j.id, j.type, j.payload, j.attempts, j.max_attempts, j.owner,
               (extract(epoch FROM j.run_at) * 1000)::bigint AS due""";
 
+  // ORDER BY ... LIMIT 1 rather than min(): the planner then walks the due index and stops at the first row
   private static final String NEXT_DUE = """
-    SELECT (extract(epoch FROM min(run_at)) * 1000)::bigint AS due FROM jobs
-    WHERE status IN ('scheduled','queued','failed') AND type = ANY($1)""";
+    SELECT (extract(epoch FROM run_at) * 1000)::bigint AS due FROM jobs
+    WHERE queue = $2 AND status IN ('scheduled','queued','failed') AND type = ANY($1)
+    ORDER BY run_at LIMIT 1""";
 
   private static final String COMPLETE = """
     UPDATE jobs j SET status = 'succeeded', result = d.result, finished_at = now(), updated_at = now(),
@@ -218,7 +220,7 @@ public final class JobEngine extends VerticleBase {
     int n = Math.min(settings.claimBatch(), room);
     claiming = true;
     wakeAgain = false;
-    pool.preparedQuery(CLAIM).execute(Tuple.of(nodeId, settings.leaseMillis(), types, n, LOOKAHEAD_MS))
+    pool.preparedQuery(CLAIM).execute(Tuple.of(nodeId, settings.leaseMillis(), types, n, LOOKAHEAD_MS, settings.queue()))
       .onComplete(ar -> {
       claiming = false;
       if (ar.failed()) {
@@ -258,10 +260,9 @@ public final class JobEngine extends VerticleBase {
   }
 
   private void armNextDue(String[] types) {
-    pool.preparedQuery(NEXT_DUE).execute(Tuple.of((Object) types)).onSuccess(rows -> {
-      Long due = rows.iterator().next().getLong("due");
-      if (due != null) {
-        armTimer(due);
+    pool.preparedQuery(NEXT_DUE).execute(Tuple.of(types, settings.queue())).onSuccess(rows -> {
+      if (rows.size() > 0) {
+        armTimer(rows.iterator().next().getLong("due"));
       }
     });
   }

@@ -22,9 +22,9 @@ public final class JobQueue {
   static final String LIVE = "('scheduled','queued','running','failed')";
 
   private static final String INSERT = """
-    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at, unique_key, owner)
+    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at, unique_key, owner, queue)
     VALUES ($1, $2, $3, CASE WHEN $5::timestamptz > now() THEN 'scheduled' ELSE 'queued' END, $4,
-            coalesce($5::timestamptz, now()), $6, $7)
+            coalesce($5::timestamptz, now()), $6, $7, $8)
     ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN %s DO NOTHING
     RETURNING *, true AS created""".formatted(LIVE);
 
@@ -33,10 +33,11 @@ public final class JobQueue {
 
   // many jobs, any types, one statement (and one wake-up notification); duplicates of live unique keys are skipped
   private static final String INSERT_MANY = """
-    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at, unique_key, owner)
+    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at, unique_key, owner, queue)
     SELECT gen_random_uuid(), t, p, CASE WHEN r > now() THEN 'scheduled' ELSE 'queued' END, m, coalesce(r, now()),
-           k, o
-    FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::timestamptz[], $5::text[], $6::text[]) AS x(t, p, m, r, k, o)
+           k, o, q
+    FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::timestamptz[], $5::text[], $6::text[], $7::text[])
+      AS x(t, p, m, r, k, o, q)
     ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN %s DO NOTHING""".formatted(LIVE);
 
   private static final String GET = "SELECT * FROM jobs WHERE id = $1";
@@ -68,7 +69,7 @@ public final class JobQueue {
     int maxAttempts = job.maxAttempts() != null ? job.maxAttempts() : type.maxAttempts();
     OffsetDateTime runAt = job.runAt() == null ? null : job.runAt().atOffset(ZoneOffset.UTC);
     Tuple args = Tuple.of(UUID.randomUUID(), job.type(), job.payload() == null ? new JsonObject() : job.payload(),
-      maxAttempts, runAt, job.uniqueKey(), job.owner());
+      maxAttempts, runAt, job.uniqueKey(), job.owner()).addString(type.queue());
     return sql.preparedQuery(INSERT).execute(args).compose(rows -> {
       if (rows.size() == 1) {
         return Future.succeededFuture(enqueued(rows.iterator().next()));
@@ -99,16 +100,19 @@ public final class JobQueue {
     OffsetDateTime[] runAt = new OffsetDateTime[n];
     String[] keys = new String[n];
     String[] owners = new String[n];
+    String[] queues = new String[n];
     for (int i = 0; i < n; i++) {
       NewJob job = jobs.get(i);
       types[i] = job.type();
       payloads[i] = job.payload() == null ? new JsonObject() : job.payload();
-      attempts[i] = job.maxAttempts() != null ? job.maxAttempts() : JobTypes.get(job.type()).maxAttempts();
+      JobType type = JobTypes.get(job.type());
+      attempts[i] = job.maxAttempts() != null ? job.maxAttempts() : type.maxAttempts();
+      queues[i] = type.queue();
       runAt[i] = job.runAt() == null ? null : job.runAt().atOffset(ZoneOffset.UTC);
       keys[i] = job.uniqueKey();
       owners[i] = job.owner();
     }
-    return sql.preparedQuery(INSERT_MANY).execute(Tuple.of(types, payloads, attempts, runAt, keys, owners))
+    return sql.preparedQuery(INSERT_MANY).execute(Tuple.of(types, payloads, attempts, runAt, keys, owners).addArrayOfString(queues))
       .map(RowSet::rowCount);
   }
 
