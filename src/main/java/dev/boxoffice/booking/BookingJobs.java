@@ -2,9 +2,9 @@ package dev.boxoffice.booking;
 
 /** Job types of the booking saga (each saga step is one job). */
 public final class BookingJobs {
-  /** Simulated (pluggable) payment: pending → payment_processed | payment_failed. */
+  /** Simulated (pluggable) payment: pending → confirmed (approved) | payment_failed (declined). */
   public static final String PAYMENT = "booking.payment";
-  /** payment_processed → confirmed. */
+  /** payment_processed → confirmed, for bookings found in payment_processed (reprocessing). */
   public static final String CONFIRM = "booking.confirm";
   /** confirmed → finalized: PDF ticket + e-mail through the outbox. */
   public static final String FINALIZE = "booking.finalize";

@@ -29,13 +29,15 @@ import java.util.function.BiFunction;
  * that enqueues the next step in the same transaction:
  *
  * <pre>
- *   pending ──payment──▶ payment_processed ──confirm──▶ confirmed ──finalize──▶ finalized
- *      │ declined            │                              (finalization: another feature)
+ *   pending ──payment (approved)──────────────────────▶ confirmed ──finalize──▶ finalized
+ *      │ declined     payment_processed ──confirm──▶ ┘     (finalization: another feature)
  *      ▼                     │ step dead (onDead)
  *   payment_failed ──compensate──▶ cancelled ◀──────┘
  *   pending / payment_processed ──expire (at expires_at)──▶ expired
  * </pre>
  *
+ * An approved payment confirms in the same transaction: one job and one commit per booking on the hot path, which
+ * keeps pending→confirmed short. The confirm step remains for bookings found in payment_processed (reprocessing).
  * Every job carries {@code {"booking_id": N}} and a unique key {@code booking:N:<step>}, so re-enqueueing a step
  * while one is live (reprocessing, a retried transaction) adds nothing.
  */
@@ -121,8 +123,8 @@ public final class BookingSaga {
   // ------------------------------------------------------------------ steps
 
   /**
-   * Charges every pending booking of the batch; the approved ones move to payment_processed (and get their confirm
-   * step) in one transaction. Declines are rare and take the single-booking path with their reason.
+   * Charges every pending booking of the batch; the approved ones move to confirmed (and get their finalization)
+   * in one transaction. Declines are rare and take the single-booking path with their reason.
    */
   private Future<BatchResult> payments(List<Job> jobs) {
     BatchResult out = new BatchResult();
@@ -153,7 +155,7 @@ public final class BookingSaga {
       return Future.join(approved).transform(ar -> {
         List<Long> ids = approved.stream().filter(Future::succeeded).map(Future::result)
           .filter(java.util.Objects::nonNull).toList();
-        return advanceAll(jobs, ids, Transition.PAYMENT_APPROVED, BookingJobs.CONFIRM, out);
+        return advanceAll(jobs, ids, Transition.PAYMENT_CONFIRMED, BookingJobs.FINALIZE, out);
       }).compose(v -> Future.join(declined).transform(ar -> {
         // a charge that failed (provider down): that job retries on its own
         for (int i = 0; i < approved.size(); i++) {

@@ -34,9 +34,13 @@ public record Transition(String name, List<String> from, String to, String sql, 
     WHERE id = ANY($1) AND status = ANY($2) %s
     RETURNING *""";
 
-  /** Simulated/real payment approved. */
-  public static final Transition PAYMENT_APPROVED = of("payment approved",
-    List.of(BookingStatus.PENDING), BookingStatus.PAYMENT_PROCESSED, "");
+  /**
+   * The saga's payment step when the provider approves: straight to confirmed in the same statement, so a booking
+   * takes one job and one transaction from pending to confirmed (payment_processed is what a booking shows when its
+   * payment went through but the confirmation has not, e.g. a legacy row or a manual reprocess).
+   */
+  public static final Transition PAYMENT_CONFIRMED = of("payment approved",
+    List.of(BookingStatus.PENDING), BookingStatus.CONFIRMED, "AND expires_at > now()");
   /** Payment declined: the hold returns now, compensation then cancels. */
   public static final Transition PAYMENT_DECLINED = of("payment declined",
     List.of(BookingStatus.PENDING), BookingStatus.PAYMENT_FAILED, "");
