@@ -61,7 +61,8 @@ public final class ApiVerticle extends VerticleBase {
   public Future<?> start() {
     JWTAuth jwt = Jwt.provider(vertx, config.jwtSecret());
     return OpenAPIContract.from(vertx, "openapi.yaml").compose(contract -> {
-      RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+      RouterBuilder builder = RouterBuilder.create(vertx, new ValidatorCache(contract),
+        RequestExtractor.withBodyHandler());
       builder.rootHandler(BodyHandler.create().setBodyLimit(1024 * 1024).setHandleFileUploads(false));
       builder.security("bearerAuth").httpHandler(JWTAuthHandler.create(jwt));
       for (OpenAPIRoute route : builder.getRoutes()) {
