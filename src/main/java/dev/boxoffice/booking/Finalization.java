@@ -1,5 +1,6 @@
 package dev.boxoffice.booking;
 
+import dev.boxoffice.jobs.BatchResult;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
 import dev.boxoffice.jobs.JobQueue;
@@ -15,17 +16,29 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The {@code booking.finalize} job (payload {@code {"booking_id": N}}): confirmed → finalized, with the ticket PDF
- * and its e-mail queued in the outbox.
+ * and its e-mail queued in the outbox. A batch handler: the due finalizations of a node are rendered in one blocking
+ * task and written in one transaction (one gate UPDATE, one counter UPDATE per event, one insert each for tickets,
+ * outbox rows and send jobs), so finalization keeps up with the booking rate instead of taking a transaction and
+ * a lock on the event's row per ticket.
  *
  * <p>Exactly once per booking, however often or wherever the job runs: the conditional
- * {@code UPDATE ... WHERE status = 'confirmed'} is the gate, and the ticket, the outbox row, the events counter and
- * the send job are written in the same transaction only when that update changed the row. A concurrent run (retry
- * after a lost lease, a second job, another node) blocks on the row lock, then finds it no longer confirmed and
- * writes nothing. The unique keys of tickets and outbox are a second line of defence. The gate comes first (rather
- * than after the inserts) so that a booking cancelled between the read and the transaction never gets a ticket.
+ * {@code UPDATE ... WHERE status = 'confirmed'} is the gate, and the tickets, the outbox rows, the events counters
+ * and the send jobs are written in the same transaction only for the bookings that update changed. A concurrent run
+ * (retry after a lost lease, a second job, another node) blocks on the row locks, then finds them no longer
+ * confirmed and writes nothing for them. The unique keys of tickets and outbox are a second line of defence. The
+ * gate comes first (rather than after the inserts) so that a booking cancelled between the read and the
+ * transaction never gets a ticket.
  */
 public final class Finalization {
   private static final String LOAD = """
@@ -34,26 +47,28 @@ public final class Finalization {
     FROM bookings b
     LEFT JOIN events e ON e.id = b.event_id
     LEFT JOIN products p ON p.id = b.product_id
-    WHERE b.id = $1""";
+    WHERE b.id = ANY($1)""";
 
   private static final String FINALIZE = """
     UPDATE bookings SET status = 'finalized', finalized_at = now(), updated_at = now()
-    WHERE id = $1 AND status = 'confirmed'
-    RETURNING event_id, quantity""";
+    WHERE id = ANY($1) AND status = 'confirmed'
+    RETURNING id, event_id, quantity""";
 
-  private static final String INSERT_TICKET =
-    "INSERT INTO tickets (booking_id, pdf) VALUES ($1, $2) ON CONFLICT (booking_id) DO NOTHING";
+  private static final String INSERT_TICKETS = """
+    INSERT INTO tickets (booking_id, pdf) SELECT * FROM unnest($1::bigint[], $2::bytea[])
+    ON CONFLICT (booking_id) DO NOTHING""";
 
   private static final String INSERT_MAIL = """
-    INSERT INTO outbox (booking_id, kind, "to", subject, body) VALUES ($1, 'ticket', $2, $3, $4)
-    ON CONFLICT (booking_id, kind) DO NOTHING
-    RETURNING id, status""";
+    INSERT INTO outbox (booking_id, kind, "to", subject, body)
+    SELECT b, 'ticket', t, s, m FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS x(b, t, s, m)
+    ON CONFLICT (booking_id, kind) DO NOTHING""";
 
-  private static final String FIND_MAIL = "SELECT id, status FROM outbox WHERE booking_id = $1 AND kind = 'ticket'";
+  private static final String MAIL = """
+    SELECT id, booking_id, status FROM outbox WHERE booking_id = ANY($1) AND kind = 'ticket'""";
 
   private static final String COUNT_FINALIZED = "UPDATE events SET finalized = finalized + $2 WHERE id = $1";
 
-  private static final String STATUS = "SELECT status FROM bookings WHERE id = $1";
+  private static final String STATUS = "SELECT id, status FROM bookings WHERE id = ANY($1)";
 
   private final Vertx vertx;
   private final Pool pool;
@@ -63,65 +78,149 @@ public final class Finalization {
     this.pool = pool;
   }
 
-  public Future<JsonObject> handle(Job job) {
-    Long bookingId = job.payload().getLong("booking_id");
-    if (bookingId == null) {
-      return Future.failedFuture(JobFailure.permanent("payload has no booking_id"));
+  public Future<BatchResult> handleAll(List<Job> jobs) {
+    BatchResult out = new BatchResult();
+    Map<Long, List<Job>> byBooking = new LinkedHashMap<>();
+    for (Job job : jobs) {
+      Long id = job.payload().getLong("booking_id");
+      if (id == null) {
+        out.failed(job.id(), JobFailure.permanent("payload has no booking_id"));
+      } else {
+        byBooking.computeIfAbsent(id, k -> new ArrayList<>()).add(job);
+      }
     }
-    return pool.preparedQuery(LOAD).execute(Tuple.of(bookingId)).compose(rows -> {
-      if (rows.size() == 0) {
-        return Future.failedFuture(JobFailure.permanent("booking " + bookingId + " not found"));
+    if (byBooking.isEmpty()) {
+      return Future.succeededFuture(out);
+    }
+    return pool.preparedQuery(LOAD).execute(Tuple.of((Object) ids(byBooking.keySet()))).compose(rows -> {
+      Map<Long, Row> confirmed = new LinkedHashMap<>();
+      Map<Long, Row> loaded = new HashMap<>();
+      rows.forEach(r -> loaded.put(r.getLong("id"), r));
+      byBooking.forEach((id, its) -> {
+        Row b = loaded.get(id);
+        String status = b == null ? null : b.getString("status");
+        if (b == null) {
+          its.forEach(j -> out.failed(j.id(), JobFailure.permanent("booking " + id + " not found")));
+        } else if ("finalized".equals(status)) {
+          its.forEach(j -> out.succeeded(j.id(), done(id).put("unchanged", true)));
+        } else if (!"confirmed".equals(status)) {
+          // cancelled or expired meanwhile, or not yet confirmed: nothing to issue, and nothing to retry
+          its.forEach(j -> out.succeeded(j.id(), skipped(id, status)));
+        } else {
+          confirmed.put(id, b);
+        }
+      });
+      if (confirmed.isEmpty()) {
+        return Future.succeededFuture(out);
       }
-      Row booking = rows.iterator().next();
-      String status = booking.getString("status");
-      if ("finalized".equals(status)) {
-        return Future.succeededFuture(done(bookingId).put("unchanged", true));
-      }
-      if (!"confirmed".equals(status)) {
-        // cancelled or expired meanwhile, or not yet confirmed: nothing to issue, and nothing to retry
-        return Future.succeededFuture(new JsonObject().put("booking_id", bookingId).put("skipped", status));
-      }
-      TicketPdf.Data data = ticketData(booking);
-      // rendering is CPU work off the event loop; unordered so tickets render in parallel
-      return vertx.executeBlocking(() -> TicketPdf.render(data), false)
-        .compose(pdf -> pool.withTransaction(tx -> finalize(tx, booking, data, pdf)));
+      List<TicketPdf.Data> tickets = confirmed.values().stream().map(Finalization::ticketData).toList();
+      // rendering is CPU work off the event loop; one task per batch keeps PDF work to one worker thread
+      return vertx.executeBlocking(() -> tickets.stream().map(TicketPdf::render).toList(), false)
+        .compose(pdfs -> pool.withTransaction(tx -> finalize(tx, confirmed, tickets, pdfs)))
+        .map(results -> {
+          byBooking.forEach((id, its) -> {
+            JsonObject result = results.get(id);
+            if (result != null) {
+              its.forEach(j -> out.succeeded(j.id(), result));
+            }
+          });
+          return out;
+        })
+        .recover(err -> {
+          confirmed.keySet().forEach(id -> byBooking.get(id).forEach(j -> out.failed(j.id(), err)));
+          return Future.succeededFuture(out);
+        });
     });
   }
 
-  private Future<JsonObject> finalize(SqlClient tx, Row booking, TicketPdf.Data data, byte[] pdf) {
-    long bookingId = data.bookingId();
-    return tx.preparedQuery(FINALIZE).execute(Tuple.of(bookingId)).compose(changed -> {
-      if (changed.size() == 0) {
-        // another run finalized it, or it was cancelled, after we read it
-        return tx.preparedQuery(STATUS).execute(Tuple.of(bookingId)).map(rows -> {
-          String now = rows.size() == 0 ? null : rows.iterator().next().getString("status");
-          return "finalized".equals(now) ? done(bookingId).put("unchanged", true)
-            : new JsonObject().put("booking_id", bookingId).put("skipped", now);
+  /** The gate, then everything a finalized booking gets; the result per confirmed booking id. */
+  private Future<Map<Long, JsonObject>> finalize(SqlClient tx, Map<Long, Row> confirmed, List<TicketPdf.Data> tickets,
+                                                 List<byte[]> pdfs) {
+    Long[] all = ids(confirmed.keySet());
+    return tx.preparedQuery(FINALIZE).execute(Tuple.of((Object) all)).compose(gated -> {
+      Set<Long> changed = new HashSet<>();
+      Map<Long, Integer> perEvent = new HashMap<>();
+      gated.forEach(r -> {
+        changed.add(r.getLong("id"));
+        if (r.getLong("event_id") != null) {
+          perEvent.merge(r.getLong("event_id"), r.getInteger("quantity"), Integer::sum);
+        }
+      });
+      Map<Long, JsonObject> results = new HashMap<>();
+      if (changed.size() < confirmed.size()) {
+        // another run finalized some, or they were cancelled, after we read them
+        Future<Void> others = tx.preparedQuery(STATUS).execute(Tuple.of((Object) all)).map(rows -> {
+          rows.forEach(r -> {
+            long id = r.getLong("id");
+            if (!changed.contains(id)) {
+              String now = r.getString("status");
+              results.put(id, "finalized".equals(now) ? done(id).put("unchanged", true) : skipped(id, now));
+            }
+          });
+          return null;
         });
+        if (changed.isEmpty()) {
+          return others.map(results);
+        }
+        return others.compose(v -> issue(tx, changed, perEvent, tickets, pdfs, confirmed, results));
       }
-      Row gate = changed.iterator().next();
-      Long eventId = gate.getLong("event_id");
-      int quantity = gate.getInteger("quantity");
-      Future<?> counted = eventId == null ? Future.succeededFuture()
-        : tx.preparedQuery(COUNT_FINALIZED).execute(Tuple.of(eventId, quantity));
-      return counted
-        .compose(v -> tx.preparedQuery(INSERT_TICKET).execute(Tuple.of(bookingId, Buffer.buffer(pdf))))
-        .compose(v -> tx.preparedQuery(INSERT_MAIL)
-          .execute(Tuple.of(bookingId, data.email(), subject(data), body(data))))
-        .compose(inserted -> inserted.size() == 1 ? Future.succeededFuture(inserted.iterator().next())
-          : tx.preparedQuery(FIND_MAIL).execute(Tuple.of(bookingId)).map(rows -> rows.iterator().next()))
-        .compose(mail -> {
-          long outboxId = mail.getLong("id");
-          JsonObject result = done(bookingId).put("outbox_id", outboxId);
-          if (!"pending".equals(mail.getString("status"))) {
-            return Future.succeededFuture(result);
-          }
-          return JobQueue.enqueue(tx, NewJob.of(BookingJobs.SEND_EMAIL,
-                new JsonObject().put("outbox_id", outboxId).put("booking_id", bookingId))
-              .uniqueKey(OutboxSender.uniqueKey(outboxId)).owner(booking.getString("owner")))
-            .map(result);
-        });
+      return issue(tx, changed, perEvent, tickets, pdfs, confirmed, results);
     });
+  }
+
+  private Future<Map<Long, JsonObject>> issue(SqlClient tx, Set<Long> changed, Map<Long, Integer> perEvent,
+                                              List<TicketPdf.Data> tickets, List<byte[]> pdfs,
+                                              Map<Long, Row> confirmed, Map<Long, JsonObject> results) {
+    List<Long> ids = new ArrayList<>();
+    List<Buffer> files = new ArrayList<>();
+    List<String> to = new ArrayList<>();
+    List<String> subjects = new ArrayList<>();
+    List<String> bodies = new ArrayList<>();
+    for (int i = 0; i < tickets.size(); i++) {
+      TicketPdf.Data d = tickets.get(i);
+      if (changed.contains(d.bookingId())) {
+        ids.add(d.bookingId());
+        files.add(Buffer.buffer(pdfs.get(i)));
+        to.add(d.email());
+        subjects.add(subject(d));
+        bodies.add(body(d));
+      }
+    }
+    Long[] idArray = ids.toArray(new Long[0]);
+    Future<?> counted = Future.succeededFuture();
+    for (Map.Entry<Long, Integer> e : perEvent.entrySet()) {
+      counted = counted.compose(v -> tx.preparedQuery(COUNT_FINALIZED)
+        .execute(Tuple.of(e.getKey(), e.getValue())));
+    }
+    return counted
+      // (Object): an array as the second argument would otherwise bind as Tuple.of's varargs
+      .compose(v -> tx.preparedQuery(INSERT_TICKETS)
+        .execute(Tuple.of(idArray, (Object) files.toArray(new Buffer[0]))))
+      .compose(v -> tx.preparedQuery(INSERT_MAIL).execute(Tuple.of(idArray, to.toArray(new String[0]),
+        subjects.toArray(new String[0]), bodies.toArray(new String[0]))))
+      .compose(v -> tx.preparedQuery(MAIL).execute(Tuple.of((Object) idArray)))
+      .compose(mails -> {
+        List<NewJob> sends = new ArrayList<>();
+        mails.forEach(mail -> {
+          long bookingId = mail.getLong("booking_id");
+          long outboxId = mail.getLong("id");
+          results.put(bookingId, done(bookingId).put("outbox_id", outboxId));
+          if ("pending".equals(mail.getString("status"))) {
+            sends.add(NewJob.of(BookingJobs.SEND_EMAIL,
+                new JsonObject().put("outbox_id", outboxId).put("booking_id", bookingId))
+              .uniqueKey(OutboxSender.uniqueKey(outboxId)).owner(confirmed.get(bookingId).getString("owner")));
+          }
+        });
+        return JobQueue.enqueueAll(tx, sends).map(results);
+      });
+  }
+
+  private static Long[] ids(Collection<Long> ids) {
+    return ids.toArray(new Long[0]);
+  }
+
+  private static JsonObject skipped(long bookingId, String status) {
+    return new JsonObject().put("booking_id", bookingId).put("skipped", status);
   }
 
   private static JsonObject done(long bookingId) {

@@ -55,7 +55,7 @@ public final class FinalizationVerticle extends VerticleBase {
     TicketApi tickets = new TicketApi(platform.pool());
     OutboxApi outbox = new OutboxApi(platform.pool());
     return Future.all(
-      JobWorkers.handle(vertx, BookingJobs.FINALIZE, finalization::handle),
+      JobWorkers.handleBatch(vertx, BookingJobs.FINALIZE, finalization::handleAll),
       JobWorkers.handle(vertx, BookingJobs.SEND_EMAIL, sender::handle),
       ApiHandlers.serve(vertx, "getBookingTicket", tickets::get),
       ApiHandlers.serve(vertx, "listOutbox", outbox::list));

@@ -346,8 +346,21 @@ public final class JobEngine extends VerticleBase {
   private void recordFailure(Job job, JobType type, String error, boolean permanent) {
     inFlight--;
     running.remove(job.id());
-    failed.add(new JsonObject().put("id", job.id().toString()).put("attempt", job.attempt()).put("error", error)
-      .put("permanent", permanent).put("delay_ms", type.retryDelayMillis(job.attempt())));
+    failed.add(new JsonObject().put("id", job.id().toString()).put("attempt", job.attempt())
+      .put("error", storable(error)).put("permanent", permanent)
+      .put("delay_ms", type.retryDelayMillis(job.attempt())));
+  }
+
+  /**
+   * An error message Postgres can keep: jsonb and text refuse NUL characters, and one message quoting binary data
+   * (a driver echoing a bad parameter) made every outcome of its batch fail to record, so the jobs ran again.
+   */
+  static String storable(String error) {
+    if (error == null) {
+      return null;
+    }
+    String clean = error.indexOf('\u0000') < 0 ? error : error.replace('\u0000', '?');
+    return clean.length() <= 2000 ? clean : clean.substring(0, 2000);
   }
 
   /** Completions ride together: one statement for everything that finished since the last write. */
