@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Booking benchmark, run by hand (not in CI). Starts the jar against the local PostgreSQL and Redis (a fresh
 # database each run), drives it from a separate JVM (Vert.x WebClient) and reports bookings/s, latency, the
-# pending→confirmed lag and how late expiries fire. Usage: bench/bookings.sh [seconds] [warmup seconds]
+# pending→confirmed lag, how far finalization keeps up, and how late expiries fire.
+# Usage: bench/bookings.sh [seconds, default 20] [warmup seconds, default 30: JIT and plans settle]
+# BENCH_JAVA_OPTS adds JVM options to the service (e.g. a profiler agent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-20}"
-WARMUP="${2:-10}"
+WARMUP="${2:-30}"
 PG_ADMIN="${BENCH_PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}"
 DB="bo_bench_$(date +%s)"
 PORT="${BENCH_PORT:-18080}"
@@ -23,7 +25,7 @@ start_node() { # $1 payment mode, $2 hold seconds
   BOXOFFICE_CLUSTER_MEMBERS=127.0.0.1:5790 BOXOFFICE_CLUSTER_NAME="bench-$DB" BOXOFFICE_PAYMENT_MODE="$1" \
   BOXOFFICE_HOLD_SECONDS="$2" BOXOFFICE_USERS_SYNC_CRON=off BOXOFFICE_ENRICH_ADDRESSES_CRON=off \
   BOXOFFICE_ENRICH_CARDS_CRON=off BOXOFFICE_LOG_LEVEL=WARN \
-    java -Xmx1g -jar target/boxoffice.jar >> "target/bench-node.log" 2>&1 &
+    java -Xmx1g ${BENCH_JAVA_OPTS:-} -jar target/boxoffice.jar >> "target/bench-node.log" 2>&1 &
   NODE=$!
   for _ in $(seq 1 120); do curl -sf "localhost:$PORT/healthz" >/dev/null && return; sleep 1; done
   echo "node did not start; see target/bench-node.log" >&2; exit 1
@@ -40,9 +42,14 @@ run() {
   line=$(java -Xmx512m -cp "$CP" dev.boxoffice.bench.BookingLoad --url="http://127.0.0.1:$PORT" "$@" | tail -1)
   range=$(echo "$line" | sed 's/.*events=//'); lo=${range%..*}; hi=${range#*..}
   sleep 3 # let the saga catch up before measuring the lag
-  echo "$line lag(pending→confirmed) $(pct "SELECT extract(epoch FROM confirmed_at - created_at) * 1000 AS ms
-    FROM bookings WHERE event_id BETWEEN $lo AND $hi AND confirmed_at IS NOT NULL
-    AND created_at > (SELECT max(created_at) - interval '$SECS seconds' FROM bookings WHERE event_id BETWEEN $lo AND $hi)")"
+  window="event_id BETWEEN $lo AND $hi
+    AND created_at > (SELECT max(created_at) - interval '$SECS seconds' FROM bookings WHERE event_id BETWEEN $lo AND $hi)"
+  echo "$line"
+  echo "  lag(pending→confirmed) $(pct "SELECT extract(epoch FROM confirmed_at - created_at) * 1000 AS ms
+    FROM bookings WHERE $window AND confirmed_at IS NOT NULL")"
+  # finalization (PDF + outbox) runs behind the bookings; n = how many of the run's bookings it finished by now
+  echo "  finalized 3 s after the run: $(pct "SELECT extract(epoch FROM finalized_at - confirmed_at) * 1000 AS ms
+    FROM bookings WHERE $window AND finalized_at IS NOT NULL") (confirmed→finalized)"
 }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; app + PostgreSQL + Redis + load driver on one box"
