@@ -17,6 +17,7 @@ import io.vertx.sqlclient.Tuple;
 
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -66,7 +67,12 @@ public final class Finalization {
   private static final String MAIL = """
     SELECT id, booking_id, status FROM outbox WHERE booking_id = ANY($1) AND kind = 'ticket'""";
 
-  private static final String COUNT_FINALIZED = "UPDATE events SET finalized = finalized + $2 WHERE id = $1";
+  private static final String COUNT_FINALIZED = """
+    UPDATE events e SET finalized = e.finalized + x.n
+    FROM unnest($1::bigint[], $2::int[]) AS x(id, n) WHERE e.id = x.id""";
+
+  // several events: lock them in id order first, so two batches sharing events cannot deadlock
+  private static final String LOCK_EVENTS = "SELECT id FROM events WHERE id = ANY($1) ORDER BY id FOR UPDATE";
 
   private static final String STATUS = "SELECT id, status FROM bookings WHERE id = ANY($1)";
 
@@ -187,11 +193,11 @@ public final class Finalization {
       }
     }
     Long[] idArray = ids.toArray(new Long[0]);
-    Future<?> counted = Future.succeededFuture();
-    for (Map.Entry<Long, Integer> e : perEvent.entrySet()) {
-      counted = counted.compose(v -> tx.preparedQuery(COUNT_FINALIZED)
-        .execute(Tuple.of(e.getKey(), e.getValue())));
-    }
+    Long[] events = perEvent.keySet().toArray(new Long[0]);
+    Future<?> locked = events.length < 2 ? Future.succeededFuture()
+      : tx.preparedQuery(LOCK_EVENTS).execute(Tuple.of((Object) events));
+    Future<?> counted = events.length == 0 ? locked : locked.compose(v -> tx.preparedQuery(COUNT_FINALIZED)
+      .execute(Tuple.of(events, (Object) Arrays.stream(events).map(perEvent::get).toArray(Integer[]::new))));
     return counted
       // (Object): an array as the second argument would otherwise bind as Tuple.of's varargs
       .compose(v -> tx.preparedQuery(INSERT_TICKETS)
