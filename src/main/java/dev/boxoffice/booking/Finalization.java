@@ -29,7 +29,7 @@ import java.util.Set;
 /**
  * The {@code booking.finalize} job (payload {@code {"booking_id": N}}): confirmed → finalized, with the ticket PDF
  * and its e-mail queued in the outbox. A batch handler: the due finalizations of a node are rendered in one blocking
- * task and written in one transaction (one gate UPDATE, one counter UPDATE per event, one insert each for tickets,
+ * task and written in one transaction (one gate UPDATE, one events-counter UPDATE, one insert each for tickets,
  * outbox rows and send jobs), so finalization keeps up with the booking rate instead of taking a transaction and
  * a lock on the event's row per ticket.
  *
@@ -119,10 +119,26 @@ public final class Finalization {
       if (confirmed.isEmpty()) {
         return Future.succeededFuture(out);
       }
-      List<TicketPdf.Data> tickets = confirmed.values().stream().map(Finalization::ticketData).toList();
+      List<TicketPdf.Data> all = confirmed.values().stream().map(Finalization::ticketData).toList();
       // rendering is CPU work off the event loop; one task per batch keeps PDF work to one worker thread
-      return vertx.executeBlocking(() -> tickets.stream().map(TicketPdf::render).toList(), false)
-        .compose(pdfs -> pool.withTransaction(tx -> finalize(tx, confirmed, tickets, pdfs)))
+      return vertx.executeBlocking(() -> renderEach(all), false).compose(rendered -> {
+        // a ticket that cannot be rendered fails its own job (retried, then dead), not the rest of the batch
+        List<TicketPdf.Data> tickets = new ArrayList<>();
+        List<byte[]> pdfs = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+          long id = all.get(i).bookingId();
+          if (rendered.get(i) instanceof byte[] pdf) {
+            tickets.add(all.get(i));
+            pdfs.add(pdf);
+          } else {
+            Throwable err = (Throwable) rendered.get(i);
+            confirmed.remove(id);
+            byBooking.get(id).forEach(j -> out.failed(j.id(), err));
+          }
+        }
+        return confirmed.isEmpty() ? Future.succeededFuture(Map.<Long, JsonObject>of())
+          : pool.withTransaction(tx -> finalize(tx, confirmed, tickets, pdfs));
+      })
         .map(results -> {
           byBooking.forEach((id, its) -> {
             JsonObject result = results.get(id);
@@ -219,6 +235,19 @@ public final class Finalization {
         });
         return JobQueue.enqueueAll(tx, sends).map(results);
       });
+  }
+
+  /** Each ticket's PDF bytes, or the exception that stopped it. */
+  private static List<Object> renderEach(List<TicketPdf.Data> tickets) {
+    List<Object> out = new ArrayList<>(tickets.size());
+    for (TicketPdf.Data d : tickets) {
+      try {
+        out.add(TicketPdf.render(d));
+      } catch (RuntimeException e) {
+        out.add(e);
+      }
+    }
+    return out;
   }
 
   private static Long[] ids(Collection<Long> ids) {
