@@ -91,7 +91,7 @@ public final class BookingApi {
     return pool.withTransaction(tx -> visible(tx, req)
         .compose(b -> Transition.CONFIRM.apply(tx, id, null))
         .compose(row -> row.isPresent()
-          ? BookingSaga.enqueueFinalize(tx, id).map(v -> row)
+          ? BookingSaga.confirmedAll(tx, List.of(id)).map(v -> row)
           : Transition.EXPIRE.apply(tx, id, null).map(Optional.<Row>empty())))
       .compose(row -> changedOrConflict(id, row, "confirmed"));
   }

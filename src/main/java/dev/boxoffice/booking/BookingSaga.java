@@ -99,6 +99,17 @@ public final class BookingSaga {
     return enqueue(tx, BookingJobs.FINALIZE, id);
   }
 
+  /**
+   * Bookings that just became confirmed: their finalization, and their scheduled expiry cancelled, since it can no
+   * longer change anything (otherwise every booking's expiry job would still fire at expires_at, to do nothing).
+   */
+  static Future<Void> confirmedAll(SqlClient tx, List<Long> ids) {
+    return JobQueue.enqueueAll(tx, ids.stream().map(id -> NewJob.of(BookingJobs.FINALIZE, payload(id))
+        .uniqueKey(key(id, BookingJobs.FINALIZE))).toList())
+      .compose(n -> JobQueue.cancelByKeys(tx, ids.stream().map(id -> key(id, BookingJobs.EXPIRE)).toList()))
+      .mapEmpty();
+  }
+
   private static Future<JobQueue.Enqueued> enqueueExpiry(SqlClient tx, long id, OffsetDateTime at) {
     return JobQueue.enqueue(tx, expiryJob(id, at));
   }
@@ -155,7 +166,7 @@ public final class BookingSaga {
       return Future.join(approved).transform(ar -> {
         List<Long> ids = approved.stream().filter(Future::succeeded).map(Future::result)
           .filter(java.util.Objects::nonNull).toList();
-        return advanceAll(jobs, ids, Transition.PAYMENT_CONFIRMED, BookingJobs.FINALIZE, out);
+        return confirmAll(jobs, ids, Transition.PAYMENT_CONFIRMED, out);
       }).compose(v -> Future.join(declined).transform(ar -> {
         // a charge that failed (provider down): that job retries on its own
         for (int i = 0; i < approved.size(); i++) {
@@ -173,21 +184,20 @@ public final class BookingSaga {
     BatchResult out = new BatchResult();
     return statuses(jobs, out).compose(bookings -> {
       List<Long> ids = new ArrayList<>(bookings.keySet());
-      return advanceAll(jobs, ids, Transition.CONFIRM_PAID, BookingJobs.FINALIZE, out).map(out);
+      return confirmAll(jobs, ids, Transition.CONFIRM_PAID, out).map(out);
     });
   }
 
   /**
-   * Applies {@code t} to {@code ids} and enqueues {@code nextType} for each booking it changed, in one transaction;
-   * records each job's result (changed or not, with the status it found).
+   * Applies the confirming transition {@code t} to {@code ids} and, for each booking it changed,
+   * {@link #confirmedAll}, in one transaction; records each job's result (changed or not, with the status it found).
    */
-  private Future<Void> advanceAll(List<Job> jobs, List<Long> ids, Transition t, String nextType, BatchResult out) {
+  private Future<Void> confirmAll(List<Job> jobs, List<Long> ids, Transition t, BatchResult out) {
     if (ids.isEmpty()) {
       return Future.succeededFuture();
     }
-    return pool.withTransaction(tx -> t.applyAll(tx, ids, null).compose(changed -> JobQueue.enqueueAll(tx,
-          changed.stream().map(r -> NewJob.of(nextType, payload(r.getLong("id")))
-            .uniqueKey(key(r.getLong("id"), nextType))).toList()).map(changed)))
+    return pool.withTransaction(tx -> t.applyAll(tx, ids, null).compose(changed -> confirmedAll(tx,
+          changed.stream().map(r -> r.getLong("id")).toList()).map(changed)))
       .compose(changed -> {
         java.util.Set<Long> moved = new java.util.HashSet<>();
         changed.forEach(r -> moved.add(r.getLong("id")));

@@ -116,6 +116,8 @@ class BookingSagaTest {
       assertThat(j.getJsonObject("result").getString("status")).isEqualTo(BookingStatus.CONFIRMED);
     });
     assertThat(autoDb.jobs(id, BookingJobs.CONFIRM)).as("approval confirms in the payment step").isEmpty();
+    assertThat(autoDb.jobs(id, BookingJobs.EXPIRE)).as("a confirmed booking's expiry has nothing left to do")
+      .singleElement().satisfies(j -> assertThat(j.getString("status")).isEqualTo("cancelled"));
     waitFor("finalize job of booking " + id, WITHIN, () -> autoDb.jobs(id, BookingJobs.FINALIZE), j -> j.size() == 1);
   }
 
