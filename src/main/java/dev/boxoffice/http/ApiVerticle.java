@@ -78,8 +78,7 @@ public final class ApiVerticle extends VerticleBase {
       Router root = Router.router(vertx);
       extraRoutes.accept(root);
       root.route().subRouter(api);
-      root.route().last().handler(rc -> respondError(rc, ApiErrors.of(404, "No such route: "
-        + rc.request().method() + " " + rc.request().path())));
+      root.route().last().handler(rc -> noRoute(rc, contract));
       root.route().failureHandler(this::onFailure);
       api.route().failureHandler(this::onFailure);
       return vertx.createHttpServer()
@@ -89,6 +88,20 @@ public final class ApiVerticle extends VerticleBase {
       server = s;
       log.info("HTTP API listening on port {}", s.actualPort());
     });
+  }
+
+  /** 405 with {@code Allow} when the path is in the contract under other methods, else 404. */
+  private void noRoute(RoutingContext rc, OpenAPIContract contract) {
+    String what = rc.request().method() + " " + rc.request().path();
+    io.vertx.openapi.contract.Path path = contract.findPath(rc.request().path());
+    if (path == null || path.getOperations().isEmpty()) {
+      respondError(rc, ApiErrors.of(404, "No such route: " + what));
+      return;
+    }
+    String allow = path.getOperations().stream().map(o -> o.getHttpMethod().name()).sorted()
+      .collect(java.util.stream.Collectors.joining(", "));
+    rc.response().putHeader("Allow", allow);
+    respondError(rc, ApiErrors.of(405, "Method not allowed: " + what + " (allowed: " + allow + ")"));
   }
 
   @SuppressWarnings("unchecked")

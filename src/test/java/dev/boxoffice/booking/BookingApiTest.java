@@ -218,6 +218,20 @@ class BookingApiTest {
   }
 
   @Test
+  void aKnownPathWithTheWrongMethodIs405NamingTheAllowedOnesAndAnUnknownPathIs404() {
+    HttpResponse<Buffer> wrong = await(user.delete("/bookings"));
+    assertThat(wrong.statusCode()).isEqualTo(405);
+    assertThat(wrong.getHeader("Allow")).isEqualTo("GET, POST");
+    assertThat(wrong.bodyAsJsonObject().getString("error")).startsWith("Method not allowed: DELETE /bookings");
+    HttpResponse<Buffer> templated = await(user.put("/bookings/1/confirm", new JsonObject()));
+    assertThat(templated.statusCode()).isEqualTo(405);
+    assertThat(templated.getHeader("Allow")).isEqualTo("POST");
+    HttpResponse<Buffer> unknown = await(user.get("/no/such/thing"));
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.bodyAsJsonObject().getString("error")).isEqualTo("No such route: GET /no/such/thing");
+  }
+
+  @Test
   void unknownEventOrProductIsNotFound() {
     long before = db.sql("SELECT count(*) AS n FROM bookings").iterator().next().getLong("n");
     HttpResponse<Buffer> event = create(user, body("Nowhere", "nowhere@example.com").put("event_id", 999_999));
