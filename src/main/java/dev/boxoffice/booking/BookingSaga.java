@@ -89,7 +89,7 @@ public final class BookingSaga {
       long id = booking.getLong("id");
       jobs.add(expiryJob(id, booking.getOffsetDateTime("expires_at")));
       if (autoPayment) {
-        jobs.add(NewJob.of(BookingJobs.PAYMENT, payload(id)).uniqueKey(key(id, BookingJobs.PAYMENT)));
+        jobs.add(step(BookingJobs.PAYMENT, id));
       }
     }
     return JobQueue.enqueueAll(tx, jobs);
@@ -104,8 +104,7 @@ public final class BookingSaga {
    * longer change anything (otherwise every booking's expiry job would still fire at expires_at, to do nothing).
    */
   static Future<Void> confirmedAll(SqlClient tx, List<Long> ids) {
-    return JobQueue.enqueueAll(tx, ids.stream().map(id -> NewJob.of(BookingJobs.FINALIZE, payload(id))
-        .uniqueKey(key(id, BookingJobs.FINALIZE))).toList())
+    return JobQueue.enqueueAll(tx, ids.stream().map(id -> step(BookingJobs.FINALIZE, id)).toList())
       .compose(n -> JobQueue.cancelByKeys(tx, ids.stream().map(id -> key(id, BookingJobs.EXPIRE)).toList()))
       .mapEmpty();
   }
@@ -115,11 +114,16 @@ public final class BookingSaga {
   }
 
   private static NewJob expiryJob(long id, OffsetDateTime at) {
-    return NewJob.of(BookingJobs.EXPIRE, payload(id)).at(at.toInstant()).uniqueKey(key(id, BookingJobs.EXPIRE));
+    return step(BookingJobs.EXPIRE, id).at(at.toInstant());
   }
 
   private static Future<JobQueue.Enqueued> enqueue(SqlClient tx, String type, long id) {
-    return JobQueue.enqueue(tx, NewJob.of(type, payload(id)).uniqueKey(key(id, type)));
+    return JobQueue.enqueue(tx, step(type, id));
+  }
+
+  /** The job of one saga step of one booking, under the step's unique key. */
+  private static NewJob step(String type, long id) {
+    return NewJob.of(type, payload(id)).uniqueKey(key(id, type));
   }
 
   private static JsonObject payload(long id) {
