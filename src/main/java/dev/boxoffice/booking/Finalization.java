@@ -121,23 +121,19 @@ public final class Finalization {
       }
       List<TicketPdf.Data> all = confirmed.values().stream().map(Finalization::ticketData).toList();
       // rendering is CPU work off the event loop; one task per batch keeps PDF work to one worker thread
-      return vertx.executeBlocking(() -> renderEach(all), false).compose(rendered -> {
+      return vertx.executeBlocking(() -> all.stream().map(Ticket::render).toList(), false).compose(rendered -> {
         // a ticket that cannot be rendered fails its own job (retried, then dead), not the rest of the batch
-        List<TicketPdf.Data> tickets = new ArrayList<>();
-        List<byte[]> pdfs = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) {
-          long id = all.get(i).bookingId();
-          if (rendered.get(i) instanceof byte[] pdf) {
-            tickets.add(all.get(i));
-            pdfs.add(pdf);
+        List<Ticket> tickets = new ArrayList<>();
+        for (Ticket t : rendered) {
+          if (t.error() == null) {
+            tickets.add(t);
           } else {
-            Throwable err = (Throwable) rendered.get(i);
-            confirmed.remove(id);
-            byBooking.get(id).forEach(j -> out.failed(j.id(), err));
+            confirmed.remove(t.bookingId());
+            byBooking.get(t.bookingId()).forEach(j -> out.failed(j.id(), t.error()));
           }
         }
         return confirmed.isEmpty() ? Future.succeededFuture(Map.<Long, JsonObject>of())
-          : pool.withTransaction(tx -> finalize(tx, confirmed, tickets, pdfs));
+          : pool.withTransaction(tx -> finalize(tx, confirmed, tickets));
       })
         .map(results -> {
           byBooking.forEach((id, its) -> {
@@ -156,8 +152,7 @@ public final class Finalization {
   }
 
   /** The gate, then everything a finalized booking gets; the result per confirmed booking id. */
-  private Future<Map<Long, JsonObject>> finalize(SqlClient tx, Map<Long, Row> confirmed, List<TicketPdf.Data> tickets,
-                                                 List<byte[]> pdfs) {
+  private Future<Map<Long, JsonObject>> finalize(SqlClient tx, Map<Long, Row> confirmed, List<Ticket> tickets) {
     Long[] all = ids(confirmed.keySet());
     return tx.preparedQuery(FINALIZE).execute(Tuple.of((Object) all)).compose(gated -> {
       Set<Long> changed = new HashSet<>();
@@ -169,40 +164,33 @@ public final class Finalization {
         }
       });
       Map<Long, JsonObject> results = new HashMap<>();
-      if (changed.size() < confirmed.size()) {
-        // another run finalized some, or they were cancelled, after we read them
-        Future<Void> others = tx.preparedQuery(STATUS).execute(Tuple.of((Object) all)).map(rows -> {
-          rows.forEach(r -> {
-            long id = r.getLong("id");
-            if (!changed.contains(id)) {
-              String now = r.getString("status");
-              results.put(id, "finalized".equals(now) ? done(id).put("unchanged", true) : skipped(id, now));
-            }
-          });
-          return null;
-        });
-        if (changed.isEmpty()) {
-          return others.map(results);
-        }
-        return others.compose(v -> issue(tx, changed, perEvent, tickets, pdfs, confirmed, results));
-      }
-      return issue(tx, changed, perEvent, tickets, pdfs, confirmed, results);
+      // another run finalized some, or they were cancelled, after we read them: report where they stand
+      Future<?> others = changed.size() == confirmed.size() ? Future.succeededFuture()
+        : tx.preparedQuery(STATUS).execute(Tuple.of((Object) all)).onSuccess(rows -> rows.forEach(r -> {
+          long id = r.getLong("id");
+          if (!changed.contains(id)) {
+            String now = r.getString("status");
+            results.put(id, "finalized".equals(now) ? done(id).put("unchanged", true) : skipped(id, now));
+          }
+        }));
+      return others.compose(v -> changed.isEmpty() ? Future.succeededFuture(results)
+        : issue(tx, changed, perEvent, tickets, confirmed, results));
     });
   }
 
   private Future<Map<Long, JsonObject>> issue(SqlClient tx, Set<Long> changed, Map<Long, Integer> perEvent,
-                                              List<TicketPdf.Data> tickets, List<byte[]> pdfs,
-                                              Map<Long, Row> confirmed, Map<Long, JsonObject> results) {
+                                              List<Ticket> tickets, Map<Long, Row> confirmed,
+                                              Map<Long, JsonObject> results) {
     List<Long> ids = new ArrayList<>();
     List<Buffer> files = new ArrayList<>();
     List<String> to = new ArrayList<>();
     List<String> subjects = new ArrayList<>();
     List<String> bodies = new ArrayList<>();
-    for (int i = 0; i < tickets.size(); i++) {
-      TicketPdf.Data d = tickets.get(i);
+    for (Ticket t : tickets) {
+      TicketPdf.Data d = t.data();
       if (changed.contains(d.bookingId())) {
         ids.add(d.bookingId());
-        files.add(Buffer.buffer(pdfs.get(i)));
+        files.add(Buffer.buffer(t.pdf()));
         to.add(d.email());
         subjects.add(subject(d));
         bodies.add(body(d));
@@ -237,17 +225,19 @@ public final class Finalization {
       });
   }
 
-  /** Each ticket's PDF bytes, or the exception that stopped it. */
-  private static List<Object> renderEach(List<TicketPdf.Data> tickets) {
-    List<Object> out = new ArrayList<>(tickets.size());
-    for (TicketPdf.Data d : tickets) {
+  /** One ticket of a batch: its PDF, or the exception that stopped the rendering. */
+  private record Ticket(TicketPdf.Data data, byte[] pdf, RuntimeException error) {
+    static Ticket render(TicketPdf.Data data) {
       try {
-        out.add(TicketPdf.render(d));
+        return new Ticket(data, TicketPdf.render(data), null);
       } catch (RuntimeException e) {
-        out.add(e);
+        return new Ticket(data, null, e);
       }
     }
-    return out;
+
+    long bookingId() {
+      return data.bookingId();
+    }
   }
 
   private static Long[] ids(Collection<Long> ids) {
