@@ -220,7 +220,8 @@ public final class JobEngine extends VerticleBase {
     int n = Math.min(settings.claimBatch(), room);
     claiming = true;
     wakeAgain = false;
-    pool.preparedQuery(CLAIM).execute(Tuple.of(nodeId, settings.leaseMillis(), types, n, LOOKAHEAD_MS, settings.queue()))
+    pool.preparedQuery(CLAIM)
+      .execute(Tuple.of(nodeId, settings.leaseMillis(), types, n, LOOKAHEAD_MS, settings.queue()))
       .onComplete(ar -> {
       claiming = false;
       if (ar.failed()) {

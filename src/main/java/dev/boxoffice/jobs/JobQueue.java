@@ -116,7 +116,8 @@ public final class JobQueue {
       keys[i] = job.uniqueKey();
       owners[i] = job.owner();
     }
-    return sql.preparedQuery(INSERT_MANY).execute(Tuple.of(types, payloads, attempts, runAt, keys, owners).addArrayOfString(queues))
+    return sql.preparedQuery(INSERT_MANY)
+      .execute(Tuple.of(types, payloads, attempts, runAt, keys, owners).addArrayOfString(queues))
       .map(RowSet::rowCount);
   }
 
