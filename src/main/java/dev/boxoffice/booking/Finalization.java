@@ -29,9 +29,9 @@ import java.util.Set;
 /**
  * The {@code booking.finalize} job (payload {@code {"booking_id": N}}): confirmed → finalized, with the ticket PDF
  * and its e-mail queued in the outbox. A batch handler: the due finalizations of a node are rendered in one blocking
- * task and written in one transaction (one gate UPDATE, one events-counter UPDATE, one insert each for tickets,
- * outbox rows and send jobs), so finalization keeps up with the booking rate instead of taking a transaction and
- * a lock on the event's row per ticket.
+ * task and written in one transaction (one gate UPDATE, one insert each for tickets, outbox rows and send jobs, one
+ * upsert of the events' finalized counters), so finalization keeps up with the booking rate instead of taking a
+ * transaction and a counter lock per ticket.
  *
  * <p>Exactly once per booking, however often or wherever the job runs: the conditional
  * {@code UPDATE ... WHERE status = 'confirmed'} is the gate, and the tickets, the outbox rows, the events counters
@@ -67,12 +67,11 @@ public final class Finalization {
   private static final String MAIL = """
     SELECT id, booking_id, status FROM outbox WHERE booking_id = ANY($1) AND kind = 'ticket'""";
 
+  // in event id order, so two batches sharing events take the counter rows' locks in the same order (no deadlock)
   private static final String COUNT_FINALIZED = """
-    UPDATE events e SET finalized = e.finalized + x.n
-    FROM unnest($1::bigint[], $2::int[]) AS x(id, n) WHERE e.id = x.id""";
-
-  // several events: lock them in id order first, so two batches sharing events cannot deadlock
-  private static final String LOCK_EVENTS = "SELECT id FROM events WHERE id = ANY($1) ORDER BY id FOR UPDATE";
+    INSERT INTO event_finalized AS f (event_id, finalized)
+    SELECT id, n FROM unnest($1::bigint[], $2::int[]) AS x(id, n) ORDER BY id
+    ON CONFLICT (event_id) DO UPDATE SET finalized = f.finalized + excluded.finalized""";
 
   private static final String STATUS = "SELECT id, status FROM bookings WHERE id = ANY($1)";
 
@@ -197,15 +196,8 @@ public final class Finalization {
       }
     }
     Long[] idArray = ids.toArray(new Long[0]);
-    Long[] events = perEvent.keySet().toArray(new Long[0]);
-    Future<?> locked = events.length < 2 ? Future.succeededFuture()
-      : tx.preparedQuery(LOCK_EVENTS).execute(Tuple.of((Object) events));
-    Future<?> counted = events.length == 0 ? locked : locked.compose(v -> tx.preparedQuery(COUNT_FINALIZED)
-      .execute(Tuple.of(events, (Object) Arrays.stream(events).map(perEvent::get).toArray(Integer[]::new))));
-    return counted
-      // (Object): an array as the second argument would otherwise bind as Tuple.of's varargs
-      .compose(v -> tx.preparedQuery(INSERT_TICKETS)
-        .execute(Tuple.of(idArray, (Object) files.toArray(new Buffer[0]))))
+    // (Object): an array as the second argument would otherwise bind as Tuple.of's varargs
+    return tx.preparedQuery(INSERT_TICKETS).execute(Tuple.of(idArray, (Object) files.toArray(new Buffer[0])))
       .compose(v -> tx.preparedQuery(INSERT_MAIL).execute(Tuple.of(idArray, to.toArray(new String[0]),
         subjects.toArray(new String[0]), bodies.toArray(new String[0]))))
       .compose(v -> tx.preparedQuery(MAIL).execute(Tuple.of((Object) idArray)))
@@ -221,8 +213,20 @@ public final class Finalization {
               .uniqueKey(OutboxSender.uniqueKey(outboxId)).owner(confirmed.get(bookingId).getString("owner")));
           }
         });
-        return JobQueue.enqueueAll(tx, sends).map(results);
-      });
+        return JobQueue.enqueueAll(tx, sends);
+      })
+      .compose(v -> countFinalized(tx, perEvent))
+      .map(results);
+  }
+
+  /** The events' finalized counters, last in the transaction so that their rows are locked only until the commit. */
+  private static Future<?> countFinalized(SqlClient tx, Map<Long, Integer> perEvent) {
+    if (perEvent.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Long[] events = perEvent.keySet().toArray(new Long[0]);
+    return tx.preparedQuery(COUNT_FINALIZED)
+      .execute(Tuple.of(events, (Object) Arrays.stream(events).map(perEvent::get).toArray(Integer[]::new)));
   }
 
   /** One ticket of a batch: its PDF, or the exception that stopped the rendering. */

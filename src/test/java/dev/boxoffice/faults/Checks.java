@@ -21,11 +21,11 @@ final class Checks {
   private static final String OPEN_BOOKINGS = "SELECT count(*) FROM bookings WHERE status NOT IN " + FINAL_BOOKING;
 
   private static final String EVENTS = """
-    SELECT e.id, e.capacity, e.booked, e.finalized,
+    SELECT e.id, e.capacity, e.booked, coalesce(f.finalized, 0) AS finalized,
            coalesce(sum(b.quantity) FILTER (WHERE b.status IN %s), 0) AS holding,
            coalesce(sum(b.quantity) FILTER (WHERE b.status = 'finalized'), 0) AS fin
-    FROM events e LEFT JOIN bookings b ON b.event_id = e.id
-    GROUP BY e.id""".formatted(HOLDING);
+    FROM events e LEFT JOIN event_finalized f ON f.event_id = e.id LEFT JOIN bookings b ON b.event_id = e.id
+    GROUP BY e.id, f.finalized""".formatted(HOLDING);
 
   private static final String PRODUCTS = """
     SELECT p.id, p.quantity, coalesce(sum(b.quantity) FILTER (WHERE b.status IN %s), 0) AS holding

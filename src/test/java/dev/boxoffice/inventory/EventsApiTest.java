@@ -124,7 +124,8 @@ class EventsApiTest {
     hold(id, 3);
     hold(id, 2);
     // finalization moves tickets into the finalized counter (the finalize job owns that in production)
-    await(node.platform().pool().preparedQuery("UPDATE events SET finalized = 2 WHERE id = $1").execute(Tuple.of(id)));
+    await(node.platform().pool().preparedQuery("INSERT INTO event_finalized (event_id, finalized) VALUES ($1, 2)")
+      .execute(Tuple.of(id)));
 
     JsonObject stats = await(user.get("/events/" + id + "/stats")).bodyAsJsonObject();
     assertThat(stats).isEqualTo(new JsonObject().put("event_id", id).put("capacity", 10).put("booked_count", 5)
@@ -163,6 +164,24 @@ class EventsApiTest {
 
     assertThat(soldOut).hasMessage("Event is sold out");
     assertThat(await(user.get("/events/" + id + "/stats")).bodyAsJsonObject().getInteger("booked_count"))
+      .isEqualTo(2);
+  }
+
+  @Test
+  void theDatabaseRefusesToCountMoreFinalizedThanBooked() throws Exception {
+    long id = createEvent("Counted", 10).getLong("id");
+    hold(id, 2);
+    io.vertx.sqlclient.Pool pool = node.platform().pool();
+    String add = """
+      INSERT INTO event_finalized AS f (event_id, finalized) VALUES ($1, $2)
+      ON CONFLICT (event_id) DO UPDATE SET finalized = f.finalized + excluded.finalized""";
+    await(pool.preparedQuery(add).execute(Tuple.of(id, 2)));
+
+    Throwable tooMany = pool.preparedQuery(add).execute(Tuple.of(id, 1))
+      .map(v -> (Throwable) null).otherwise(err -> err).await(10, TimeUnit.SECONDS);
+
+    assertThat(tooMany).hasMessageContaining("would have 3 finalized of 2 booked");
+    assertThat(await(user.get("/events/" + id + "/stats")).bodyAsJsonObject().getInteger("finalized_count"))
       .isEqualTo(2);
   }
 
