@@ -62,16 +62,22 @@ public final class JobEngine extends VerticleBase {
     RETURNING j.id, j.type, j.payload, j.attempts, j.max_attempts, j.owner,
               (extract(epoch FROM j.run_at) * 1000)::bigint AS due""";
 
-  // ORDER BY ... LIMIT 1 rather than min(): the planner then walks the due index and stops at the first row
+  // the earliest of each type's first due row: one short ordered walk of the due index per type
   private static final String NEXT_DUE = """
-    SELECT (extract(epoch FROM run_at) * 1000)::bigint AS due FROM jobs
-    WHERE queue = $2 AND status IN ('scheduled','queued','failed') AND type = ANY($1)
-    ORDER BY run_at LIMIT 1""";
+    SELECT min(n.due) AS due FROM unnest($1::text[]) AS t(type), LATERAL (
+      SELECT (extract(epoch FROM run_at) * 1000)::bigint AS due FROM jobs
+      WHERE queue = $2 AND type = t.type AND status IN ('scheduled','queued','failed')
+      ORDER BY run_at LIMIT 1) n""";
 
+  /*
+   * Outcomes arrive as parallel arrays: unnest() tells the planner how many rows there are, so it looks each job up
+   * by its key. jsonb_to_recordset() counted as 100 rows and got a hash join over every 'running' row, reading
+   * thousands of dead index entries per write under load.
+   */
   private static final String COMPLETE = """
     UPDATE jobs j SET status = 'succeeded', result = d.result, finished_at = now(), updated_at = now(),
                       lease_until = NULL
-    FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, attempt int, result jsonb)
+    FROM unnest($1::uuid[], $2::int[], $3::jsonb[]) AS d(id, attempt, result)
     WHERE j.id = d.id AND j.attempts = d.attempt AND j.status = 'running'""";
 
   private static final String FAIL = """
@@ -80,8 +86,8 @@ public final class JobEngine extends VerticleBase {
       run_at      = CASE WHEN d.permanent OR j.attempts >= j.max_attempts THEN j.run_at
                          ELSE now() + d.delay_ms * interval '1 millisecond' END,
       finished_at = CASE WHEN d.permanent OR j.attempts >= j.max_attempts THEN now() END,
-      last_error  = left(d.error, 2000), lease_until = NULL, updated_at = now()
-    FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, attempt int, error text, permanent boolean, delay_ms bigint)
+      last_error  = d.error, lease_until = NULL, updated_at = now()
+    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bool[], $5::int8[]) AS d(id, attempt, error, permanent, delay_ms)
     WHERE j.id = d.id AND j.attempts = d.attempt AND j.status = 'running'
     RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error""";
 
@@ -119,8 +125,15 @@ public final class JobEngine extends VerticleBase {
   private long timerId = -1;
   private long timerDue = Long.MAX_VALUE;
   private final Map<UUID, Integer> running = new HashMap<>();
-  private List<JsonObject> succeeded = new ArrayList<>();
-  private List<JsonObject> failed = new ArrayList<>();
+  private List<Succeeded> succeeded = new ArrayList<>();
+  private List<Failed> failed = new ArrayList<>();
+
+  /** Outcomes waiting for the next flush. */
+  private record Succeeded(UUID id, int attempt, JsonObject result) {
+  }
+
+  private record Failed(UUID id, int attempt, String error, boolean permanent, long delayMs) {
+  }
   private boolean flushing;
   private boolean flushQueued;
 
@@ -262,8 +275,9 @@ public final class JobEngine extends VerticleBase {
 
   private void armNextDue(String[] types) {
     pool.preparedQuery(NEXT_DUE).execute(Tuple.of(types, settings.queue())).onSuccess(rows -> {
-      if (rows.size() > 0) {
-        armTimer(rows.iterator().next().getLong("due"));
+      Long due = rows.iterator().next().getLong("due");
+      if (due != null) {
+        armTimer(due);
       }
     });
   }
@@ -336,7 +350,7 @@ public final class JobEngine extends VerticleBase {
   private void recordSuccess(Job job, JsonObject result) {
     inFlight--;
     running.remove(job.id());
-    succeeded.add(new JsonObject().put("id", job.id().toString()).put("attempt", job.attempt()).put("result", result));
+    succeeded.add(new Succeeded(job.id(), job.attempt(), result));
   }
 
   private void recordError(Job job, JobType type, Throwable err) {
@@ -347,9 +361,7 @@ public final class JobEngine extends VerticleBase {
   private void recordFailure(Job job, JobType type, String error, boolean permanent) {
     inFlight--;
     running.remove(job.id());
-    failed.add(new JsonObject().put("id", job.id().toString()).put("attempt", job.attempt())
-      .put("error", storable(error)).put("permanent", permanent)
-      .put("delay_ms", type.retryDelayMillis(job.attempt())));
+    failed.add(new Failed(job.id(), job.attempt(), storable(error), permanent, type.retryDelayMillis(job.attempt())));
   }
 
   /**
@@ -375,14 +387,20 @@ public final class JobEngine extends VerticleBase {
   }
 
   private void flush() {
-    List<JsonObject> ok = succeeded;
-    List<JsonObject> ko = failed;
+    List<Succeeded> ok = succeeded;
+    List<Failed> ko = failed;
     succeeded = new ArrayList<>();
     failed = new ArrayList<>();
     Future<?> done = ok.isEmpty() ? Future.succeededFuture()
-      : pool.preparedQuery(COMPLETE).execute(Tuple.of(new JsonArray(ok)));
+      : pool.preparedQuery(COMPLETE).execute(Tuple.of(ok.stream().map(Succeeded::id).toArray(UUID[]::new),
+        ok.stream().map(Succeeded::attempt).toArray(Integer[]::new),
+        ok.stream().map(Succeeded::result).toArray(JsonObject[]::new)));
     Future<?> retried = ko.isEmpty() ? Future.succeededFuture()
-      : pool.withTransaction(tx -> tx.preparedQuery(FAIL).execute(Tuple.of(new JsonArray(ko)))
+      : pool.withTransaction(tx -> tx.preparedQuery(FAIL).execute(Tuple.of(
+          ko.stream().map(Failed::id).toArray(UUID[]::new), ko.stream().map(Failed::attempt).toArray(Integer[]::new),
+          ko.stream().map(Failed::error).toArray(String[]::new),
+          ko.stream().map(Failed::permanent).toArray(Boolean[]::new),
+          ko.stream().map(Failed::delayMs).toArray(Long[]::new)))
         .compose(rows -> afterFailures(tx, rows)));
     Future.join(done, retried).onComplete(ar -> {
       if (ar.failed()) {
