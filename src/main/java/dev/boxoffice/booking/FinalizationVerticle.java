@@ -56,7 +56,7 @@ public final class FinalizationVerticle extends VerticleBase {
     OutboxApi outbox = new OutboxApi(platform.pool());
     return Future.all(
       JobWorkers.handleBatch(vertx, BookingJobs.FINALIZE, finalization::handleAll),
-      JobWorkers.handle(vertx, BookingJobs.SEND_EMAIL, sender::handle),
+      JobWorkers.handleBatch(vertx, BookingJobs.SEND_EMAIL, sender::handleAll),
       ApiHandlers.serve(vertx, "getBookingTicket", tickets::get),
       ApiHandlers.serve(vertx, "listOutbox", outbox::list));
   }

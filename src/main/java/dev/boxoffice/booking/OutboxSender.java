@@ -1,5 +1,6 @@
 package dev.boxoffice.booking;
 
+import dev.boxoffice.jobs.BatchResult;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
 import io.vertx.core.Future;
@@ -16,10 +17,16 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The {@code outbox.send} job (payload {@code {"outbox_id": N}}): delivers one outbox row through SMTP.
+ * The {@code outbox.send} job (payload {@code {"outbox_id": N}}): delivers one outbox row through SMTP. A batch
+ * handler: the rows of the due jobs are read, counted and (without SMTP) recorded with one statement each, so the
+ * mail queue keeps up with finalization; each message still goes to SMTP and is marked sent on its own.
  *
  * <p>Delivery guarantee. The job engine runs at most one attempt of a job at a time (lease), and every send job of
  * a row carries the unique key {@code outbox:<id>}, so no two live jobs exist for one row. The handler sends only
@@ -39,13 +46,13 @@ public final class OutboxSender {
   private static final String LOAD = """
     SELECT o.id, o.booking_id, o.kind, o."to", o.subject, o.body, o.status, t.pdf
     FROM outbox o LEFT JOIN tickets t ON t.booking_id = o.booking_id
-    WHERE o.id = $1""";
+    WHERE o.id = ANY($1)""";
 
   private static final String RECORD =
-    "UPDATE outbox SET status = 'recorded' WHERE id = $1 AND status = 'pending'";
+    "UPDATE outbox SET status = 'recorded' WHERE id = ANY($1) AND status = 'pending' RETURNING id";
 
   private static final String COUNT_ATTEMPT =
-    "UPDATE outbox SET attempts = attempts + 1 WHERE id = $1 AND status = 'pending' RETURNING attempts";
+    "UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1) AND status = 'pending' RETURNING id";
 
   // row and booking stamp in one statement: one pipelined round trip, no transaction to open, after the SMTP server
   // has the message
@@ -85,36 +92,70 @@ public final class OutboxSender {
     return "outbox:" + outboxId;
   }
 
-  public Future<JsonObject> handle(Job job) {
-    Long id = job.payload().getLong("outbox_id");
-    if (id == null) {
-      return Future.failedFuture(JobFailure.permanent("payload has no outbox_id"));
+  public Future<BatchResult> handleAll(List<Job> jobs) {
+    BatchResult out = new BatchResult();
+    Map<Long, List<Job>> byRow = new LinkedHashMap<>();
+    for (Job job : jobs) {
+      Object id = job.payload().getValue("outbox_id");
+      if (id instanceof Number n) {
+        byRow.computeIfAbsent(n.longValue(), k -> new ArrayList<>()).add(job);
+      } else {
+        out.failed(job.id(), JobFailure.permanent("payload has no outbox_id"));
+      }
     }
-    return pool.preparedQuery(LOAD).execute(Tuple.of(id)).compose(rows -> {
-      if (rows.size() == 0) {
-        return Future.failedFuture(JobFailure.permanent("outbox message " + id + " not found"));
+    if (byRow.isEmpty()) {
+      return Future.succeededFuture(out);
+    }
+    return pool.preparedQuery(LOAD).execute(Tuple.of((Object) byRow.keySet().toArray(new Long[0]))).compose(rows -> {
+      Map<Long, Row> pending = new LinkedHashMap<>();
+      Map<Long, Row> loaded = new HashMap<>();
+      rows.forEach(r -> loaded.put(r.getLong("id"), r));
+      byRow.forEach((id, its) -> {
+        Row row = loaded.get(id);
+        if (row == null) {
+          its.forEach(j -> out.failed(j.id(), JobFailure.permanent("outbox message " + id + " not found")));
+        } else if (!"pending".equals(row.getString("status"))) {
+          its.forEach(j -> out.succeeded(j.id(), result(row).put("skipped", row.getString("status"))));
+        } else if (mail != null && "ticket".equals(row.getString("kind")) && row.getBuffer("pdf") == null) {
+          its.forEach(j -> out.failed(j.id(), JobFailure.permanent("ticket of booking " + row.getLong("booking_id")
+            + " is missing")));
+        } else {
+          pending.put(id, row);
+        }
+      });
+      if (pending.isEmpty()) {
+        return Future.succeededFuture(out);
       }
-      Row row = rows.iterator().next();
-      JsonObject result = new JsonObject().put("outbox_id", id).put("booking_id", row.getLong("booking_id"));
-      String status = row.getString("status");
-      if (!"pending".equals(status)) {
-        return Future.succeededFuture(result.put("skipped", status));
-      }
-      if (mail == null) {
-        return pool.preparedQuery(RECORD).execute(Tuple.of(id)).map(r -> result.put("status", "recorded"));
-      }
-      Buffer pdf = row.getBuffer("pdf");
-      if ("ticket".equals(row.getString("kind")) && pdf == null) {
-        return Future.failedFuture(JobFailure.permanent("ticket of booking " + row.getLong("booking_id")
-          + " is missing"));
-      }
-      return pool.preparedQuery(COUNT_ATTEMPT).execute(Tuple.of(id))
-        .compose(counted -> counted.size() == 0
-          ? Future.succeededFuture(result.put("skipped", "not pending"))
-          : send(row, pdf).compose(
-            sent -> markSent(id, RECORD_TRIES).map(result.put("status", "sent")),
-            err -> recordFailure(job, row, err)));
+      // without SMTP, recording is the delivery; with it, the attempt is counted before the message leaves
+      Long[] ids = pending.keySet().toArray(new Long[0]);
+      return pool.preparedQuery(mail == null ? RECORD : COUNT_ATTEMPT).execute(Tuple.of((Object) ids))
+        .compose(changed -> {
+          List<Future<?>> deliveries = new ArrayList<>();
+          changed.forEach(r -> {
+            Row row = pending.remove(r.getLong("id"));
+            List<Job> its = byRow.get(row.getLong("id"));
+            deliveries.add((mail == null ? Future.succeededFuture(result(row).put("status", "recorded"))
+              : deliver(its.get(0), row))
+              .onSuccess(res -> its.forEach(j -> out.succeeded(j.id(), res)))
+              .onFailure(err -> its.forEach(j -> out.failed(j.id(), err))));
+          });
+          // sent, recorded or given up by another run since we read them
+          pending.values().forEach(row -> byRow.get(row.getLong("id"))
+            .forEach(j -> out.succeeded(j.id(), result(row).put("skipped", "not pending"))));
+          return Future.join(deliveries).transform(ar -> Future.succeededFuture(out));
+        });
     });
+  }
+
+  /** One message to SMTP; marked sent as soon as the server has it, so the duplicate window stays one message. */
+  private Future<JsonObject> deliver(Job job, Row row) {
+    return send(row, row.getBuffer("pdf")).compose(
+      sent -> markSent(row.getLong("id"), RECORD_TRIES).map(result(row).put("status", "sent")),
+      err -> recordFailure(job, row, err));
+  }
+
+  private static JsonObject result(Row row) {
+    return new JsonObject().put("outbox_id", row.getLong("id")).put("booking_id", row.getLong("booking_id"));
   }
 
   private Future<?> send(Row row, Buffer pdf) {
