@@ -8,38 +8,55 @@ import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.Tuple;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 
 /**
- * Group commit for {@code POST /bookings}. Bookings of the same item (event, product, or none) that arrive while a
- * transaction for that item is running wait for it and then go together in the next one: the item's row is locked
- * once per batch instead of once per booking, which is what lets a hot event take thousands of bookings a second.
- * A booking that finds no transaction running goes at once, so a quiet system adds no delay.
+ * Group commit for {@code POST /bookings}. Bookings wait here while transactions are running and then go together
+ * in the next one, so that the commit, the round trips and an item's row lock are paid once per batch instead of
+ * once per booking:
+ * <ul>
+ *   <li>an item (event, product, or none) is in at most one running transaction of this node, so the bookings of a
+ *       hot event that arrive during one transaction all go in the next (thousands a second on one row);</li>
+ *   <li>a transaction takes the waiting bookings of as many items as are free, so bookings spread over many items
+ *       share commits too;</li>
+ *   <li>at most {@link #MAX_TRANSACTIONS} run at once. A booking that finds one free goes at once, so a quiet system
+ *       adds no delay.</li>
+ * </ul>
  *
- * <p>Inside a batch: lock the item row ({@code FOR UPDATE}), give each booking in arrival order what is left
- * (a booking that does not fit gets 409, later smaller ones may still fit), take the total with the usual
- * conditional UPDATE (so the CHECK constraints and {@link Inventory#hold} stay the guard), insert the bookings
- * and their first saga jobs, commit. One Redis lock per batch keeps other nodes' batches of the same item from
- * queueing inside Postgres; correctness never depends on it. Confined to the verticle's event loop.
+ * <p>Inside a transaction: lock the items' rows in id order ({@link Inventory#lockLeft}), give each booking of an
+ * item in arrival order what is left (one that does not fit gets 409, later smaller ones may still fit), take the
+ * totals with the usual conditional UPDATE ({@link Inventory#holdAll}, so the CHECK constraints stay the guard),
+ * insert the bookings and their first saga jobs, commit. Redis locks on the batch's items keep other nodes' batches
+ * of the same items from queueing inside Postgres; correctness never depends on them. Confined to the verticle's
+ * event loop.
  */
 final class BookingBatcher {
   private static final int MAX_BATCH = 256;
-  private static final String LEFT_EVENT = "SELECT capacity - booked AS left FROM events WHERE id = $1 FOR UPDATE";
-  private static final String LEFT_PRODUCT = "SELECT quantity AS left FROM products WHERE id = $1 FOR UPDATE";
+  /** Enough to overlap one transaction's commit with the next ones' work; more only adds row-lock waits. */
+  private static final int MAX_TRANSACTIONS = 4;
 
   private final Pool pool;
   private final BookingSaga saga;
   private final ItemLock lock;
   private final int holdSeconds;
-  private final Map<Inventory.Item, ArrayDeque<Pending>> waiting = new HashMap<>();
+  /** Items with waiting bookings, the longest-waiting first. */
+  private final Map<Inventory.Item, ArrayDeque<Pending>> waiting = new LinkedHashMap<>();
+  private final Set<Inventory.Item> busy = new HashSet<>();
+  private int running;
 
   private record Pending(BookingStore.NewBooking booking, Promise<Row> promise) {
+    Inventory.Item item() {
+      return booking.item();
+    }
   }
 
   BookingBatcher(Pool pool, BookingSaga saga, ItemLock lock, int holdSeconds) {
@@ -52,82 +69,106 @@ final class BookingBatcher {
   /** The created booking row, or a failure carrying 404 (unknown item) / 409 (not enough left). */
   Future<Row> submit(BookingStore.NewBooking booking) {
     Promise<Row> promise = Promise.promise();
-    Inventory.Item item = booking.item();
-    ArrayDeque<Pending> queue = waiting.get(item);
-    if (queue != null) {
-      queue.add(new Pending(booking, promise)); // a batch of this item is running: join the next one
-    } else {
-      waiting.put(item, new ArrayDeque<>());
-      run(item, List.of(new Pending(booking, promise)));
-    }
+    waiting.computeIfAbsent(booking.item(), k -> new ArrayDeque<>()).add(new Pending(booking, promise));
+    dispatch();
     return promise.future();
   }
 
-  private void run(Inventory.Item item, List<Pending> batch) {
-    Future<Void> done = item.none()
-      ? commit(item, batch)
-      : lock.withLock(ItemLock.name(item), () -> commit(item, batch));
-    done.onComplete(ar -> {
-      if (ar.failed()) {
-        batch.forEach(p -> p.promise().tryFail(ar.cause()));
+  /** Starts transactions while there is room and waiting bookings of items not in a running one. */
+  private void dispatch() {
+    while (running < MAX_TRANSACTIONS) {
+      List<Pending> batch = new ArrayList<>();
+      Set<Inventory.Item> items = new HashSet<>();
+      Iterator<Map.Entry<Inventory.Item, ArrayDeque<Pending>>> it = waiting.entrySet().iterator();
+      while (it.hasNext() && batch.size() < MAX_BATCH) {
+        Map.Entry<Inventory.Item, ArrayDeque<Pending>> entry = it.next();
+        if (busy.contains(entry.getKey())) {
+          continue;
+        }
+        ArrayDeque<Pending> queue = entry.getValue();
+        while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
+          batch.add(queue.poll());
+        }
+        items.add(entry.getKey());
+        if (queue.isEmpty()) {
+          it.remove();
+        }
       }
-      ArrayDeque<Pending> queue = waiting.get(item);
-      if (queue.isEmpty()) {
-        waiting.remove(item);
+      if (batch.isEmpty()) {
         return;
       }
-      List<Pending> next = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
-      while (!queue.isEmpty() && next.size() < MAX_BATCH) {
-        next.add(queue.poll());
-      }
-      run(item, next);
-    });
+      busy.addAll(items);
+      running++;
+      List<String> locks = items.stream().map(ItemLock::name).filter(Objects::nonNull).sorted().toList();
+      lock.withLocks(locks, () -> commit(batch)).onComplete(ar -> {
+        if (ar.failed()) {
+          batch.forEach(p -> p.promise().tryFail(ar.cause()));
+        }
+        busy.removeAll(items);
+        running--;
+        dispatch();
+      });
+    }
   }
 
   /** One transaction for the batch; completes each booking's promise once it has committed. */
-  private Future<Void> commit(Inventory.Item item, List<Pending> batch) {
+  private Future<Void> commit(List<Pending> batch) {
     List<Pending> accepted = new ArrayList<>(batch.size());
     List<Pending> refused = new ArrayList<>();
-    return pool.withTransaction(tx -> allocate(tx, item, batch, accepted, refused)
-        .compose(total -> total == 0 ? Future.succeededFuture(List.<Row>of())
-          : Inventory.hold(tx, item, total)
+    Set<Inventory.Item> unknown = new HashSet<>();
+    return pool.withTransaction(tx -> allocate(tx, batch, accepted, refused, unknown)
+        .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
+          : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
             .compose(rows -> saga.startedAll(tx, rows).map(rows))))
       .map(rows -> {
         for (int i = 0; i < rows.size(); i++) {
           accepted.get(i).promise().complete(rows.get(i));
         }
-        refused.forEach(p -> p.promise().fail(item.eventId() != null
-          ? Bus.fail(409, "Event is sold out") : Bus.fail(409, "Not enough product in stock")));
+        refused.forEach(p -> p.promise().fail(refusal(p.item(), unknown.contains(p.item()))));
         return null;
       });
   }
 
-  /** Splits the batch into what fits and what does not; returns the quantity to hold. */
-  private static Future<Integer> allocate(SqlClient tx, Inventory.Item item, List<Pending> batch,
-                                          List<Pending> accepted, List<Pending> refused) {
-    if (item.none()) {
-      accepted.addAll(batch);
-      return Future.succeededFuture(batch.stream().mapToInt(p -> p.booking().quantity()).sum());
-    }
+  private static Throwable refusal(Inventory.Item item, boolean unknown) {
     boolean event = item.eventId() != null;
-    long id = event ? item.eventId() : item.productId();
-    return tx.preparedQuery(event ? LEFT_EVENT : LEFT_PRODUCT).execute(Tuple.of(id)).compose(rows -> {
-      if (rows.size() == 0) {
-        return Future.failedFuture(Bus.fail(404, event ? "Event not found" : "Product not found"));
-      }
-      int left = rows.iterator().next().getInteger("left");
-      int total = 0;
+    if (unknown) {
+      return Bus.fail(404, event ? "Event not found" : "Product not found");
+    }
+    return Bus.fail(409, event ? "Event is sold out" : "Not enough product in stock");
+  }
+
+  /**
+   * Splits the batch into what fits and what does not (refused, and {@code unknown} when the item does not exist;
+   * failed after the commit); returns the quantity to hold per item.
+   */
+  private static Future<Map<Inventory.Item, Integer>> allocate(SqlClient tx, List<Pending> batch,
+                                                               List<Pending> accepted, List<Pending> refused,
+                                                               Set<Inventory.Item> unknown) {
+    Set<Inventory.Item> items = new HashSet<>();
+    batch.forEach(p -> items.add(p.item()));
+    return Inventory.lockLeft(tx, items).map(left -> {
+      Map<Inventory.Item, Integer> totals = new LinkedHashMap<>();
       for (Pending p : batch) {
+        Inventory.Item item = p.item();
         int q = p.booking().quantity();
-        if (total + q <= left) {
-          total += q;
+        if (item.none()) {
+          accepted.add(p);
+          continue;
+        }
+        Integer available = left.get(item);
+        if (available == null) {
+          unknown.add(item);
+        }
+        int taken = totals.getOrDefault(item, 0);
+        if (available != null && taken + q <= available) {
+          totals.put(item, taken + q);
           accepted.add(p);
         } else {
           refused.add(p);
         }
       }
-      return Future.succeededFuture(total);
+      return totals;
     });
   }
 }

@@ -83,7 +83,10 @@ public record Transition(String name, List<String> from, String to, String sql, 
       .execute(Tuple.of(bookingIds.toArray(new Long[0]), from.toArray(new String[0]), to, lastError))
       .compose(rows -> {
         List<Row> changed = new java.util.ArrayList<>(rows.size());
-        java.util.Map<Inventory.Item, Integer> released = new java.util.HashMap<>();
+        // returned in the order booking batches lock items (events, then products, by id): no deadlock with them
+        java.util.Map<Inventory.Item, Integer> released = new java.util.TreeMap<>(java.util.Comparator
+          .comparing(Inventory.Item::eventId, java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder()))
+          .thenComparing(Inventory.Item::productId, java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder())));
         for (Row row : rows) {
           changed.add(row);
           BookingLog.info(row.getLong("id"), "booking {} → {} ({})", row.getLong("id"), to, name);

@@ -5,6 +5,13 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
 /**
  * Taking and returning held quantity. Each is one conditional UPDATE, meant to run inside the booking's own
  * transaction: the check and the change are a single atomic statement, so no interleaving can oversell.
@@ -17,6 +24,20 @@ public final class Inventory {
   private static final String RELEASE_EVENT = "UPDATE events SET booked = booked - $2 WHERE id = $1";
   private static final String RELEASE_PRODUCT =
     "UPDATE products SET quantity = quantity + $2, updated_at = now() WHERE id = $1";
+  // several items at once: rows locked in id order (events, then products), so two batches sharing items cannot
+  // deadlock; NO KEY UPDATE is the lock the counter UPDATE takes anyway, and unlike FOR UPDATE it lets rows
+  // referencing the item be inserted meanwhile (their foreign-key check takes a KEY SHARE lock)
+  private static final String LOCK_EVENTS =
+    "SELECT id, capacity - booked AS left FROM events WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE";
+  private static final String LOCK_PRODUCTS =
+    "SELECT id, quantity AS left FROM products WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE";
+  private static final String HOLD_EVENTS = """
+    UPDATE events e SET booked = e.booked + x.n FROM unnest($1::bigint[], $2::int[]) AS x(id, n)
+    WHERE e.id = x.id AND e.booked + x.n <= e.capacity RETURNING e.id""";
+  private static final String HOLD_PRODUCTS = """
+    UPDATE products p SET quantity = p.quantity - x.n, updated_at = now()
+    FROM unnest($1::bigint[], $2::int[]) AS x(id, n)
+    WHERE p.id = x.id AND p.quantity >= x.n RETURNING p.id""";
   private static final String EVENT_EXISTS = "SELECT 1 FROM events WHERE id = $1";
   private static final String PRODUCT_EXISTS = "SELECT 1 FROM products WHERE id = $1";
 
@@ -46,6 +67,61 @@ public final class Inventory {
           ? Bus.fail(404, event ? "Event not found" : "Product not found")
           : Bus.fail(409, event ? "Event is sold out" : "Not enough product in stock")));
     });
+  }
+
+  /**
+   * Locks the rows of these items until the transaction ends and returns what each has left; an item that does not
+   * exist is missing from the map. Items that hold nothing ({@link Item#none()}) are ignored.
+   */
+  public static Future<Map<Item, Integer>> lockLeft(SqlClient tx, Collection<Item> items) {
+    Long[] events = items.stream().map(Item::eventId).filter(Objects::nonNull).sorted().toArray(Long[]::new);
+    Long[] products = items.stream().filter(i -> i.eventId() == null).map(Item::productId).filter(Objects::nonNull)
+      .sorted().toArray(Long[]::new);
+    Map<Item, Integer> left = new HashMap<>();
+    Future<Void> lockedEvents = events.length == 0 ? Future.succeededFuture()
+      : tx.preparedQuery(LOCK_EVENTS).execute(Tuple.of((Object) events)).map(rows -> {
+        rows.forEach(r -> left.put(new Item(r.getLong("id"), null), r.getInteger("left")));
+        return null;
+      });
+    return lockedEvents.compose(v -> products.length == 0 ? Future.succeededFuture()
+      : tx.preparedQuery(LOCK_PRODUCTS).execute(Tuple.of((Object) products)).<Void>map(rows -> {
+        rows.forEach(r -> left.put(new Item(null, r.getLong("id")), r.getInteger("left")));
+        return null;
+      })).map(v -> left);
+  }
+
+  /**
+   * Holds the quantities of several items in one statement per table, each with the same condition as
+   * {@link #hold}; fails with 409, changing nothing, unless every item still had enough (callers lock the rows
+   * and allocate first, so that means a bug, and the CHECK constraints stand behind this as well).
+   */
+  public static Future<Void> holdAll(SqlClient tx, Map<Item, Integer> quantities) {
+    List<Long> events = new ArrayList<>();
+    List<Integer> eventQuantities = new ArrayList<>();
+    List<Long> products = new ArrayList<>();
+    List<Integer> productQuantities = new ArrayList<>();
+    quantities.forEach((item, n) -> {
+      if (item.eventId() != null) {
+        events.add(item.eventId());
+        eventQuantities.add(n);
+      } else if (item.productId() != null) {
+        products.add(item.productId());
+        productQuantities.add(n);
+      }
+    });
+    return holdEach(tx, HOLD_EVENTS, events, eventQuantities, "Event is sold out")
+      .compose(v -> holdEach(tx, HOLD_PRODUCTS, products, productQuantities, "Not enough product in stock"));
+  }
+
+  private static Future<Void> holdEach(SqlClient tx, String sql, List<Long> ids, List<Integer> quantities,
+                                       String refusal) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return tx.preparedQuery(sql)
+      .execute(Tuple.of(ids.toArray(new Long[0]), (Object) quantities.toArray(new Integer[0])))
+      .compose(rows -> rows.size() == ids.size() ? Future.<Void>succeededFuture()
+        : Future.failedFuture(Bus.fail(409, refusal)));
   }
 
   /** Returns {@code quantity}; callers make it exactly-once by tying it to a conditional status change. */

@@ -9,6 +9,7 @@ import io.vertx.redis.client.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
@@ -19,7 +20,7 @@ import java.util.function.Supplier;
 /**
  * A Redis lock around the booking hot path for one item ({@code <prefix>lock:event:<id>}): {@code SET key token NX
  * PX ttl} to take it, a token-checked Lua delete to give it back, so a holder whose lock expired can never release
- * the next holder's lock.
+ * the next holder's lock. Several items are taken all or none by one Lua script ({@link #withLocks}).
  *
  * <p>The lock only reduces contention: bookings of one item queue here instead of piling onto the same Postgres row.
  * Correctness never depends on it. If Redis is down, slow, or the lock cannot be had within a short bounded wait,
@@ -34,6 +35,15 @@ public final class ItemLock {
   private static final Logger log = LoggerFactory.getLogger(ItemLock.class);
   private static final String RELEASE =
     "if redis.call('get',KEYS[1])==ARGV[1] then return redis.call('del',KEYS[1]) else return 0 end";
+  // all or nothing: set every key (NX semantics for the set as a whole) or none
+  private static final String ACQUIRE_ALL = """
+    for _, k in ipairs(KEYS) do if redis.call('exists', k) == 1 then return 0 end end
+    for _, k in ipairs(KEYS) do redis.call('set', k, ARGV[1], 'PX', ARGV[2]) end
+    return 1""";
+  private static final String RELEASE_ALL = """
+    local n = 0
+    for _, k in ipairs(KEYS) do if redis.call('get', k) == ARGV[1] then n = n + redis.call('del', k) end end
+    return n""";
   private static final long REDIS_DOWN_BACKOFF_MS = 1_000;
 
   /** ttl: lock lifetime; maxWait: how long to try before running unlocked; retry waits are jittered. */
@@ -83,20 +93,30 @@ public final class ItemLock {
    * releases a lock it may hold. A null item runs the work directly.
    */
   public <T> Future<T> withLock(String item, Supplier<Future<T>> work) {
-    if (item == null) {
+    return withLocks(item == null ? List.of() : List.of(item), work);
+  }
+
+  /**
+   * {@link #withLock} for several items at once (a batch of bookings of several items): all of them or none, taken
+   * in one atomic script, so two callers wanting overlapping sets can never each hold a part and wait for the other.
+   * If they cannot all be had in time the work runs without any, as for one item. Single Redis (or one hash slot):
+   * the script touches several keys.
+   */
+  public <T> Future<T> withLocks(List<String> items, Supplier<Future<T>> work) {
+    if (items.isEmpty()) {
       return run(work);
     }
-    String key = key(item);
+    List<String> keys = items.stream().map(this::key).toList();
     String token = UUID.randomUUID().toString();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.maxWaitMs());
-    return acquire(key, token, deadline).compose(outcome -> {
+    return acquire(keys, token, deadline).compose(outcome -> {
       if (outcome != Outcome.HELD) {
         unlockedRuns.incrementAndGet();
       }
       if (outcome == Outcome.NOT_HELD) {
         return run(work);
       }
-      return run(work).eventually(() -> release(key, token));
+      return run(work).eventually(() -> keys.size() == 1 ? release(keys.get(0), token) : releaseAll(keys, token));
     });
   }
 
@@ -110,14 +130,42 @@ public final class ItemLock {
       });
   }
 
-  private Future<Outcome> acquire(String key, String token, long deadline) {
+  private Future<Boolean> releaseAll(List<String> keys, String token) {
+    List<String> args = new ArrayList<>();
+    args.add(RELEASE_ALL);
+    args.add(String.valueOf(keys.size()));
+    args.addAll(keys);
+    args.add(token);
+    return bounded(redis.eval(args), settings.maxWaitMs())
+      .map(r -> r != null && r.toLong() == keys.size())
+      .otherwise(err -> {
+        log.debug("locks {}: release failed ({}); they expire after their TTL", keys, err.toString());
+        return false;
+      });
+  }
+
+  /** SET NX PX for one key; the all-or-nothing script for several (null answer / 0: someone holds one). */
+  private Future<Response> take(List<String> keys, String token, long timeoutMs) {
+    String ttl = String.valueOf(settings.ttlMs());
+    if (keys.size() == 1) {
+      return bounded(redis.set(List.of(keys.get(0), token, "NX", "PX", ttl)), timeoutMs);
+    }
+    List<String> args = new ArrayList<>();
+    args.add(ACQUIRE_ALL);
+    args.add(String.valueOf(keys.size()));
+    args.addAll(keys);
+    args.add(token);
+    args.add(ttl);
+    return bounded(redis.eval(args), timeoutMs).map(r -> r != null && r.toLong() == 1L ? r : null);
+  }
+
+  private Future<Outcome> acquire(List<String> keys, String token, long deadline) {
     if (System.currentTimeMillis() < redisDownUntil.get()) {
       return Future.succeededFuture(Outcome.NOT_HELD);
     }
     long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-    Future<Response> set = bounded(redis.set(List.of(key, token, "NX", "PX", String.valueOf(settings.ttlMs()))),
-      Math.max(1, remainingMs));
-    return set.transform(ar -> {
+    String key = keys.size() == 1 ? keys.get(0) : keys.toString();
+    return take(keys, token, Math.max(1, remainingMs)).transform(ar -> {
       if (ar.failed()) {
         if (ar.cause() instanceof LockTimeout) {
           // the SET may still land: release with our token afterwards so it does not linger for a whole TTL
@@ -138,7 +186,7 @@ public final class ItemLock {
       }
       Promise<Void> waited = Promise.promise();
       vertx.setTimer(wait, id -> waited.complete());
-      return waited.future().compose(v -> acquire(key, token, deadline));
+      return waited.future().compose(v -> acquire(keys, token, deadline));
     });
   }
 

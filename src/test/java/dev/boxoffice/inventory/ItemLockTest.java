@@ -139,6 +139,50 @@ class ItemLockTest {
   }
 
   @Test
+  void severalItemsAreHeldTogetherAndCallersWantingThemInOppositeOrderBothGetThrough() throws Exception {
+    ItemLock lock = new ItemLock(vertx, redis, PREFIX, new ItemLock.Settings(5_000, 20_000, 1, 5));
+    AtomicInteger inside = new AtomicInteger();
+    AtomicInteger maxInside = new AtomicInteger();
+    AtomicInteger bothKeysSet = new AtomicInteger();
+
+    List<Future<Integer>> calls = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      int n = i;
+      List<String> items = i % 2 == 0 ? List.of("event:7", "product:7") : List.of("product:7", "event:7");
+      calls.add(lock.withLocks(items, () -> section(inside, maxInside, n)
+        .compose(v -> redis.exists(List.of(lock.key("event:7"), lock.key("product:7"))))
+        .map(count -> {
+          if (count.toInteger() == 2) {
+            bothKeysSet.incrementAndGet();
+          }
+          return n;
+        })));
+    }
+    Future.all(calls).await(30, TimeUnit.SECONDS);
+
+    assertThat(calls).extracting(Future::result).containsExactlyInAnyOrderElementsOf(range(10));
+    assertThat(maxInside.get()).isEqualTo(1);
+    assertThat(bothKeysSet.get()).isEqualTo(10);
+    assertThat(redis.exists(List.of(lock.key("event:7"), lock.key("product:7"))).await(5, TimeUnit.SECONDS)
+      .toInteger()).isZero();
+  }
+
+  @Test
+  void severalItemsAreTakenAllOrNoneAndTheWorkRunsEitherWay() throws Exception {
+    ItemLock lock = new ItemLock(vertx, redis, PREFIX, new ItemLock.Settings(5_000, 100, 2, 10));
+    redis.set(List.of(lock.key("event:8"), "someone-else", "PX", "10000")).await(5, TimeUnit.SECONDS);
+
+    String result = lock.withLocks(List.of("event:8", "event:9"), () -> redis.exists(List.of(lock.key("event:9")))
+        .map(held -> held.toInteger() == 1 ? "ran holding event:9" : "ran without the locks"))
+      .await(5, TimeUnit.SECONDS);
+
+    // holding event:9 alone while waiting for event:8 is what lets two callers block each other
+    assertThat(result).isEqualTo("ran without the locks");
+    assertThat(lock.unlockedRuns()).isEqualTo(1);
+    assertThat(redis.get(lock.key("event:8")).await(5, TimeUnit.SECONDS).toString()).isEqualTo("someone-else");
+  }
+
+  @Test
   void noItemMeansNoLock() throws Exception {
     ItemLock lock = new ItemLock(vertx, redis, PREFIX, ItemLock.Settings.DEFAULTS);
 

@@ -106,18 +106,36 @@ class NeverOversellTest {
       events.add(await(api.post("/events", new JsonObject().put("title", "Show " + i).put("capacity", 3)))
         .bodyAsJsonObject().getLong("id"));
     }
+    long product = await(api.post("/products", new JsonObject().put("name", "Posters").put("quantity", 10)))
+      .bodyAsJsonObject().getLong("id");
+    // interleaved, so that the node's transactions each take bookings of several events and the product
     List<Future<HttpResponse<Buffer>>> calls = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       calls.add(api.post("/bookings", booking(i).put("event_id", events.get(i % 5))));
+      if (i % 2 == 0) {
+        calls.add(api.post("/bookings", booking(i).put("product_id", product)));
+      }
     }
-    calls.add(api.post("/bookings", booking(99).put("event_id", 999_999)));
+    calls.add(api.post("/bookings", booking(98).put("event_id", 999_999)));
+    calls.add(api.post("/bookings", booking(99).put("product_id", 999_999)));
     List<HttpResponse<Buffer>> responses = awaitAll(calls);
-    assertThat(responses.get(50).statusCode()).isEqualTo(404);
-    assertThat(responses.get(50).bodyAsJsonObject().getString("error")).isEqualTo("Event not found");
+
+    List<HttpResponse<Buffer>> unknown = responses.subList(responses.size() - 2, responses.size());
+    assertThat(unknown).extracting(HttpResponse::statusCode).containsExactly(404, 404);
+    assertThat(unknown).extracting(r -> r.bodyAsJsonObject().getString("error"))
+      .containsExactly("Event not found", "Product not found");
+    List<HttpResponse<Buffer>> known = responses.subList(0, responses.size() - 2);
+    assertThat(known).extracting(HttpResponse::statusCode).containsOnly(201, 409);
+    assertThat(known.stream().filter(r -> r.statusCode() == 201).count()).isEqualTo(5 * 3 + 10);
+    assertThat(known.stream().filter(r -> r.statusCode() == 409).map(r -> r.bodyAsJsonObject().getString("error")))
+      .containsOnly("Event is sold out", "Not enough product in stock");
     for (long event : events) {
       assertThat(liveQuantity("event_id", event)).isEqualTo(3);
+      assertThat(await(api.get("/events/" + event + "/stats")).bodyAsJsonObject().getInteger("booked_count"))
+        .isEqualTo(3);
     }
-    assertThat(responses.subList(0, 50).stream().filter(r -> r.statusCode() == 201).count()).isEqualTo(15);
+    assertThat(liveQuantity("product_id", product)).isEqualTo(10);
+    assertThat(await(api.get("/products/" + product)).bodyAsJsonObject().getInteger("quantity")).isZero();
   }
 
   private static ApiClient client(Vertx vertx, Boxoffice.Node node) {
