@@ -7,6 +7,7 @@ import dev.boxoffice.booking.BookingVerticle;
 import dev.boxoffice.inventory.InventoryVerticle;
 import dev.boxoffice.booking.FinalizationVerticle;
 import dev.boxoffice.cron.CronScheduler;
+import dev.boxoffice.jobs.JobRetention;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.ops.OpsApiVerticle;
@@ -62,6 +63,8 @@ final class Features {
     return Future.succeededFuture()
       .compose(v -> p.vertx().deployVerticle(new CronScheduler(p)))
       .compose(v -> p.vertx().deployVerticle(new TableMaintenance(p)))
+      .compose(v -> p.vertx().deployVerticle(new JobRetention(p.pool(), p.config().integer("jobs_retention_seconds"),
+        TaskTypes.PUBLIC)))
       .mapEmpty();
   }
 
