@@ -174,7 +174,7 @@ class CronSchedulerTest {
 
   private static JsonObject settings(String db) {
     return TestNodes.settings(db, TestStorage.redisPrefix("CronSchedulerTest"))
-      .put("users_sync_cron", "off").put("enrich_addresses_cron", "off").put("enrich_cards_cron", "off")
+      .mergeIn(TestNodes.noUserCrons())
       .put("cron_extra", EXTRA);
   }
 

@@ -37,7 +37,7 @@ class JobRetentionTest {
     node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("JobRetentionTest"))
       // no job engines to touch the rows, no cron to add any, no purge but the test's own
       .put("roles", "scheduler").put("jobs_retention_seconds", 0)
-      .put("users_sync_cron", "off").put("enrich_addresses_cron", "off").put("enrich_cards_cron", "off"), false);
+      .mergeIn(TestNodes.noUserCrons()), false);
     pool = node.platform().pool();
   }
 

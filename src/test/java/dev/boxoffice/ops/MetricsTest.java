@@ -31,7 +31,7 @@ class MetricsTest {
   static void start() throws Exception {
     String db = TestStorage.get().newDatabase("MetricsTest");
     node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("MetricsTest"))
-      .put("users_sync_cron", "off").put("enrich_addresses_cron", "off").put("enrich_cards_cron", "off"), false);
+      .mergeIn(TestNodes.noUserCrons()), false);
     api = ApiClient.create(node.vertx(), node.platform().config().integer("http_port"));
   }
 

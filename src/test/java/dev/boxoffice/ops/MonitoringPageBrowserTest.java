@@ -28,7 +28,7 @@ class MonitoringPageBrowserTest {
     assumeTrue(Browser.installed(), Browser::missing);
     String db = TestStorage.get().newDatabase("MonitoringPageBrowserTest");
     node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("MonitoringPageBrowserTest"))
-      .put("users_sync_cron", "off").put("enrich_addresses_cron", "off").put("enrich_cards_cron", "off"), false);
+      .mergeIn(TestNodes.noUserCrons()), false);
     base = "http://127.0.0.1:" + node.platform().config().integer("http_port");
     browser = Browser.start(1400, 1000);
   }

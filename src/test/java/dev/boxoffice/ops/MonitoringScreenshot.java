@@ -52,7 +52,7 @@ class MonitoringScreenshot {
     String cluster = "shot-" + UUID.randomUUID().toString().substring(0, 8);
     int[] ports = {TestStorage.freePort(), TestStorage.freePort(), TestStorage.freePort()};
     JsonObject base = TestNodes.settings(db, TestStorage.redisPrefix("MonitoringScreenshot"))
-      .put("users_sync_cron", "off").put("enrich_addresses_cron", "off").put("enrich_cards_cron", "off");
+      .mergeIn(TestNodes.noUserCrons());
     List<Boxoffice.Node> nodes = new ArrayList<>();
     ChromeDriver browser = null;
     try {

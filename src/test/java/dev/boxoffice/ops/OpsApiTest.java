@@ -43,7 +43,7 @@ class OpsApiTest {
 
   private static JsonObject settings() {
     return TestNodes.settings(db, TestStorage.redisPrefix("OpsApiTest"))
-      .put("users_sync_cron", "off").put("enrich_addresses_cron", "off").put("enrich_cards_cron", "off");
+      .mergeIn(TestNodes.noUserCrons());
   }
 
   @AfterAll

@@ -28,7 +28,7 @@ class TableMaintenanceTest {
     String db = TestStorage.get().newDatabase("TableMaintenanceTest");
     node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("TableMaintenanceTest"))
       .put("roles", "workers,scheduler").put("db_maintenance_seconds", 1)
-      .put("users_sync_cron", "off").put("enrich_addresses_cron", "off").put("enrich_cards_cron", "off"), false);
+      .mergeIn(TestNodes.noUserCrons()), false);
   }
 
   @AfterAll

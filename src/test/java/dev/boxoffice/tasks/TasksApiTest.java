@@ -41,7 +41,7 @@ class TasksApiTest {
     String db = TestStorage.get().newDatabase("TasksApiTest");
     // built-in schedules off: no cron-made users.* tasks in the admin's lists
     node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("TasksApiTest"))
-      .put("users_sync_cron", "off").put("enrich_addresses_cron", "off").put("enrich_cards_cron", "off"), false);
+      .mergeIn(TestNodes.noUserCrons()), false);
     int port = node.platform().config().integer("http_port");
     admin = TaskClient.of(node.vertx(), port, TestTokens.admin());
     user = TaskClient.of(node.vertx(), port, TestTokens.user());

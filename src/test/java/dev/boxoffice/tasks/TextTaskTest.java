@@ -32,7 +32,7 @@ class TextTaskTest {
   static void start() throws Exception {
     String db = TestStorage.get().newDatabase("TextTaskTest");
     node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("TextTaskTest"))
-      .put("users_sync_cron", "off").put("enrich_addresses_cron", "off").put("enrich_cards_cron", "off"), false);
+      .mergeIn(TestNodes.noUserCrons()), false);
     user = TaskClient.of(node.vertx(), node.platform().config().integer("http_port"), TestTokens.user());
   }
 

@@ -26,6 +26,12 @@ public final class TestNodes {
       .put("smtp_host", null);
   }
 
+  /** Settings that turn off the user sync/enrichment schedules, for tests that count jobs or must stay quiet. */
+  public static JsonObject noUserCrons() {
+    return new JsonObject().put("users_sync_cron", "off").put("enrich_addresses_cron", "off")
+      .put("enrich_cards_cron", "off");
+  }
+
   /** A clustered pair shares a cluster name and member list; give each node settings from this. */
   public static JsonObject clustered(JsonObject base, String clusterName, int port, int... memberPorts) {
     StringBuilder members = new StringBuilder();
