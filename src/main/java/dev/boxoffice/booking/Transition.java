@@ -84,9 +84,7 @@ public record Transition(String name, List<String> from, String to, String sql, 
       .compose(rows -> {
         List<Row> changed = new java.util.ArrayList<>(rows.size());
         // returned in the order booking batches lock items (events, then products, by id): no deadlock with them
-        java.util.Map<Inventory.Item, Integer> released = new java.util.TreeMap<>(java.util.Comparator
-          .comparing(Inventory.Item::eventId, java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder()))
-          .thenComparing(Inventory.Item::productId, java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder())));
+        java.util.Map<Inventory.Item, Integer> released = new java.util.TreeMap<>(Inventory.Item.LOCK_ORDER);
         for (Row row : rows) {
           changed.add(row);
           BookingLog.info(row.getLong("id"), "booking {} → {} ({})", row.getLong("id"), to, name);

@@ -7,20 +7,17 @@ import io.vertx.sqlclient.Tuple;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * Taking and returning held quantity. Each is one conditional UPDATE, meant to run inside the booking's own
- * transaction: the check and the change are a single atomic statement, so no interleaving can oversell.
+ * Taking and returning held quantity, meant to run inside the bookings' own transaction. Taking is a conditional
+ * UPDATE: the check and the change are a single atomic statement, so no interleaving can oversell.
  */
 public final class Inventory {
-  private static final String HOLD_EVENT =
-    "UPDATE events SET booked = booked + $2 WHERE id = $1 AND booked + $2 <= capacity RETURNING id";
-  private static final String HOLD_PRODUCT =
-    "UPDATE products SET quantity = quantity - $2, updated_at = now() WHERE id = $1 AND quantity >= $2 RETURNING id";
   private static final String RELEASE_EVENT = "UPDATE events SET booked = booked - $2 WHERE id = $1";
   private static final String RELEASE_PRODUCT =
     "UPDATE products SET quantity = quantity + $2, updated_at = now() WHERE id = $1";
@@ -38,35 +35,20 @@ public final class Inventory {
     UPDATE products p SET quantity = p.quantity - x.n, updated_at = now()
     FROM unnest($1::bigint[], $2::int[]) AS x(id, n)
     WHERE p.id = x.id AND p.quantity >= x.n RETURNING p.id""";
-  private static final String EVENT_EXISTS = "SELECT 1 FROM events WHERE id = $1";
-  private static final String PRODUCT_EXISTS = "SELECT 1 FROM products WHERE id = $1";
 
   private Inventory() {
   }
 
   /** The item a booking holds: exactly one of the ids is set, or neither (a plain saga booking). */
   public record Item(Long eventId, Long productId) {
+    /** The order rows are locked in (events, then products, by id): whoever locks several follows it. */
+    public static final Comparator<Item> LOCK_ORDER = Comparator
+      .comparing(Item::eventId, Comparator.nullsLast(Comparator.<Long>naturalOrder()))
+      .thenComparing(Item::productId, Comparator.nullsLast(Comparator.<Long>naturalOrder()));
+
     public boolean none() {
       return eventId == null && productId == null;
     }
-  }
-
-  /** Holds {@code quantity}; fails with 404 (unknown item) or 409 (not enough left), changing nothing. */
-  public static Future<Void> hold(SqlClient tx, Item item, int quantity) {
-    if (item.none()) {
-      return Future.succeededFuture();
-    }
-    boolean event = item.eventId() != null;
-    long id = event ? item.eventId() : item.productId();
-    return tx.preparedQuery(event ? HOLD_EVENT : HOLD_PRODUCT).execute(Tuple.of(id, quantity)).compose(rows -> {
-      if (rows.size() == 1) {
-        return Future.succeededFuture();
-      }
-      return tx.preparedQuery(event ? EVENT_EXISTS : PRODUCT_EXISTS).execute(Tuple.of(id)).compose(found ->
-        Future.failedFuture(found.size() == 0
-          ? Bus.fail(404, event ? "Event not found" : "Product not found")
-          : Bus.fail(409, event ? "Event is sold out" : "Not enough product in stock")));
-    });
   }
 
   /**
@@ -91,8 +73,8 @@ public final class Inventory {
   }
 
   /**
-   * Holds the quantities of several items in one statement per table, each with the same condition as
-   * {@link #hold}; fails with 409, changing nothing, unless every item still had enough (callers lock the rows
+   * Holds the quantities of items in one conditional UPDATE per table (an item's row changes only if it has
+   * enough left); fails with 409, changing nothing, unless every item still had enough (callers lock the rows
    * and allocate first, so that means a bug, and the CHECK constraints stand behind this as well).
    */
   public static Future<Void> holdAll(SqlClient tx, Map<Item, Integer> quantities) {

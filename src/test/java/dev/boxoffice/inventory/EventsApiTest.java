@@ -20,6 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -159,7 +160,7 @@ class EventsApiTest {
     hold(id, 2);
 
     Throwable soldOut = node.platform().pool()
-      .withTransaction(tx -> Inventory.hold(tx, new Inventory.Item(id, null), 1))
+      .withTransaction(tx -> Inventory.holdAll(tx, Map.of(new Inventory.Item(id, null), 1)))
       .map(v -> (Throwable) null).otherwise(err -> err).await(10, TimeUnit.SECONDS);
 
     assertThat(soldOut).hasMessage("Event is sold out");
@@ -262,8 +263,8 @@ class EventsApiTest {
 
   /** What a booking does to an event: hold tickets in its own transaction. */
   private static void hold(long eventId, int quantity) throws Exception {
-    await(node.platform().pool().withTransaction(tx -> Inventory.hold(tx, new Inventory.Item(eventId, null),
-      quantity)));
+    await(node.platform().pool().withTransaction(tx -> Inventory.holdAll(tx,
+      Map.of(new Inventory.Item(eventId, null), quantity))));
   }
 
   private static List<Long> ids(JsonArray items) {

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -193,10 +194,10 @@ class ProductsApiTest {
     long id = createProduct("Badge", 5).getLong("id");
     Inventory.Item item = new Inventory.Item(null, id);
 
-    await(node.platform().pool().withTransaction(tx -> Inventory.hold(tx, item, 4)));
+    await(node.platform().pool().withTransaction(tx -> Inventory.holdAll(tx, Map.of(item, 4))));
     assertThat(await(user.get("/products/" + id)).bodyAsJsonObject().getInteger("quantity")).isEqualTo(1);
 
-    Throwable tooMany = node.platform().pool().withTransaction(tx -> Inventory.hold(tx, item, 2))
+    Throwable tooMany = node.platform().pool().withTransaction(tx -> Inventory.holdAll(tx, Map.of(item, 2)))
       .map(v -> (Throwable) null).otherwise(err -> err).await(10, TimeUnit.SECONDS);
     assertThat(tooMany).hasMessage("Not enough product in stock");
 
