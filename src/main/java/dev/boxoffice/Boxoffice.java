@@ -91,7 +91,8 @@ public final class Boxoffice {
   }
 
   private static Future<Node> deploy(AppConfig config, Vertx vertx) {
-    Pool pool = Database.pool(vertx, config.string("pg_uri"), config.integer("pg_pool_size"));
+    Pool pool = Database.pool(vertx, config.string("pg_uri"), config.integer("pg_pool_size"),
+      config.string("pg_plan_cache_mode"));
     RedisAPI redis = RedisClients.create(vertx, config.string("redis_uri"));
     Platform platform = new Platform(config, vertx, pool, redis, new ClusterMembership(vertx),
       config.string("pg_uri"));
