@@ -84,7 +84,7 @@ public final class BookingApi {
 
   /**
    * pending / payment_processed → confirmed, then finalization. A hold that has run out is expired here rather
-   * than confirmed, even if the expiry job has not run yet: a booking is never both confirmed and expired.
+   * than confirmed, even if no sweep has expired it yet: a booking is never both confirmed and expired.
    */
   private Future<JsonObject> confirm(Bus.ApiRequest req) {
     long id = req.pathId("id");

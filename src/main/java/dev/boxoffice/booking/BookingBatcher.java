@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * Group commit for {@code POST /bookings}. Bookings wait here while transactions are running and then go together
@@ -35,9 +36,9 @@ import java.util.Set;
  * <p>Inside a transaction: lock the items' rows in id order ({@link Inventory#lockLeft}), give each booking of an
  * item in arrival order what is left (one that does not fit gets 409, later smaller ones may still fit), take the
  * totals with the usual conditional UPDATE ({@link Inventory#holdAll}, so the CHECK constraints stay the guard),
- * insert the bookings and their first saga jobs, commit. Redis locks on the batch's items keep other nodes' batches
- * of the same items from queueing inside Postgres; correctness never depends on them. Confined to the verticle's
- * event loop.
+ * insert the bookings and their first saga jobs, commit, then announce the batch's earliest hold expiry. Redis
+ * locks on the batch's items keep other nodes' batches of the same items from queueing inside Postgres; correctness
+ * never depends on them. Confined to the verticle's event loop.
  */
 final class BookingBatcher {
   private static final int MAX_BATCH = 256;
@@ -48,6 +49,7 @@ final class BookingBatcher {
   private final BookingSaga saga;
   private final ItemLock lock;
   private final int holdSeconds;
+  private final LongConsumer holdsDue;
   /** Items with waiting bookings, the longest-waiting first. */
   private final Map<Inventory.Item, ArrayDeque<Pending>> waiting = new LinkedHashMap<>();
   private final Set<Inventory.Item> busy = new HashSet<>();
@@ -59,11 +61,13 @@ final class BookingBatcher {
     }
   }
 
-  BookingBatcher(Pool pool, BookingSaga saga, ItemLock lock, int holdSeconds) {
+  /** {@code holdsDue} hears the earliest {@code expires_at} (epoch ms) of each committed batch. */
+  BookingBatcher(Pool pool, BookingSaga saga, ItemLock lock, int holdSeconds, LongConsumer holdsDue) {
     this.pool = pool;
     this.saga = saga;
     this.lock = lock;
     this.holdSeconds = holdSeconds;
+    this.holdsDue = holdsDue;
   }
 
   /** The created booking row, or a failure carrying 404 (unknown item) / 409 (not enough left). */
@@ -122,8 +126,13 @@ final class BookingBatcher {
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
             .compose(rows -> saga.startedAll(tx, rows).map(rows))))
       .map(rows -> {
+        long earliest = Long.MAX_VALUE;
         for (int i = 0; i < rows.size(); i++) {
           accepted.get(i).promise().complete(rows.get(i));
+          earliest = Math.min(earliest, rows.get(i).getOffsetDateTime("expires_at").toInstant().toEpochMilli());
+        }
+        if (!rows.isEmpty()) {
+          holdsDue.accept(earliest);
         }
         refused.forEach(p -> p.promise().fail(refusal(p.item(), unknown.contains(p.item()))));
         return null;

@@ -10,8 +10,6 @@ public final class BookingJobs {
   public static final String FINALIZE = "booking.finalize";
   /** Compensation after a step died or payment failed: → cancelled, held quantity returned. */
   public static final String COMPENSATE = "booking.compensate";
-  /** At expires_at: not yet confirmed → expired, held quantity returned. */
-  public static final String EXPIRE = "booking.expire";
   /** Sends one outbox e-mail through SMTP. */
   public static final String SEND_EMAIL = "outbox.send";
 

@@ -8,7 +8,6 @@ import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.jobs.JobWorkers;
 import dev.boxoffice.jobs.NewJob;
-import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -18,7 +17,6 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.Duration;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -33,7 +31,7 @@ import java.util.function.BiFunction;
  *      │ declined     payment_processed ──confirm──▶ ┘     (finalization: another feature)
  *      ▼                     │ step dead (onDead)
  *   payment_failed ──compensate──▶ cancelled ◀──────┘
- *   pending / payment_processed ──expire (at expires_at)──▶ expired
+ *   pending / payment_processed ──expire (at expires_at, {@link HoldExpiry}, not a job)──▶ expired
  * </pre>
  *
  * An approved payment confirms in the same transaction: one job and one commit per booking on the hot path, which
@@ -43,8 +41,6 @@ import java.util.function.BiFunction;
  */
 public final class BookingSaga {
   private static final int RESTART_BATCH = 200;
-  private static final String HOLD_LEFT =
-    "SELECT status, expires_at, expires_at > now() AS not_due FROM bookings WHERE id = $1";
   private static final String STATUSES =
     "SELECT id, status, email, name, quantity FROM bookings WHERE id = ANY($1)";
 
@@ -65,9 +61,8 @@ public final class BookingSaga {
         .timeout(Duration.ofSeconds(30)).onDead(BookingJobs.COMPENSATE),
       JobType.of(BookingJobs.CONFIRM).maxAttempts(5).backoff(Duration.ofMillis(200), 2, Duration.ofSeconds(10))
         .onDead(BookingJobs.COMPENSATE),
-      // compensation and expiry return stock: they must get through, so they retry for a long time
-      JobType.of(BookingJobs.COMPENSATE).maxAttempts(20).backoff(Duration.ofMillis(500), 2, Duration.ofSeconds(60)),
-      JobType.of(BookingJobs.EXPIRE).maxAttempts(20).backoff(Duration.ofMillis(500), 2, Duration.ofSeconds(60)));
+      // compensation returns stock: it must get through, so it retries for a long time
+      JobType.of(BookingJobs.COMPENSATE).maxAttempts(20).backoff(Duration.ofMillis(500), 2, Duration.ofSeconds(60)));
   }
 
   /** Registers the step handlers on this node (call from a verticle's start). */
@@ -76,45 +71,26 @@ public final class BookingSaga {
       // the two steps every booking takes run many bookings per transaction under load
       JobWorkers.handleBatch(vertx, BookingJobs.PAYMENT, this::payments),
       JobWorkers.handleBatch(vertx, BookingJobs.CONFIRM, this::confirms),
-      JobWorkers.handle(vertx, BookingJobs.COMPENSATE, this::compensate),
-      JobWorkers.handle(vertx, BookingJobs.EXPIRE, this::expire))).mapEmpty();
+      JobWorkers.handle(vertx, BookingJobs.COMPENSATE, this::compensate))).mapEmpty();
   }
 
   // ------------------------------------------------------------------ enqueueing, inside the caller's transaction
 
-  /** New bookings, many at once: their expiries and (auto mode) payments in one statement. */
+  /** New bookings, many at once: (auto mode) their payments in one statement. Their expiry needs no job. */
   Future<Integer> startedAll(SqlClient tx, List<Row> bookings) {
-    List<NewJob> jobs = new ArrayList<>(bookings.size() * 2);
-    for (Row booking : bookings) {
-      long id = booking.getLong("id");
-      jobs.add(expiryJob(id, booking.getOffsetDateTime("expires_at")));
-      if (autoPayment) {
-        jobs.add(step(BookingJobs.PAYMENT, id));
-      }
+    if (!autoPayment) {
+      return Future.succeededFuture(0);
     }
-    return JobQueue.enqueueAll(tx, jobs);
+    return JobQueue.enqueueAll(tx, bookings.stream().map(b -> step(BookingJobs.PAYMENT, b.getLong("id"))).toList());
   }
 
   static Future<JobQueue.Enqueued> enqueueFinalize(SqlClient tx, long id) {
     return enqueue(tx, BookingJobs.FINALIZE, id);
   }
 
-  /**
-   * Bookings that just became confirmed: their finalization, and their scheduled expiry cancelled, since it can no
-   * longer change anything (otherwise every booking's expiry job would still fire at expires_at, to do nothing).
-   */
+  /** Bookings that just became confirmed: their finalization (a confirmed booking has no expiry to cancel). */
   static Future<Void> confirmedAll(SqlClient tx, List<Long> ids) {
-    return JobQueue.enqueueAll(tx, ids.stream().map(id -> step(BookingJobs.FINALIZE, id)).toList())
-      .compose(n -> JobQueue.cancelByKeys(tx, ids.stream().map(id -> key(id, BookingJobs.EXPIRE)).toList()))
-      .mapEmpty();
-  }
-
-  private static Future<JobQueue.Enqueued> enqueueExpiry(SqlClient tx, long id, OffsetDateTime at) {
-    return JobQueue.enqueue(tx, expiryJob(id, at));
-  }
-
-  private static NewJob expiryJob(long id, OffsetDateTime at) {
-    return step(BookingJobs.EXPIRE, id).at(at.toInstant());
+    return JobQueue.enqueueAll(tx, ids.stream().map(id -> step(BookingJobs.FINALIZE, id)).toList()).mapEmpty();
   }
 
   private static Future<JobQueue.Enqueued> enqueue(SqlClient tx, String type, long id) {
@@ -264,27 +240,6 @@ public final class BookingSaga {
       .compose(row -> outcome(id, row));
   }
 
-  private Future<JsonObject> expire(Job job) {
-    long id = bookingId(job);
-    return pool.withTransaction(tx -> Transition.EXPIRE.apply(tx, id, null)).compose(row -> {
-      if (row.isPresent()) {
-        return Future.succeededFuture(result(id, BookingStatus.EXPIRED, true));
-      }
-      // not changed: already past that point (no-op), or woken before the hold ran out by the database's clock
-      return pool.preparedQuery(HOLD_LEFT).execute(Tuple.of(id)).compose(rows -> {
-        if (rows.size() == 0) {
-          return Future.failedFuture(JobFailure.permanent("booking " + id + " does not exist"));
-        }
-        Row b = rows.iterator().next();
-        if (Transition.EXPIRE.from().contains(b.getString("status")) && b.getBoolean("not_due")) {
-          return Future.failedFuture(JobFailure.retryable("hold of booking " + id + " runs until "
-            + Times.ts(b.getOffsetDateTime("expires_at"))));
-        }
-        return Future.succeededFuture(result(id, b.getString("status"), false));
-      });
-    });
-  }
-
   /** Applies {@code t}; when it changed the booking, runs {@code next} in the same transaction. */
   private Future<JsonObject> advance(long id, Transition t, String lastError,
                                      BiFunction<SqlClient, Row, Future<?>> next) {
@@ -348,15 +303,11 @@ public final class BookingSaga {
     List<Future<JobQueue.Enqueued>> jobs = new ArrayList<>();
     switch (booking.getString("status")) {
       case BookingStatus.PENDING -> {
-        jobs.add(enqueueExpiry(pool, id, booking.getOffsetDateTime("expires_at")));
         if (autoPayment) {
           jobs.add(enqueue(pool, BookingJobs.PAYMENT, id));
         }
       }
-      case BookingStatus.PAYMENT_PROCESSED -> {
-        jobs.add(enqueueExpiry(pool, id, booking.getOffsetDateTime("expires_at")));
-        jobs.add(enqueue(pool, BookingJobs.CONFIRM, id));
-      }
+      case BookingStatus.PAYMENT_PROCESSED -> jobs.add(enqueue(pool, BookingJobs.CONFIRM, id));
       case BookingStatus.PAYMENT_FAILED -> jobs.add(enqueue(pool, BookingJobs.COMPENSATE, id));
       case BookingStatus.CONFIRMED -> jobs.add(enqueueFinalize(pool, id));
       default -> {

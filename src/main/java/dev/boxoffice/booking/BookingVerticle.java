@@ -2,11 +2,12 @@ package dev.boxoffice.booking;
 
 import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 
-/** Booking API handlers and saga step handlers of a worker node. */
+/** Booking API handlers, saga step handlers and hold expiry of a worker node. */
 public final class BookingVerticle extends VerticleBase {
   private final Platform platform;
 
@@ -29,8 +30,12 @@ public final class BookingVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    BookingBatcher batcher = new BookingBatcher(platform.pool(), saga, ItemLock.of(platform), holdSeconds);
-    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), saga, batcher).serve(vertx));
+    HoldExpiry expiry = new HoldExpiry(vertx, platform.pool(), config.integer("jobs_poll_seconds") * 1000L);
+    BookingBatcher batcher = new BookingBatcher(platform.pool(), saga, ItemLock.of(platform), holdSeconds,
+      due -> vertx.eventBus().publish(Bus.HOLDS_DUE, due));
+    return saga.handle(vertx)
+      .compose(v -> expiry.start(platform.membership()))
+      .compose(v -> new BookingApi(platform.pool(), saga, batcher).serve(vertx));
   }
 
   private static boolean autoPayment(String mode) {

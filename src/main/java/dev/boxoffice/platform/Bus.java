@@ -40,6 +40,12 @@ public final class Bus {
   public static final String JOBS_WAKE = "jobs.wake";
 
   /**
+   * Published cluster-wide after each committed batch of bookings: the earliest {@code expires_at} of the batch, as
+   * a {@code Long} of epoch milliseconds, so that every node's hold expiry can arm its timer for it.
+   */
+  public static final String HOLDS_DUE = "bookings.holds.due";
+
+  /**
    * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"}}}.
    */
   public record ApiRequest(JsonObject json) {

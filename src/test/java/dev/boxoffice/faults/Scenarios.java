@@ -143,8 +143,8 @@ final class Scenarios {
     double rescue = (takenBack - killAt) / 1000.0;
     long stillLeased = db.scalar("SELECT count(*) FROM jobs WHERE status = 'running' AND locked_by = ?", victimId);
     long expiriesAfterKill = db.scalar("""
-      SELECT count(*) FROM jobs WHERE type = 'booking.expire' AND status = 'succeeded'
-        AND (payload->>'booking_id')::bigint >= ? AND finished_at > to_timestamp(?::double precision / 1000)""",
+      SELECT count(*) FROM bookings WHERE status = 'expired'
+        AND id >= ? AND updated_at > to_timestamp(?::double precision / 1000)""",
       first, killAt);
     int viaVictim = load.acceptedVia.getOrDefault(victim.name, new java.util.concurrent.atomic.AtomicInteger()).get();
     o.put("recovery_s", recovery).put("taken_back_s", rescue).put("rerun_s", (reclaimed - killAt) / 1000.0)

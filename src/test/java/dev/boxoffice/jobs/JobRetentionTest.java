@@ -50,7 +50,7 @@ class JobRetentionTest {
   void finishedInternalJobsPastTheRetentionAreDeletedAndEverythingElseStays() throws Exception {
     int old = JobRetention.BATCH + 7; // more than one batch
     rows("booking.finalize", "succeeded", 7_200, old);
-    rows("booking.expire", "cancelled", 7_200, 3);
+    rows("booking.confirm", "cancelled", 7_200, 3);
     rows("booking.finalize", "succeeded", 10, 2);      // finished, but within the retention
     rows("outbox.send", "dead", 7_200, 2);             // waits for an operator
     rows("text.process", "succeeded", 7_200, 4);       // a task: part of /history

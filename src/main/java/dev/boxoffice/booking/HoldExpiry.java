@@ -1,0 +1,133 @@
+package dev.boxoffice.booking;
+
+import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.ClusterMembership;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Expires holds at their bookings' {@code expires_at}, which is the persisted due time: no job per booking. Each
+ * worker node keeps one {@code vertx.setTimer} for the earliest hold it knows of, armed
+ * <ul>
+ *   <li>from the table ({@code bookings_holding_until}): at start, after every sweep, when a cluster member leaves,
+ *   and on a slow poll that is only a safety net;</li>
+ *   <li>from the bus: every node announces the earliest hold of each batch of bookings it commits
+ *   ({@link Bus#HOLDS_DUE}), so each node's timer covers holds made anywhere, and a node that dies takes nothing
+ *   with it.</li>
+ * </ul>
+ * A sweep takes the due holds {@code FOR UPDATE SKIP LOCKED}, so nodes whose timers fire together split them, and
+ * applies {@link Transition#EXPIRE}, which is conditional on the status and on {@code expires_at <= now()}: it never
+ * races a confirm or a cancel, and the quantity comes back exactly once. Confined to the verticle's event loop.
+ */
+final class HoldExpiry {
+  private static final Logger log = LoggerFactory.getLogger(HoldExpiry.class);
+  private static final int BATCH = 500;
+  /**
+   * Under load, one node's sweeps are at least this far apart: holds that fall due a millisecond after each other
+   * then cost one transaction every few milliseconds rather than one each, for at most this much lateness.
+   */
+  private static final long MIN_GAP_MS = 5;
+
+  private static final String DUE = """
+    SELECT id FROM bookings
+    WHERE status IN ('pending','payment_processed') AND expires_at <= now()
+    ORDER BY expires_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED""";
+
+  private static final String NEXT = """
+    SELECT (extract(epoch FROM min(expires_at)) * 1000)::bigint AS due
+    FROM bookings WHERE status IN ('pending','payment_processed')""";
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final long pollMillis;
+  private long timerId = -1;
+  private long timerDue = Long.MAX_VALUE;
+  private boolean sweeping;
+  private boolean sweepAgain;
+  private long lastSweepEnd;
+
+  HoldExpiry(Vertx vertx, Pool pool, long pollMillis) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.pollMillis = pollMillis;
+  }
+
+  /** Call from the verticle's start: listens for announced holds, then arms from the table. */
+  Future<Void> start(ClusterMembership membership) {
+    Context context = vertx.getOrCreateContext();
+    membership.onMemberLeft(left -> context.runOnContext(v -> rearm()));
+    vertx.setPeriodic(pollMillis, id -> rearm());
+    return vertx.eventBus().<Long>consumer(Bus.HOLDS_DUE, m -> arm(m.body())).completion()
+      .onSuccess(v -> rearm());
+  }
+
+  /** Keeps one timer, for the earliest known due time (epoch ms); later ones are armed from the table after it. */
+  void arm(long dueMillis) {
+    if (dueMillis >= timerDue) {
+      return;
+    }
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+    }
+    long at = Math.max(dueMillis, lastSweepEnd + MIN_GAP_MS);
+    timerDue = dueMillis;
+    timerId = vertx.setTimer(Math.max(1, at - System.currentTimeMillis()), id -> {
+      timerId = -1;
+      timerDue = Long.MAX_VALUE;
+      sweep();
+    });
+  }
+
+  private void sweep() {
+    if (sweeping) {
+      sweepAgain = true;
+      return;
+    }
+    sweeping = true;
+    sweepAgain = false;
+    pool.withTransaction(tx -> tx.preparedQuery(DUE).execute(Tuple.of(BATCH)).compose(rows -> {
+      List<Long> ids = new ArrayList<>(rows.size());
+      for (Row row : rows) {
+        ids.add(row.getLong("id"));
+      }
+      return ids.isEmpty() ? Future.succeededFuture(0)
+        : Transition.EXPIRE.applyAll(tx, ids, null).map(List::size);
+    })).onComplete(ar -> {
+      sweeping = false;
+      lastSweepEnd = System.currentTimeMillis();
+      if (ar.failed()) {
+        log.warn("hold expiry sweep failed, trying again in 1 s: {}", ar.cause().getMessage());
+        arm(lastSweepEnd + 1000);
+      } else if (ar.result() == BATCH || sweepAgain) {
+        arm(lastSweepEnd);
+      } else {
+        rearm();
+      }
+    });
+  }
+
+  /** Arms for the earliest hold in the table. */
+  private void rearm() {
+    pool.preparedQuery(NEXT).execute().onComplete(ar -> {
+      if (ar.failed()) {
+        log.warn("cannot read the next hold expiry, polling again in {} ms: {}", pollMillis, ar.cause().getMessage());
+        return;
+      }
+      Long due = ar.result().iterator().next().getLong("due");
+      if (due != null) {
+        arm(due);
+      }
+    });
+  }
+}
