@@ -18,6 +18,16 @@ BOXOFFICE_PG_URI="$PG_URI" BOXOFFICE_REDIS_URI=redis://127.0.0.1:6379/3 BOXOFFIC
 NODE=$!
 trap 'kill $NODE 2>/dev/null; wait $NODE 2>/dev/null; [ -n "${KEEP:-}" ] || psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"' EXIT
 for _ in $(seq 1 120); do curl -sf "localhost:$PORT/healthz" >/dev/null && break; sleep 1; done
-java -Xmx512m -cp "$CP" dev.boxoffice.bench.BookingLoad --url="http://127.0.0.1:$PORT" --scenario=hot --clients=32 --seconds=${SECS:-20} --warmup=${WARMUP:-30} | tail -1
+# CPU seconds of the service and of PostgreSQL over the measured window: per booking, steadier than the rate
+# when the machine's speed drifts between runs
+ticks() { cat "${@/%//stat}" 2>/dev/null | sed 's/.*) //' | awk '{t += $12 + $13} END {print t + 0}'; }
+cpu() { ticks $(pgrep -x postgres | sed 's|^|/proc/|'); ticks /proc/$NODE; }
+java -Xmx512m -cp "$CP" dev.boxoffice.bench.BookingLoad --url="http://127.0.0.1:$PORT" --scenario=hot --clients=32 \
+  --seconds=${SECS:-20} --warmup=${WARMUP:-30} > target/hot-load.out &
+LOAD=$!
+sleep "${WARMUP:-30}"; before=$(cpu | paste -sd' '); b0=$(psql "$PG_URI" -Atc "SELECT count(*) FROM bookings")
+wait $LOAD; after=$(cpu | paste -sd' '); b1=$(psql "$PG_URI" -Atc "SELECT count(*) FROM bookings")
+tail -1 target/hot-load.out
+echo "$before $after $b0 $b1" | awk '{n = $6 - $5; printf "cpu per booking: node %.2f ms, postgres %.2f ms\n", ($4 - $2) * 10 / n, ($3 - $1) * 10 / n}'
 sleep 3
 psql "$PG_URI" -Atc "SELECT 'lag p50=' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric,1) || ' p99=' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric,1) FROM (SELECT extract(epoch FROM confirmed_at - created_at)*1000 AS ms FROM bookings WHERE confirmed_at IS NOT NULL AND created_at > (SELECT max(created_at) - interval '20 seconds' FROM bookings)) t"
