@@ -13,6 +13,7 @@ import org.apache.pdfbox.pdmodel.PDPageContentStream;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.font.PDType1Font;
 import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
+import org.apache.pdfbox.util.Matrix;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -142,28 +143,35 @@ public final class TicketPdf {
     }
   }
 
-  /** White quiet zone, then one black rectangle per run of dark modules in each row (PDF y grows upwards). */
+  /**
+   * White quiet zone, then one black rectangle per run of dark modules in each row. Drawn in module units (one
+   * transform places and scales the whole code), so every coordinate is a small integer: shorter to format, write
+   * and compress than fractions of a point. PDF y grows upwards, so row r is at height - 1 - r.
+   */
   private static void drawQr(PDPageContentStream out, BitMatrix m, float x, float y, float size) throws IOException {
-    float module = size / m.getWidth();
+    int width = m.getWidth();
+    int height = m.getHeight();
+    out.saveGraphicsState();
+    out.transform(new Matrix(size / width, 0, 0, size / height, x, y));
     out.setNonStrokingColor(1f);
-    out.addRect(x, y, size, size);
+    out.addRect(0, 0, width, height);
     out.fill();
     out.setNonStrokingColor(0f);
-    for (int row = 0; row < m.getHeight(); row++) {
-      float top = y + size - (row + 1) * module;
+    for (int row = 0; row < height; row++) {
       int col = 0;
-      while (col < m.getWidth()) {
+      while (col < width) {
         if (!m.get(col, row)) {
           col++;
           continue;
         }
         int start = col;
-        while (col < m.getWidth() && m.get(col, row)) {
+        while (col < width && m.get(col, row)) {
           col++;
         }
-        out.addRect(x + start * module, top, (col - start) * module, module);
+        out.addRect(start, height - 1 - row, col - start, 1);
       }
     }
     out.fill();
+    out.restoreGraphicsState();
   }
 }
