@@ -4,6 +4,7 @@ import dev.boxoffice.auth.AccountsBootstrap;
 import dev.boxoffice.auth.TokenVerticle;
 import dev.boxoffice.booking.BookingSaga;
 import dev.boxoffice.booking.BookingVerticle;
+import dev.boxoffice.booking.HoldExpiry;
 import dev.boxoffice.inventory.InventoryVerticle;
 import dev.boxoffice.booking.FinalizationVerticle;
 import dev.boxoffice.cron.CronScheduler;
@@ -49,6 +50,7 @@ final class Features {
       .compose(v -> p.vertx().deployVerticle(new TokenVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new InventoryVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p)))
+      .compose(v -> p.vertx().deployVerticle(new HoldExpiry(p)))
       .compose(v -> p.vertx().deployVerticle(new FinalizationVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new TasksVerticle(p.pool())))
       .compose(v -> p.vertx().deployVerticle(TextTaskVerticle::new, new DeploymentOptions()

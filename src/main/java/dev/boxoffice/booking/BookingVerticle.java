@@ -7,7 +7,7 @@ import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 
-/** Booking API handlers, saga step handlers and hold expiry of a worker node. */
+/** Booking API handlers and saga step handlers of a worker node (hold expiry is {@link HoldExpiry}). */
 public final class BookingVerticle extends VerticleBase {
   private final Platform platform;
 
@@ -30,12 +30,9 @@ public final class BookingVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    HoldExpiry expiry = new HoldExpiry(vertx, platform.pool(), config.integer("jobs_poll_seconds") * 1000L);
     BookingBatcher batcher = new BookingBatcher(platform.pool(), saga, ItemLock.of(platform), holdSeconds,
       due -> vertx.eventBus().publish(Bus.HOLDS_DUE, due));
-    return saga.handle(vertx)
-      .compose(v -> expiry.start(platform.membership()))
-      .compose(v -> new BookingApi(platform.pool(), saga, batcher).serve(vertx));
+    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), saga, batcher).serve(vertx));
   }
 
   private static boolean autoPayment(String mode) {

@@ -2,9 +2,10 @@ package dev.boxoffice.booking;
 
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.ClusterMembership;
+import dev.boxoffice.platform.Platform;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -26,16 +27,17 @@ import java.util.List;
  * </ul>
  * A sweep takes the due holds {@code FOR UPDATE SKIP LOCKED}, so nodes whose timers fire together split them, and
  * applies {@link Transition#EXPIRE}, which is conditional on the status and on {@code expires_at <= now()}: it never
- * races a confirm or a cancel, and the quantity comes back exactly once. Confined to the verticle's event loop.
+ * races a confirm or a cancel, and the quantity comes back exactly once. A verticle of its own, so that its timers
+ * do not wait behind the booking API on a busy event loop.
  */
-final class HoldExpiry {
+public final class HoldExpiry extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HoldExpiry.class);
   private static final int BATCH = 500;
   /**
-   * Under load, one node's sweeps are at least this far apart: holds that fall due a millisecond after each other
-   * then cost one transaction every few milliseconds rather than one each, for at most this much lateness.
+   * Under load, one node's sweeps are at least this far apart (5 ms measured p50 5.5 ms late instead of 2.2 ms,
+   * for no gain in p99): holds that fall due together still go in one transaction.
    */
-  private static final long MIN_GAP_MS = 5;
+  private static final long MIN_GAP_MS = 1;
 
   private static final String DUE = """
     SELECT id FROM bookings
@@ -48,8 +50,8 @@ final class HoldExpiry {
     SELECT (extract(epoch FROM min(expires_at)) * 1000)::bigint AS due
     FROM bookings WHERE status IN ('pending','payment_processed')""";
 
-  private final Vertx vertx;
   private final Pool pool;
+  private final ClusterMembership membership;
   private final long pollMillis;
   private long timerId = -1;
   private long timerDue = Long.MAX_VALUE;
@@ -57,14 +59,15 @@ final class HoldExpiry {
   private boolean sweepAgain;
   private long lastSweepEnd;
 
-  HoldExpiry(Vertx vertx, Pool pool, long pollMillis) {
-    this.vertx = vertx;
-    this.pool = pool;
-    this.pollMillis = pollMillis;
+  public HoldExpiry(Platform platform) {
+    this.pool = platform.pool();
+    this.membership = platform.membership();
+    this.pollMillis = platform.config().integer("jobs_poll_seconds") * 1000L;
   }
 
-  /** Call from the verticle's start: listens for announced holds, then arms from the table. */
-  Future<Void> start(ClusterMembership membership) {
+  /** Listens for announced holds, then arms from the table. */
+  @Override
+  public Future<?> start() {
     Context context = vertx.getOrCreateContext();
     membership.onMemberLeft(left -> context.runOnContext(v -> rearm()));
     vertx.setPeriodic(pollMillis, id -> rearm());
