@@ -2,12 +2,13 @@
 # Booking benchmark, run by hand (not in CI). Starts the jar against the local PostgreSQL and Redis (a fresh
 # database each run), drives it from a separate JVM (Vert.x WebClient) and reports bookings/s, latency, the
 # pending→confirmed lag, how far finalization keeps up, and how late expiries fire.
-# Usage: bench/bookings.sh [seconds, default 20] [warmup seconds, default 30: JIT and plans settle]
+# Usage: bench/bookings.sh [seconds, default 20] [warmup seconds, default 60: JIT and plans settle; at 30 s the
+# JIT compiler still took 30-40% of the service's CPU on a 2-core machine]
 # BENCH_JAVA_OPTS adds JVM options to the service (e.g. a profiler agent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-20}"
-WARMUP="${2:-30}"
+WARMUP="${2:-60}"
 PG_ADMIN="${BENCH_PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/postgres}"
 DB="bo_bench_$(date +%s)"
 PORT="${BENCH_PORT:-18080}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hot event only, for comparing commits back to back on one machine (figures move a lot between machines).
 # Usage: bench/hot.sh [checkout dir, default this one]   e.g. git worktree add /tmp/old <rev>; bench/hot.sh /tmp/old
-# SECS (20) and WARMUP (30) set the run; JOPTS adds JVM options to the service; KEEP=1 keeps the database.
+# SECS (20) and WARMUP (60) set the run; JOPTS adds JVM options to the service; KEEP=1 keeps the database.
 set -euo pipefail
 cd "${1:-$(dirname "$0")/..}"
 mvn -q -B package -DskipTests
@@ -23,9 +23,9 @@ for _ in $(seq 1 120); do curl -sf "localhost:$PORT/healthz" >/dev/null && break
 ticks() { cat "${@/%//stat}" 2>/dev/null | sed 's/.*) //' | awk '{t += $12 + $13} END {print t + 0}'; }
 cpu() { ticks $(pgrep -x postgres | sed 's|^|/proc/|'); ticks /proc/$NODE; }
 java -Xmx512m -cp "$CP" dev.boxoffice.bench.BookingLoad --url="http://127.0.0.1:$PORT" --scenario=hot --clients=32 \
-  --seconds=${SECS:-20} --warmup=${WARMUP:-30} > target/hot-load.out &
+  --seconds=${SECS:-20} --warmup=${WARMUP:-60} > target/hot-load.out &
 LOAD=$!
-sleep "${WARMUP:-30}"; before=$(cpu | paste -sd' '); b0=$(psql "$PG_URI" -Atc "SELECT count(*) FROM bookings")
+sleep "${WARMUP:-60}"; before=$(cpu | paste -sd' '); b0=$(psql "$PG_URI" -Atc "SELECT count(*) FROM bookings")
 wait $LOAD; after=$(cpu | paste -sd' '); b1=$(psql "$PG_URI" -Atc "SELECT count(*) FROM bookings")
 tail -1 target/hot-load.out
 echo "$before $after $b0 $b1" | awk '{n = $6 - $5; printf "cpu per booking: node %.2f ms, postgres %.2f ms\n", ($4 - $2) * 10 / n, ($3 - $1) * 10 / n}'
