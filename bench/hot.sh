@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hot event only, for comparing commits back to back on one machine (figures move a lot between machines).
 # Usage: bench/hot.sh [checkout dir, default this one]   e.g. git worktree add /tmp/old <rev>; bench/hot.sh /tmp/old
-# SECS (20) and WARMUP (60) set the run; JOPTS adds JVM options to the service; KEEP=1 keeps the database.
+# SECS (20) and WARMUP (60) set the run; JOPTS adds JVM options to the service; KEEP=1 keeps the database;
+# SCENARIO="--scenario=spread --events=1000" runs another BookingLoad scenario instead of the hot event.
 set -euo pipefail
 cd "${1:-$(dirname "$0")/..}"
 mvn -q -B package -DskipTests
@@ -22,7 +23,7 @@ for _ in $(seq 1 120); do curl -sf "localhost:$PORT/healthz" >/dev/null && break
 # when the machine's speed drifts between runs
 ticks() { cat "${@/%//stat}" 2>/dev/null | sed 's/.*) //' | awk '{t += $12 + $13} END {print t + 0}'; }
 cpu() { ticks $(pgrep -x postgres | sed 's|^|/proc/|'); ticks /proc/$NODE; }
-java -Xmx512m -cp "$CP" dev.boxoffice.bench.BookingLoad --url="http://127.0.0.1:$PORT" --scenario=hot --clients=32 \
+java -Xmx512m -cp "$CP" dev.boxoffice.bench.BookingLoad --url="http://127.0.0.1:$PORT" ${SCENARIO:---scenario=hot} --clients=32 \
   --seconds=${SECS:-20} --warmup=${WARMUP:-60} > target/hot-load.out &
 LOAD=$!
 sleep "${WARMUP:-60}"; before=$(cpu | paste -sd' '); b0=$(psql "$PG_URI" -Atc "SELECT count(*) FROM bookings")
