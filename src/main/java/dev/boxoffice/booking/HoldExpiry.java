@@ -46,8 +46,9 @@ public final class HoldExpiry extends VerticleBase {
     LIMIT $1
     FOR UPDATE SKIP LOCKED""";
 
+  // how long until the earliest hold runs out by the database's clock, which is the one the sweep goes by
   private static final String NEXT = """
-    SELECT (extract(epoch FROM min(expires_at)) * 1000)::bigint AS due
+    SELECT greatest(0, extract(epoch FROM min(expires_at) - now()) * 1000)::bigint AS wait_ms
     FROM bookings WHERE status IN ('pending','payment_processed')""";
 
   private final Pool pool;
@@ -120,16 +121,19 @@ public final class HoldExpiry extends VerticleBase {
     });
   }
 
-  /** Arms for the earliest hold in the table. */
+  /**
+   * Arms for the earliest hold in the table, after the wait the database gives: a node whose clock runs ahead of the
+   * database's would otherwise find nothing due at each firing and sweep again at once until the clocks agree.
+   */
   private void rearm() {
     pool.preparedQuery(NEXT).execute().onComplete(ar -> {
       if (ar.failed()) {
         log.warn("cannot read the next hold expiry, polling again in {} ms: {}", pollMillis, ar.cause().getMessage());
         return;
       }
-      Long due = ar.result().iterator().next().getLong("due");
-      if (due != null) {
-        arm(due);
+      Long wait = ar.result().iterator().next().getLong("wait_ms");
+      if (wait != null) {
+        arm(System.currentTimeMillis() + wait);
       }
     });
   }
