@@ -46,10 +46,6 @@ public final class JobQueue {
     UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now(), lease_until = NULL
     WHERE id = $1 AND status IN ('scheduled','queued','failed') RETURNING *""";
 
-  private static final String CANCEL_BY_KEY = """
-    UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now()
-    WHERE unique_key = ANY($1) AND status IN ('scheduled','queued','failed')""";
-
   private static final String RETRY = """
     UPDATE jobs SET status = 'queued', run_at = now(), attempts = 0, finished_at = NULL, last_error = NULL,
                     result = NULL, updated_at = now()
@@ -128,15 +124,6 @@ public final class JobQueue {
   /** Cancels a job that has not started; empty when it is running or finished. */
   public static Future<Optional<JsonObject>> cancel(SqlClient sql, UUID id) {
     return sql.preparedQuery(CANCEL).execute(Tuple.of(id)).map(JobQueue::first);
-  }
-
-  /** Cancels the not-yet-started jobs holding these unique keys (work that is no longer needed); how many. */
-  public static Future<Integer> cancelByKeys(SqlClient sql, List<String> keys) {
-    if (keys.isEmpty()) {
-      return Future.succeededFuture(0);
-    }
-    return sql.preparedQuery(CANCEL_BY_KEY).execute(Tuple.of((Object) keys.toArray(new String[0])))
-      .map(RowSet::rowCount);
   }
 
   /** Runs a dead or cancelled job again from its first attempt; empty when it is not in such a state. */
