@@ -77,20 +77,22 @@ class HoldExpiryTest {
     long product = fixtures.product(5);
     TestNodes.stop(migrator);
     Pool pool = PgBuilder.pool().connectingTo(PgConnectOptions.fromUri(db)).using(vertx).build();
-    BookingFixtures direct = new BookingFixtures(pool);
-    direct.sql("UPDATE products SET quantity = quantity - 2 WHERE id = $1", product);
-    long id = direct.sql("""
-      INSERT INTO bookings (name, email, phone, product_id, quantity, owner, expires_at)
-      VALUES ('Late Starter', 'late@example.com', '+44 20 7946 0958', $1, 2, 'testuser',
-              now() + interval '3 seconds') RETURNING id""", product).iterator().next().getLong("id");
+    try {
+      BookingFixtures direct = new BookingFixtures(pool);
+      direct.sql("UPDATE products SET quantity = quantity - 2 WHERE id = $1", product);
+      long id = direct.sql("""
+        INSERT INTO bookings (name, email, phone, product_id, quantity, owner, expires_at)
+        VALUES ('Late Starter', 'late@example.com', '+44 20 7946 0958', $1, 2, 'testuser',
+                now() + interval '3 seconds') RETURNING id""", product).iterator().next().getLong("id");
 
-    Boxoffice.Node node = TestNodes.start(settings("HoldExpiryRestart", 0), false);
-    nodes.add(node);
+      nodes.add(TestNodes.start(settings("HoldExpiryRestart", 0), false));
 
-    Row b = awaitExpired(direct, id);
-    assertThat(lateness(b)).isLessThan(LATE);
-    assertThat(direct.productQuantity(product)).isEqualTo(5);
-    await(pool.close());
+      Row b = awaitExpired(direct, id);
+      assertThat(lateness(b)).isLessThan(LATE);
+      assertThat(direct.productQuantity(product)).isEqualTo(5);
+    } finally {
+      await(pool.close());
+    }
   }
 
   @Test
