@@ -10,8 +10,8 @@
 #
 # A ticket e-mail whose SMTP handoff was accepted just before a kill -9 is sent again by the survivors (the
 # documented at-least-once window of OutboxSender); kill-9 reports such re-sends as resent_after_crash after
-# checking each one (first copy before the kill, send job rescued from the killed node) and fails on any other
-# duplicate. FAULTS_STRICT_EMAIL=1 fails on those re-sends too.
+# checking each one (exactly two copies from two attempts of the finalization job, the first lost with the killed
+# node) and fails on any other duplicate. FAULTS_STRICT_EMAIL=1 fails on those re-sends too.
 #
 # PostgreSQL and Redis are PRIVATE to the run (fresh initdb and redis-server on free ports, see faults/services.sh):
 # the machine's shared 5432/6379 are never touched. Node logs: target/faults/node*.log; the service's own

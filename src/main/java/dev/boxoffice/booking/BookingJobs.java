@@ -6,12 +6,10 @@ public final class BookingJobs {
   public static final String PAYMENT = "booking.payment";
   /** payment_processed → confirmed, for bookings found in payment_processed (reprocessing). */
   public static final String CONFIRM = "booking.confirm";
-  /** confirmed → finalized: PDF ticket + e-mail through the outbox. */
+  /** confirmed → finalized: PDF ticket + e-mail through the outbox (delivered by the same job). */
   public static final String FINALIZE = "booking.finalize";
   /** Compensation after a step died or payment failed: → cancelled, held quantity returned. */
   public static final String COMPENSATE = "booking.compensate";
-  /** Sends one outbox e-mail through SMTP. */
-  public static final String SEND_EMAIL = "outbox.send";
 
   private BookingJobs() {
   }

@@ -17,27 +17,22 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 
 /**
- * Ticket finalization on a workers node: the {@code booking.finalize} and {@code outbox.send} job handlers, and the
+ * Ticket finalization on a workers node: the {@code booking.finalize} job handler (ticket and e-mail), and the
  * ticket download and outbox listing operations.
  */
 public final class FinalizationVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(FinalizationVerticle.class);
 
   /**
-   * Rendering and one transaction: quick retries, then dead (the booking stays confirmed and can be re-run). Its own
-   * queue bounds how much CPU PDF rendering takes from the booking path under load.
+   * Rendering, one transaction, then the e-mails. An SMTP server may be away for a while: ten tries over about ten
+   * minutes (a booking stays finalized meanwhile; only its e-mail waits). The timeout stays well above the mail
+   * client's own connect/idle timeouts, so an attempt is never counted failed while a message may still go out. Its
+   * own queue bounds how much CPU PDF rendering takes from the booking path under load.
    */
-  public static final JobType FINALIZE_JOB = JobType.of(BookingJobs.FINALIZE).maxAttempts(5)
-    .backoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(1)).timeout(Duration.ofSeconds(60)).queue("tickets");
+  public static final JobType FINALIZE_JOB = JobType.of(BookingJobs.FINALIZE).maxAttempts(10)
+    .backoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(5)).timeout(Duration.ofSeconds(90)).queue("tickets");
 
-  /**
-   * An SMTP server may be away for a while: ten tries over about ten minutes. The timeout stays well above the
-   * mail client's own connect/idle timeouts, so an attempt is never counted failed while it may still succeed.
-   */
-  public static final JobType SEND_EMAIL_JOB = JobType.of(BookingJobs.SEND_EMAIL).maxAttempts(10)
-    .backoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(5)).timeout(Duration.ofSeconds(90)).queue("mail");
-
-  public static final JobType[] JOB_TYPES = {FINALIZE_JOB, SEND_EMAIL_JOB};
+  public static final JobType[] JOB_TYPES = {FINALIZE_JOB};
 
   private final Platform platform;
   private MailClient mail;
@@ -50,13 +45,12 @@ public final class FinalizationVerticle extends VerticleBase {
   public Future<?> start() {
     AppConfig config = platform.config();
     mail = mailClient(config);
-    Finalization finalization = new Finalization(vertx, platform.pool());
     OutboxSender sender = new OutboxSender(vertx, platform.pool(), mail, config.string("mail_from"));
+    Finalization finalization = new Finalization(vertx, platform.pool(), sender);
     TicketApi tickets = new TicketApi(platform.pool());
     OutboxApi outbox = new OutboxApi(platform.pool());
     return Future.all(
       JobWorkers.handleBatch(vertx, BookingJobs.FINALIZE, finalization::handleAll),
-      JobWorkers.handleBatch(vertx, BookingJobs.SEND_EMAIL, sender::handleAll),
       ApiHandlers.serve(vertx, "getBookingTicket", tickets::get),
       ApiHandlers.serve(vertx, "listOutbox", outbox::list));
   }

@@ -1,6 +1,5 @@
 package dev.boxoffice.booking;
 
-import dev.boxoffice.jobs.BatchResult;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
 import io.vertx.core.Future;
@@ -19,34 +18,43 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
- * The {@code outbox.send} job (payload {@code {"outbox_id": N}}): delivers one outbox row through SMTP. A batch
- * handler: the rows of the due jobs are read, counted and (without SMTP) recorded with one statement each, so the
- * mail queue keeps up with finalization; each message still goes to SMTP and is marked sent on its own.
+ * Delivers ticket e-mails from the outbox through SMTP, for the finalization job that wrote them.
  *
- * <p>Delivery guarantee. The job engine runs at most one attempt of a job at a time (lease), and every send job of
- * a row carries the unique key {@code outbox:<id>}, so no two live jobs exist for one row. The handler sends only
- * while the row is still {@code pending}, and right after the SMTP server accepts the message it marks the row
- * {@code sent} and stamps {@code bookings.ticket_emailed_at} in one statement (a single round trip); any later run
- * (a retry, a second job, another node) finds {@code sent} and does nothing. If the database is away at that moment
- * (a restart, a failover) that statement is retried for a while rather than failing the job, which would send again.
- * The one remaining duplicate window is a crash of this node between the SMTP acceptance and that commit (or a
- * database outage longer than the retries): the next attempt sends again. There delivery is at-least-once; nothing
- * can close it without the SMTP server taking part in our transaction.
+ * <p>Delivery guarantee. An outbox row belongs to the finalization job whose transaction wrote it
+ * ({@code outbox.job_id}); only that job delivers it, and the job engine runs at most one attempt of a job at a time
+ * (lease), so no two deliveries of a row run at once. Every attempt is counted on the row before the message leaves
+ * (the first one by the insert itself). A delivery goes out only while the row is {@code pending}, and right after
+ * the SMTP server accepts the message the row becomes {@code sent} together with
+ * {@code bookings.ticket_emailed_at} in one statement; any later run (a retry, a duplicate job, another node) finds
+ * {@code sent} and does nothing. If the database is away at that moment (a restart, a failover) that statement is
+ * retried for a while rather than failing the job, which would send again. The one remaining duplicate window is a
+ * crash of this node between the SMTP acceptance and that commit (or a database outage longer than the retries): the
+ * job's next attempt sends again. There delivery is at-least-once; nothing can close it without the SMTP server
+ * taking part in our transaction.
  *
- * <p>Without {@code smtp_host} the row becomes {@code recorded}: kept in the outbox only, never sent. SMTP failures
- * are retried with backoff; on the job's last attempt the row becomes {@code failed} with the last error.
+ * <p>Without {@code smtp_host} rows are written {@code recorded} (kept in the outbox only, never sent). SMTP
+ * failures fail the job's attempt, which is retried with the job's backoff; on its last attempt the row becomes
+ * {@code failed} with the last error.
  */
 public final class OutboxSender {
   private static final Logger log = LoggerFactory.getLogger(OutboxSender.class);
-  private static final String LOAD = """
-    SELECT o.id, o.booking_id, o.kind, o."to", o.subject, o.body, o.status, t.pdf
+
+  /** One message as written by finalization. */
+  public record Mail(long outboxId, long bookingId, String to, String subject, String body, Buffer pdf) {
+    JsonObject result() {
+      return new JsonObject().put("outbox_id", outboxId).put("booking_id", bookingId);
+    }
+  }
+
+  private static final String LOAD_PENDING = """
+    SELECT o.id, o.booking_id, o.job_id, o."to", o.subject, o.body, t.pdf
     FROM outbox o LEFT JOIN tickets t ON t.booking_id = o.booking_id
-    WHERE o.id = ANY($1)""";
+    WHERE o.booking_id = ANY($1) AND o.kind = 'ticket' AND o.status = 'pending'""";
 
   private static final String RECORD =
     "UPDATE outbox SET status = 'recorded' WHERE id = ANY($1) AND status = 'pending' RETURNING id";
@@ -88,87 +96,88 @@ public final class OutboxSender {
     this.from = from;
   }
 
-  public static String uniqueKey(long outboxId) {
-    return "outbox:" + outboxId;
+  /** The status a new outbox row starts in: {@code pending} (to send) or {@code recorded} (no SMTP server). */
+  String initialStatus() {
+    return mail == null ? "recorded" : "pending";
   }
 
-  public Future<BatchResult> handleAll(List<Job> jobs) {
-    BatchResult out = new BatchResult();
-    Map<Long, List<Job>> byRow = new LinkedHashMap<>();
-    for (Job job : jobs) {
-      Object id = job.payload().getValue("outbox_id");
-      if (id instanceof Number n) {
-        byRow.computeIfAbsent(n.longValue(), k -> new ArrayList<>()).add(job);
-      } else {
-        out.failed(job.id(), JobFailure.permanent("payload has no outbox_id"));
-      }
+  /** Attempts a new row starts with: its first delivery follows the commit that writes it. */
+  int initialAttempts() {
+    return mail == null ? 0 : 1;
+  }
+
+  /** A message finalization has just committed (with its first attempt counted): to SMTP, then marked sent. */
+  Future<JsonObject> deliverNew(Job job, Mail m) {
+    if (mail == null) {
+      return Future.succeededFuture(m.result().put("status", "recorded"));
     }
-    if (byRow.isEmpty()) {
-      return Future.succeededFuture(out);
-    }
-    return pool.preparedQuery(LOAD).execute(Tuple.of((Object) byRow.keySet().toArray(new Long[0]))).compose(rows -> {
-      Map<Long, Row> pending = new LinkedHashMap<>();
-      Map<Long, Row> loaded = new HashMap<>();
-      rows.forEach(r -> loaded.put(r.getLong("id"), r));
-      byRow.forEach((id, its) -> {
-        Row row = loaded.get(id);
-        if (row == null) {
-          its.forEach(j -> out.failed(j.id(), JobFailure.permanent("outbox message " + id + " not found")));
-        } else if (!"pending".equals(row.getString("status"))) {
-          its.forEach(j -> out.succeeded(j.id(), result(row).put("skipped", row.getString("status"))));
-        } else if (mail != null && "ticket".equals(row.getString("kind")) && row.getBuffer("pdf") == null) {
-          its.forEach(j -> out.failed(j.id(), JobFailure.permanent("ticket of booking " + row.getLong("booking_id")
+    return deliver(job, m);
+  }
+
+  /**
+   * The still-pending ticket e-mails of bookings that were finalized earlier (this job's retry, or its rescue from a
+   * node that died after the commit): each row is delivered by the job that wrote it, with the attempt counted
+   * first. The outcome per booking id; bookings with nothing for this job to send are missing from it.
+   */
+  Future<Map<Long, Future<JsonObject>>> deliverPending(Map<Long, List<Job>> byBooking) {
+    Long[] bookings = byBooking.keySet().toArray(new Long[0]);
+    return pool.preparedQuery(LOAD_PENDING).execute(Tuple.of((Object) bookings)).compose(rows -> {
+      Map<Long, Mail> mine = new HashMap<>();
+      Map<Long, Job> senders = new HashMap<>();
+      Map<Long, Future<JsonObject>> out = new HashMap<>();
+      for (Row row : rows) {
+        long bookingId = row.getLong("booking_id");
+        UUID owner = row.getUUID("job_id");
+        // the job that wrote the row, if it is among this batch's jobs of the booking (a duplicate may be too)
+        Job job = byBooking.get(bookingId).stream().filter(j -> owner == null || owner.equals(j.id())).findFirst()
+          .orElse(null);
+        Mail m = new Mail(row.getLong("id"), bookingId, row.getString("to"), row.getString("subject"),
+          row.getString("body"), row.getBuffer("pdf"));
+        if (job == null) {
+          // another finalization job wrote it and delivers it (however often this one runs)
+          out.put(bookingId, Future.succeededFuture(m.result().put("skipped", "delivered by job " + owner)));
+        } else if (mail != null && m.pdf() == null) {
+          out.put(bookingId, Future.failedFuture(JobFailure.permanent("ticket of booking " + bookingId
             + " is missing")));
         } else {
-          pending.put(id, row);
+          mine.put(m.outboxId(), m);
+          senders.put(bookingId, job);
         }
-      });
-      if (pending.isEmpty()) {
+      }
+      if (mine.isEmpty()) {
         return Future.succeededFuture(out);
       }
-      // without SMTP, recording is the delivery; with it, the attempt is counted before the message leaves
-      Long[] ids = pending.keySet().toArray(new Long[0]);
+      Long[] ids = mine.keySet().toArray(new Long[0]);
       return pool.preparedQuery(mail == null ? RECORD : COUNT_ATTEMPT).execute(Tuple.of((Object) ids))
-        .compose(changed -> {
-          List<Future<?>> deliveries = new ArrayList<>();
+        .map(changed -> {
+          // rows missing here were sent, recorded or given up since we read them
           changed.forEach(r -> {
-            Row row = pending.remove(r.getLong("id"));
-            List<Job> its = byRow.get(row.getLong("id"));
-            deliveries.add((mail == null ? Future.succeededFuture(result(row).put("status", "recorded"))
-              : deliver(its.get(0), row))
-              .onSuccess(res -> its.forEach(j -> out.succeeded(j.id(), res)))
-              .onFailure(err -> its.forEach(j -> out.failed(j.id(), err))));
+            Mail m = mine.get(r.getLong("id"));
+            out.put(m.bookingId(), mail == null ? Future.succeededFuture(m.result().put("status", "recorded"))
+              : deliver(senders.get(m.bookingId()), m));
           });
-          // sent, recorded or given up by another run since we read them
-          pending.values().forEach(row -> byRow.get(row.getLong("id"))
-            .forEach(j -> out.succeeded(j.id(), result(row).put("skipped", "not pending"))));
-          return Future.join(deliveries).transform(ar -> Future.succeededFuture(out));
+          return out;
         });
     });
   }
 
   /** One message to SMTP; marked sent as soon as the server has it, so the duplicate window stays one message. */
-  private Future<JsonObject> deliver(Job job, Row row) {
-    return send(row, row.getBuffer("pdf")).compose(
-      sent -> markSent(row.getLong("id"), RECORD_TRIES).map(result(row).put("status", "sent")),
-      err -> recordFailure(job, row, err));
+  private Future<JsonObject> deliver(Job job, Mail m) {
+    return send(m).compose(
+      sent -> markSent(m.outboxId(), RECORD_TRIES).map(m.result().put("status", "sent")),
+      err -> recordFailure(job, m, err));
   }
 
-  private static JsonObject result(Row row) {
-    return new JsonObject().put("outbox_id", row.getLong("id")).put("booking_id", row.getLong("booking_id"));
-  }
-
-  private Future<?> send(Row row, Buffer pdf) {
-    long bookingId = row.getLong("booking_id");
+  private Future<?> send(Mail m) {
     MailMessage message = new MailMessage()
       .setFrom(from)
-      .setTo(row.getString("to"))
-      .setSubject(row.getString("subject"))
-      .setText(row.getString("body"));
-    if (pdf != null) {
+      .setTo(m.to())
+      .setSubject(m.subject())
+      .setText(m.body());
+    if (m.pdf() != null) {
       message.setAttachment(List.of(MailAttachment.create()
-        .setData(pdf)
-        .setName(TicketPdf.fileName(bookingId))
+        .setData(m.pdf())
+        .setName(TicketPdf.fileName(m.bookingId()))
         .setContentType("application/pdf")
         .setDisposition("attachment")));
     }
@@ -194,14 +203,13 @@ public final class OutboxSender {
   }
 
   /** Keeps the error on the row; on the job's last attempt the row is given up as failed (and noted on the booking). */
-  private Future<JsonObject> recordFailure(Job job, Row row, Throwable err) {
+  private Future<JsonObject> recordFailure(Job job, Mail m, Throwable err) {
     String error = "SMTP: " + (err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage());
     boolean last = job.attempt() >= job.maxAttempts();
-    long id = row.getLong("id");
-    Future<?> noted = pool.preparedQuery(MARK_ERROR).execute(Tuple.of(id, error, last));
+    Future<?> noted = pool.preparedQuery(MARK_ERROR).execute(Tuple.of(m.outboxId(), error, last));
     if (last) {
       noted = noted.compose(v -> pool.preparedQuery(NOTE_ON_BOOKING)
-        .execute(Tuple.of(row.getLong("booking_id"), "ticket e-mail failed: " + error)));
+        .execute(Tuple.of(m.bookingId(), "ticket e-mail failed: " + error)));
     }
     return noted.transform(ar -> Future.failedFuture(last ? JobFailure.permanent(error)
       : JobFailure.retryable(error)));

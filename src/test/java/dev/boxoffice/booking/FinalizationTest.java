@@ -141,25 +141,24 @@ class FinalizationTest {
   }
 
   @Test
-  void runningFinalizeAndSendAgainSendsNoSecondEmail() throws Exception {
+  void runningFinalizeAgainSendsNoSecondEmail() throws Exception {
     String email = uniqueEmail();
     long id = confirmedBooking(email, eventId, 3);
-    enqueueFinalize(id, "finalize:" + id);
-    eventually(() -> "sent".equals(outboxStatus(id)));
+    UUID first = enqueueFinalize(id, "finalize:" + id);
+    JsonObject firstResult = succeeded(first);
+    assertThat(firstResult.getString("email")).isEqualTo("sent");
+    assertThat(outboxStatus(id)).isEqualTo("sent");
     long finalizedAfterFirst = eventFinalized();
-    JsonObject firstMail = outbox(id);
 
-    UUID again = enqueueFinalize(id, "finalize-again:" + id);
-    UUID resend = await(JobQueue.enqueue(pool, NewJob.of(BookingJobs.SEND_EMAIL,
-      new JsonObject().put("outbox_id", firstMail.getLong("id"))).uniqueKey("resend:" + id))).id();
+    JsonObject again = succeeded(enqueueFinalize(id, "finalize-again:" + id));
 
-    JsonObject finalizeResult = succeeded(again);
-    assertThat(finalizeResult.getString("status")).isEqualTo("finalized");
-    assertThat(finalizeResult.getBoolean("unchanged")).isTrue();
-    assertThat(succeeded(resend).getString("skipped")).isEqualTo("sent");
+    assertThat(again.getString("status")).isEqualTo("finalized");
+    assertThat(again.getBoolean("unchanged")).isTrue();
     assertThat(mailsTo(email)).hasSize(1);
     assertThat(eventFinalized()).isEqualTo(finalizedAfterFirst);
-    assertThat(outbox(id).getInteger("attempts")).isEqualTo(1);
+    JsonObject mail = outbox(id);
+    assertThat(mail.getInteger("attempts")).isEqualTo(1);
+    assertThat(mail.getString("job_id")).isEqualTo(first.toString());
   }
 
   @Test
@@ -178,23 +177,30 @@ class FinalizationTest {
           .uniqueKey("finalize-c:" + id)))
       .map(all -> all.<JobQueue.Enqueued>list().stream().map(JobQueue.Enqueued::id).toList())));
 
+    List<JsonObject> results = new ArrayList<>();
     for (UUID job : jobs) {
-      assertThat(succeeded(job).getString("status")).isEqualTo("finalized");
+      results.add(succeeded(job));
     }
-    eventually(() -> "sent".equals(outboxStatus(id)));
-    JsonArray sendJobs = jobsOfType(BookingJobs.SEND_EMAIL, id);
-    assertThat(sendJobs).hasSize(1);
+    assertThat(results).allSatisfy(r -> assertThat(r.getString("status")).isEqualTo("finalized"));
+    // one run passed the gate, wrote the outbox row and sent it (jobs claimed in one batch share its outcome); any
+    // other found the booking finalized
+    assertThat(results).filteredOn(r -> "sent".equals(r.getString("email"))).isNotEmpty();
+    assertThat(results).allSatisfy(r -> assertThat("sent".equals(r.getString("email"))
+      || r.getBoolean("unchanged", false)).isTrue());
+    assertThat(outboxStatus(id)).isEqualTo("sent");
+    assertThat(jobs.stream().map(UUID::toString)).contains(outbox(id).getString("job_id"));
     assertThat(mailsTo(email)).hasSize(1);
     assertThat(eventFinalized()).isEqualTo(finalizedBefore + 4);
   }
 
   @Test
-  void whileSmtpIsDownTheSendIsRetriedAndDeliveredOnceItIsBack() throws Exception {
+  void whileSmtpIsDownTheJobRetriesTheEmailAndDeliversItOnceItIsBack() throws Exception {
     String email = uniqueEmail();
     long id = confirmedBooking(email, null, 1);
+    UUID writer;
     smtp.stop();
     try {
-      enqueueFinalize(id, "finalize:" + id);
+      writer = enqueueFinalize(id, "finalize:" + id);
       eventually(() -> {
         JsonObject mail = outbox(id);
         return mail != null && mail.getInteger("attempts") >= 2;
@@ -202,32 +208,36 @@ class FinalizationTest {
       JsonObject failing = outbox(id);
       assertThat(failing.getString("status")).isEqualTo("pending");
       assertThat(failing.getString("last_error")).startsWith("SMTP:");
+      assertThat(failing.getString("job_id")).isEqualTo(writer.toString());
+      // the ticket is issued; only its e-mail waits
+      assertThat(booking(id).getString("status")).isEqualTo("finalized");
       assertThat(booking(id).getValue("ticket_emailed_at")).isNull();
+
+      // another finalization job of the booking leaves the message to the job that wrote it
+      JsonObject other = succeeded(enqueueFinalize(id, "finalize-other:" + id));
+      assertThat(other.getBoolean("unchanged")).isTrue();
+      assertThat(other.getJsonObject("email").getString("skipped")).isEqualTo("delivered by job " + writer);
     } finally {
       smtp.start();
     }
-    eventually(() -> "sent".equals(outboxStatus(id)), Duration.ofSeconds(30));
+    JsonObject delivered = succeeded(writer);
+    assertThat(delivered.getJsonObject("email").getString("status")).isEqualTo("sent");
+    assertThat(outboxStatus(id)).isEqualTo("sent");
     assertThat(mailsTo(email)).hasSize(1);
     assertThat(outbox(id).getString("last_error")).isNull();
     assertThat(booking(id).getValue("ticket_emailed_at")).isNotNull();
   }
 
   @Test
-  void aSendThatFailsOnItsLastAttemptLeavesTheMessageFailed() throws Exception {
+  void anEmailThatFailsOnTheJobsLastAttemptIsLeftFailed() throws Exception {
     String email = uniqueEmail();
     long id = confirmedBooking(email, null, 1);
-    long outboxId = await(pool.withTransaction(tx -> tx.preparedQuery(
-          "INSERT INTO tickets (booking_id, pdf) VALUES ($1, $2)").execute(Tuple.of(id, Buffer.buffer("%PDF-1.4")))
-        .compose(v -> tx.preparedQuery(
-            "INSERT INTO outbox (booking_id, \"to\", subject, body) VALUES ($1, $2, 'Your ticket', 'Hi') RETURNING id")
-          .execute(Tuple.of(id, email)))))
-      .iterator().next().getLong("id");
     smtp.stop();
-    UUID send;
+    UUID job;
     try {
-      send = await(JobQueue.enqueue(pool, NewJob.of(BookingJobs.SEND_EMAIL, new JsonObject()
-        .put("outbox_id", outboxId).put("booking_id", id)).maxAttempts(1))).id();
-      eventually(() -> "dead".equals(await(JobQueue.get(pool, send)).orElseThrow().getString("status")));
+      job = await(JobQueue.enqueue(pool, NewJob.of(BookingJobs.FINALIZE, new JsonObject().put("booking_id", id))
+        .maxAttempts(1))).id();
+      eventually(() -> "dead".equals(await(JobQueue.get(pool, job)).orElseThrow().getString("status")));
     } finally {
       smtp.start();
     }
@@ -236,6 +246,7 @@ class FinalizationTest {
     assertThat(mail.getString("status")).isEqualTo("failed");
     assertThat(mail.getInteger("attempts")).isEqualTo(1);
     assertThat(mail.getString("last_error")).startsWith("SMTP:");
+    assertThat(booking(id).getString("status")).isEqualTo("finalized");
     assertThat(booking(id).getString("last_error")).startsWith("ticket e-mail failed: SMTP:");
     assertThat(mailsTo(email)).isEmpty();
   }
@@ -358,12 +369,6 @@ class FinalizationTest {
   private static long eventFinalized() throws Exception {
     return await(pool.preparedQuery("SELECT coalesce(sum(finalized), 0) AS finalized FROM event_finalized "
         + "WHERE event_id = $1").execute(Tuple.of(eventId))).iterator().next().getLong("finalized");
-  }
-
-  private static JsonArray jobsOfType(String type, long bookingId) throws Exception {
-    return JobQueue.views(await(pool.preparedQuery(
-        "SELECT * FROM jobs WHERE type = $1 AND (payload->>'booking_id')::bigint = $2")
-      .execute(Tuple.of(type, bookingId))));
   }
 
   /** Waits for a job to succeed and returns its result; fails the test if it ends any other way. */

@@ -16,7 +16,7 @@ final class Checks {
   /** Live jobs of the kinds the load creates (saga steps, ticket e-mails, text tasks). */
   private static final String LIVE_WORK = """
     SELECT count(*) FROM jobs WHERE status IN ('scheduled','queued','running','failed')
-      AND (type LIKE 'booking.%' OR type IN ('outbox.send','text.process'))""";
+      AND (type LIKE 'booking.%' OR type = 'text.process')""";
 
   private static final String OPEN_BOOKINGS = "SELECT count(*) FROM bookings WHERE status NOT IN " + FINAL_BOOKING;
 
@@ -162,14 +162,14 @@ final class Checks {
         List<Map<String, Object>> sends = db.rows("""
           SELECT x.id, x.status, x.attempts, x.last_error, j.status AS job, j.attempts AS job_attempts,
                  j.locked_by, j.last_error AS job_error
-          FROM outbox x LEFT JOIN jobs j ON j.unique_key = 'outbox:' || x.id WHERE x.booking_id = ?""", id);
+          FROM outbox x LEFT JOIN jobs j ON j.id = x.job_id WHERE x.booking_id = ?""", id);
         if (crash != null && resentAfterCrash(crash, arrivals, sends)) {
           resent++;
           FaultHarness.progress("%s: booking %d: e-mail re-sent after the kill (first copy %+d ms from it): %s",
             o.name, id, java.util.Collections.min(arrivals) - crash.at(), sends);
         } else {
           duplicates++;
-          o.violations.add("booking " + id + " got " + received + " e-mails; its outbox row and send jobs: " + sends);
+          o.violations.add("booking " + id + " got " + received + " e-mails; its outbox row and the job that wrote it: " + sends);
         }
       }
     }
@@ -187,7 +187,7 @@ final class Checks {
     long overdue = db.scalar("SELECT count(*) FROM bookings WHERE status IN ('pending','payment_processed') "
       + "AND expires_at < now() - interval '2 seconds'");
     long dead = db.scalar("SELECT count(*) FROM jobs WHERE status = 'dead' AND (type LIKE 'booking.%' "
-      + "OR type IN ('outbox.send','text.process')) AND created_at >= (SELECT coalesce(min(created_at), now()) "
+      + "OR type = 'text.process') AND created_at >= (SELECT coalesce(min(created_at), now()) "
       + "FROM bookings WHERE id >= ?)", firstBookingId);
     o.require(overdue == 0, "%d booking(s) still hold stock after expires_at", overdue);
     o.require(dead == 0, "%d saga/e-mail/task job(s) dead", dead);
@@ -211,8 +211,8 @@ final class Checks {
 
   /**
    * The at-least-once window of OutboxSender: the killed node's SMTP handoff was complete but the kill came before
-   * the row said so, and the survivors' retry (the job rescued from the killed node) sent it once more. Exactly two
-   * copies, the second after the kill, from exactly two attempts: the first lost with the killed node. The first
+   * the row said so, and the survivors' retry (the finalization job rescued from the killed node) sent it once more.
+   * Exactly two copies, the second after the kill, from exactly two attempts: the first lost with the killed node. The first
    * copy's arrival time is not a test: under load the SMTP sink stored a killed node's last messages more than a
    * second after the kill (CI, 2026-12-04), while the attempt counts show there was no third sender.
    */
