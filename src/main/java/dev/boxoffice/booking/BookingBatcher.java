@@ -36,7 +36,8 @@ import java.util.function.LongConsumer;
  * <p>Inside a transaction: lock the items' rows in id order ({@link Inventory#lockLeft}), give each booking of an
  * item in arrival order what is left (one that does not fit gets 409, later smaller ones may still fit), take the
  * totals with the usual conditional UPDATE ({@link Inventory#holdAll}, so the CHECK constraints stay the guard),
- * insert the bookings and their first saga jobs, commit, then announce the batch's earliest hold expiry. Redis
+ * insert the bookings and their first saga jobs, commit, then start those jobs (handed to this node's engine) and
+ * announce the batch's earliest hold expiry. Redis
  * locks on the batch's items keep other nodes' batches of the same items from queueing inside Postgres; correctness
  * never depends on them. Confined to the verticle's event loop.
  */
@@ -121,11 +122,13 @@ final class BookingBatcher {
     List<Pending> refused = new ArrayList<>();
     Set<Inventory.Item> unknown = new HashSet<>();
     return pool.withTransaction(tx -> allocate(tx, batch, accepted, refused, unknown)
-        .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
+        .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(new Committed(List.of(), () -> { }))
           : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
-            .compose(rows -> saga.startedAll(tx, rows).map(rows))))
-      .map(rows -> {
+            .compose(rows -> saga.startedAll(tx, rows).map(next -> new Committed(rows, next)))))
+      .map(committed -> {
+        committed.next().run();
+        List<Row> rows = committed.rows();
         long earliest = Long.MAX_VALUE;
         for (int i = 0; i < rows.size(); i++) {
           accepted.get(i).promise().complete(rows.get(i));
@@ -137,6 +140,10 @@ final class BookingBatcher {
         refused.forEach(p -> p.promise().fail(refusal(p.item(), unknown.contains(p.item()))));
         return null;
       });
+  }
+
+  /** The bookings a transaction inserted, and what to start once it has committed (their payments). */
+  private record Committed(List<Row> rows, Runnable next) {
   }
 
   private static Throwable refusal(Inventory.Item item, boolean unknown) {

@@ -3,6 +3,7 @@ package dev.boxoffice.booking;
 import dev.boxoffice.jobs.BatchResult;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
+import dev.boxoffice.jobs.JobHandoff;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.jobs.JobTypes;
@@ -44,11 +45,13 @@ public final class BookingSaga {
   private static final String STATUSES =
     "SELECT id, status, email, name, quantity FROM bookings WHERE id = ANY($1)";
 
+  private final Vertx vertx;
   private final Pool pool;
   private final PaymentProvider payments;
   private final boolean autoPayment;
 
-  public BookingSaga(Pool pool, PaymentProvider payments, boolean autoPayment) {
+  public BookingSaga(Vertx vertx, Pool pool, PaymentProvider payments, boolean autoPayment) {
+    this.vertx = vertx;
     this.pool = pool;
     this.payments = payments;
     this.autoPayment = autoPayment;
@@ -76,12 +79,21 @@ public final class BookingSaga {
 
   // ------------------------------------------------------------------ enqueueing, inside the caller's transaction
 
-  /** New bookings, many at once: (auto mode) their payments in one statement. Their expiry needs no job. */
-  Future<Integer> startedAll(SqlClient tx, List<Row> bookings) {
+  /**
+   * New bookings, many at once: (auto mode) their payments in one statement; their expiry needs no job. When this
+   * node runs payments itself the jobs are handed straight to its engine ({@link JobHandoff}): run the returned
+   * action once the transaction has committed.
+   */
+  Future<Runnable> startedAll(SqlClient tx, List<Row> bookings) {
     if (!autoPayment) {
-      return Future.succeededFuture(0);
+      return Future.succeededFuture(() -> { });
     }
-    return JobQueue.enqueueAll(tx, bookings.stream().map(b -> step(BookingJobs.PAYMENT, b.getLong("id"))).toList());
+    List<NewJob> steps = bookings.stream().map(b -> step(BookingJobs.PAYMENT, b.getLong("id"))).toList();
+    Optional<JobHandoff> here = JobHandoff.local(vertx, BookingJobs.PAYMENT);
+    if (here.isEmpty()) {
+      return JobQueue.enqueueAll(tx, steps).map(n -> () -> { });
+    }
+    return here.get().enqueueAll(tx, steps).map(jobs -> () -> here.get().start(jobs));
   }
 
   static Future<JobQueue.Enqueued> enqueueFinalize(SqlClient tx, long id) {

@@ -25,7 +25,7 @@ public final class BookingVerticle extends VerticleBase {
       if (holdSeconds < 1) {
         throw new IllegalArgumentException("hold_seconds must be at least 1, got " + holdSeconds);
       }
-      saga = new BookingSaga(platform.pool(), SimulatedPayments.fromSetting(config.string("payment_decline_emails")),
+      saga = new BookingSaga(vertx, platform.pool(), SimulatedPayments.fromSetting(config.string("payment_decline_emails")),
         autoPayment(config.string("payment_mode")));
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);

@@ -34,6 +34,8 @@ import java.util.UUID;
  *   written back in batches.</li>
  *   <li>Wake-ups: Postgres NOTIFY (from the jobs triggers) and local enqueues wake the loop; the earliest future due
  *   time is armed with {@code vertx.setTimer}; a slow poll is only a safety net.</li>
+ *   <li>Handoffs: jobs this node inserted already leased to this engine ({@link JobHandoff}) arrive over the local
+ *   bus after their commit and run without a claim.</li>
  *   <li>Leases: renewed while a job runs; work of a node that stops renewing (or leaves the cluster) is rescued.</li>
  * </ul>
  */
@@ -150,6 +152,7 @@ public final class JobEngine extends VerticleBase {
     // one engine per node (the default queue's) does the housekeeping for all queues
     boolean housekeeping = JobType.DEFAULT_QUEUE.equals(settings.queue());
     vertx.eventBus().localConsumer(Bus.JOBS_WAKE, m -> wake());
+    vertx.eventBus().<JsonObject>localConsumer(Bus.jobsHandoff(settings.queue()), m -> adopt(m.body()));
     if (housekeeping) {
       membership.onMemberLeft(left -> {
         log.warn("cluster member {} left; taking back its leased jobs", left);
@@ -176,6 +179,7 @@ public final class JobEngine extends VerticleBase {
       .onSuccess(v -> {
         log.info("job engine for queue {} started on node {} (lease {} ms, batch {}, concurrency {})",
           settings.queue(), nodeId, settings.leaseMillis(), settings.claimBatch(), settings.concurrency());
+        JobHandoff.engineUp(vertx, settings.queue(), nodeId, settings.leaseMillis());
         if (housekeeping) {
           rescue(new String[0]);
         }
@@ -185,6 +189,7 @@ public final class JobEngine extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    JobHandoff.engineDown(vertx, settings.queue());
     return subscriber == null ? Future.succeededFuture() : subscriber.close();
   }
 
@@ -264,6 +269,16 @@ public final class JobEngine extends VerticleBase {
         armNextDue(types);
       }
     });
+  }
+
+  /** Jobs this node inserted already leased to this engine ({@link JobHandoff}): run as if claimed here. */
+  private void adopt(JsonObject handoff) {
+    Map<String, List<Job>> batches = new HashMap<>();
+    handoff.getJsonArray("jobs").forEach(j -> {
+      Job job = Job.fromJson((JsonObject) j);
+      batches.computeIfAbsent(job.type(), k -> new ArrayList<>()).add(job);
+    });
+    batches.values().forEach(this::dispatch);
   }
 
   /** The job types handled on this node that belong to this engine's queue. */

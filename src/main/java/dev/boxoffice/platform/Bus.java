@@ -40,6 +40,14 @@ public final class Bus {
   public static final String JOBS_WAKE = "jobs.wake";
 
   /**
+   * Where a node's engine of {@code queue} takes jobs its own node inserted already leased to it (local consumer):
+   * {@code {"jobs": [job...]}}, sent after the inserting transaction committed. See {@code JobHandoff}.
+   */
+  public static String jobsHandoff(String queue) {
+    return "jobs.handoff." + queue;
+  }
+
+  /**
    * Published cluster-wide after each committed batch of bookings: the earliest {@code expires_at} of the batch, as
    * a {@code Long} of epoch milliseconds, so that every node's hold expiry can arm its timer for it.
    */

@@ -108,6 +108,64 @@ class JobEngineTest {
   }
 
   @Test
+  void aJobHandedOffToItsOwnNodesEngineRunsOnceWithoutBeingClaimed() throws Exception {
+    String key = UUID.randomUUID().toString();
+    JobHandoff here = JobHandoff.local(node.vertx(), "test.record").orElseThrow();
+    List<Job> jobs = await(pool.withTransaction(tx ->
+      here.enqueueAll(tx, List.of(NewJob.of("test.record", new JsonObject().put("key", key))))));
+    assertThat(jobs).hasSize(1);
+    JsonObject inserted = await(JobQueue.get(pool, jobs.get(0).id())).orElseThrow();
+    assertThat(inserted.getString("status")).isEqualTo("running");
+    assertThat(inserted.getInteger("attempts")).isEqualTo(1);
+
+    long handedOff = System.currentTimeMillis();
+    here.start(jobs);
+
+    JsonObject job = awaitStatus(jobs.get(0).id(), "succeeded");
+    assertThat(job.getInteger("attempts")).isEqualTo(1);
+    assertThat(attemptTimes.get(key)).hasSize(1);
+    // neither the poll (a minute) nor a lease rescue (3 s lease) ran it
+    assertThat(attemptTimes.get(key).get(0) - handedOff).isLessThan(1000);
+  }
+
+  @Test
+  void aHandedOffJobWhoseStartNeverCameIsRescuedWhenItsLeaseRunsOut() throws Exception {
+    String key = UUID.randomUUID().toString();
+    JobHandoff here = JobHandoff.local(node.vertx(), "test.record").orElseThrow();
+    // committed, then the node "crashed" before handing it over: no start()
+    List<Job> jobs = await(pool.withTransaction(tx ->
+      here.enqueueAll(tx, List.of(NewJob.of("test.record", new JsonObject().put("key", key))))));
+
+    JsonObject job = awaitStatus(jobs.get(0).id(), "succeeded");
+    assertThat(job.getInteger("attempts")).isEqualTo(2);
+    assertThat(job.getString("last_error")).startsWith("lease lost");
+    assertThat(attemptTimes.get(key)).hasSize(1);
+  }
+
+  @Test
+  void aHandoffAddsNothingWhileALiveJobHoldsTheUniqueKey() throws Exception {
+    String uniqueKey = "handoff:" + UUID.randomUUID();
+    UUID live = await(JobQueue.enqueue(pool, NewJob.of("test.record", new JsonObject())
+      .uniqueKey(uniqueKey).at(Instant.now().plusSeconds(3600)))).id();
+    JobHandoff here = JobHandoff.local(node.vertx(), "test.record").orElseThrow();
+
+    List<Job> jobs = await(pool.withTransaction(tx ->
+      here.enqueueAll(tx, List.of(NewJob.of("test.record", new JsonObject()).uniqueKey(uniqueKey)))));
+
+    assertThat(jobs).isEmpty();
+    assertThat(await(pool.preparedQuery("SELECT count(*) AS n FROM jobs WHERE unique_key = $1")
+      .execute(Tuple.of(uniqueKey))).iterator().next().getLong("n")).isEqualTo(1);
+    await(JobQueue.cancel(pool, live));
+  }
+
+  @Test
+  void thereIsNoHandoffForATypeThisNodeDoesNotHandle() {
+    JobTypes.register(JobType.of("test.handled-elsewhere"));
+    assertThat(JobHandoff.local(node.vertx(), "test.handled-elsewhere")).isEmpty();
+    assertThat(JobHandoff.local(node.vertx(), "test.record")).isPresent();
+  }
+
+  @Test
   void aDelayedJobStartsAtItsDueTimeDrivenByATimerNotThePoll() throws Exception {
     String key = UUID.randomUUID().toString();
     Instant due = Instant.now().plusMillis(1500);

@@ -1,0 +1,121 @@
+package dev.boxoffice.jobs;
+
+import dev.boxoffice.platform.Bus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Enqueue-and-claim, for jobs that the enqueuing node runs itself as soon as its transaction commits. The rows are
+ * inserted already {@code running}, leased to this node's engine of their queue (attempt 1), and after the commit
+ * that engine is handed the jobs directly. This skips the claim (an UPDATE touching every jobs index) and the
+ * NOTIFY → claim round trip, which was most of the time between a booking's commit and its payment step.
+ *
+ * <p>Nothing new to recover: a handed-off job is a claimed job. If the node dies (or the handoff message is lost)
+ * before the job completes, its lease is rescued like any other (a member left, or the lease expired) and another
+ * node retries it. Only available while an engine for the queue runs here and a handler for the type is registered
+ * here; otherwise callers enqueue the normal way.
+ */
+public final class JobHandoff {
+  private static final String ENGINES = "boxoffice.jobs.engines";
+
+  // due now, attempt 1 started now under this node's lease; duplicates of live unique keys are skipped (and so not
+  // returned, so not run)
+  private static final String INSERT_RUNNING = """
+    INSERT INTO jobs (id, type, payload, status, attempts, max_attempts, run_at, started_at, lease_until, locked_by,
+                      unique_key, owner, queue)
+    SELECT gen_random_uuid(), t, p, 'running', 1, m, now(), now(), now() + $6 * interval '1 millisecond', $7, k, o, $8
+    FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::text[], $5::text[]) AS x(t, p, m, k, o)
+    ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN %s DO NOTHING
+    RETURNING id, type, payload, attempts, max_attempts, owner""".formatted(JobQueue.LIVE);
+
+  private final Vertx vertx;
+  private final String queue;
+  private final String nodeId;
+  private final long leaseMillis;
+
+  private JobHandoff(Vertx vertx, String queue, String nodeId, long leaseMillis) {
+    this.vertx = vertx;
+    this.queue = queue;
+    this.nodeId = nodeId;
+    this.leaseMillis = leaseMillis;
+  }
+
+  /** A handoff for jobs of {@code type}, if this node can run them: its queue's engine and the handler are here. */
+  public static Optional<JobHandoff> local(Vertx vertx, String type) {
+    String queue = JobTypes.get(type).queue();
+    JsonObject engine = engines(vertx).get(queue);
+    if (engine == null || !JobWorkers.registeredTypes(vertx).contains(type)) {
+      return Optional.empty();
+    }
+    return Optional.of(new JobHandoff(vertx, queue, engine.getString("node"), engine.getLong("lease_ms")));
+  }
+
+  /**
+   * Inserts {@code jobs} (due now, all of this handoff's queue) claimed by this node, in the caller's transaction;
+   * the jobs to {@link #start} once it has committed.
+   */
+  public Future<List<Job>> enqueueAll(SqlClient tx, List<NewJob> jobs) {
+    if (jobs.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    int n = jobs.size();
+    String[] types = new String[n];
+    JsonObject[] payloads = new JsonObject[n];
+    Integer[] maxAttempts = new Integer[n];
+    String[] keys = new String[n];
+    String[] owners = new String[n];
+    for (int i = 0; i < n; i++) {
+      NewJob job = jobs.get(i);
+      JobType type = JobTypes.get(job.type());
+      if (!queue.equals(type.queue()) || job.runAt() != null) {
+        throw new IllegalArgumentException("a handoff takes jobs due now on queue " + queue + ", got " + job.type());
+      }
+      types[i] = job.type();
+      payloads[i] = job.payload() == null ? new JsonObject() : job.payload();
+      maxAttempts[i] = job.maxAttempts() != null ? job.maxAttempts() : type.maxAttempts();
+      keys[i] = job.uniqueKey();
+      owners[i] = job.owner();
+    }
+    return tx.preparedQuery(INSERT_RUNNING)
+      .execute(Tuple.of(types, payloads, maxAttempts, keys, owners, leaseMillis, nodeId).addString(queue))
+      .map(rows -> {
+        List<Job> claimed = new ArrayList<>(rows.size());
+        rows.forEach(row -> claimed.add(Job.from(row)));
+        return claimed;
+      });
+  }
+
+  /** After the commit: the jobs to this node's engine, which runs them as if it had claimed them. */
+  public void start(List<Job> jobs) {
+    if (jobs.isEmpty()) {
+      return;
+    }
+    JsonArray batch = new JsonArray();
+    jobs.forEach(job -> batch.add(job.toJson()));
+    vertx.eventBus().send(Bus.jobsHandoff(queue), new JsonObject().put("jobs", batch),
+      new DeliveryOptions().setLocalOnly(true));
+  }
+
+  /** The engine of {@code queue} on this node takes handoffs from now on ({@code null} lease: no longer). */
+  static void engineUp(Vertx vertx, String queue, String nodeId, long leaseMillis) {
+    engines(vertx).put(queue, new JsonObject().put("node", nodeId).put("lease_ms", leaseMillis));
+  }
+
+  static void engineDown(Vertx vertx, String queue) {
+    engines(vertx).remove(queue);
+  }
+
+  private static LocalMap<String, JsonObject> engines(Vertx vertx) {
+    return vertx.sharedData().getLocalMap(ENGINES);
+  }
+}
