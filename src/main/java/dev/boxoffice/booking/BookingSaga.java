@@ -36,7 +36,8 @@ import java.util.function.BiFunction;
  * </pre>
  *
  * An approved payment confirms in the same transaction: one job and one commit per booking on the hot path, which
- * keeps pending→confirmed short. The confirm step remains for bookings found in payment_processed (reprocessing).
+ * keeps pending→confirmed short. On the hot path the payment and finalization jobs are handed straight to this
+ * node's engines after their commit ({@link JobHandoff}) rather than claimed. The confirm step remains for bookings found in payment_processed (reprocessing).
  * Every job carries {@code {"booking_id": N}} and a unique key {@code booking:N:<step>}, so re-enqueueing a step
  * while one is live (reprocessing, a retried transaction) adds nothing.
  */
@@ -88,12 +89,8 @@ public final class BookingSaga {
     if (!autoPayment) {
       return Future.succeededFuture(() -> { });
     }
-    List<NewJob> steps = bookings.stream().map(b -> step(BookingJobs.PAYMENT, b.getLong("id"))).toList();
-    Optional<JobHandoff> here = JobHandoff.local(vertx, BookingJobs.PAYMENT);
-    if (here.isEmpty()) {
-      return JobQueue.enqueueAll(tx, steps).map(n -> () -> { });
-    }
-    return here.get().enqueueAll(tx, steps).map(jobs -> () -> here.get().start(jobs));
+    return JobHandoff.enqueueAll(vertx, tx, BookingJobs.PAYMENT,
+      bookings.stream().map(b -> step(BookingJobs.PAYMENT, b.getLong("id"))).toList());
   }
 
   static Future<JobQueue.Enqueued> enqueueFinalize(SqlClient tx, long id) {
@@ -102,7 +99,11 @@ public final class BookingSaga {
 
   /** Bookings that just became confirmed: their finalization (a confirmed booking has no expiry to cancel). */
   static Future<Void> confirmedAll(SqlClient tx, List<Long> ids) {
-    return JobQueue.enqueueAll(tx, ids.stream().map(id -> step(BookingJobs.FINALIZE, id)).toList()).mapEmpty();
+    return JobQueue.enqueueAll(tx, finalizations(ids)).mapEmpty();
+  }
+
+  private static List<NewJob> finalizations(List<Long> ids) {
+    return ids.stream().map(id -> step(BookingJobs.FINALIZE, id)).toList();
   }
 
   private static Future<JobQueue.Enqueued> enqueue(SqlClient tx, String type, long id) {
@@ -188,9 +189,16 @@ public final class BookingSaga {
     if (ids.isEmpty()) {
       return Future.succeededFuture();
     }
-    return pool.withTransaction(tx -> t.applyAll(tx, ids, null).compose(changed -> confirmedAll(tx,
-          changed.stream().map(r -> r.getLong("id")).toList()).map(changed)))
+    // the finalizations go to this node's ticket engine after the commit, when it has one (JobHandoff)
+    List<Runnable> next = new ArrayList<>(1);
+    return pool.withTransaction(tx -> t.applyAll(tx, ids, null).compose(changed -> JobHandoff.enqueueAll(vertx, tx,
+          BookingJobs.FINALIZE, finalizations(changed.stream().map(r -> r.getLong("id")).toList()))
+        .map(start -> {
+          next.add(start);
+          return changed;
+        })))
       .compose(changed -> {
+        next.forEach(Runnable::run);
         java.util.Set<Long> moved = new java.util.HashSet<>();
         changed.forEach(r -> moved.add(r.getLong("id")));
         List<Job> untouched = new ArrayList<>();

@@ -18,6 +18,7 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -126,7 +127,9 @@ public final class JobEngine extends VerticleBase {
   private boolean wakeAgain;
   private long timerId = -1;
   private long timerDue = Long.MAX_VALUE;
+  /** Attempts leased to this node, running or (handed off) waiting for room: their leases are renewed. */
   private final Map<UUID, Integer> running = new HashMap<>();
+  private final ArrayDeque<Job> handedOff = new ArrayDeque<>();
   private List<Succeeded> succeeded = new ArrayList<>();
   private List<Failed> failed = new ArrayList<>();
 
@@ -228,7 +231,7 @@ public final class JobEngine extends VerticleBase {
       wakeAgain = true;
       return;
     }
-    int room = settings.concurrency() - inFlight;
+    int room = settings.concurrency() - inFlight - handedOff.size();
     String[] types = myTypes();
     if (room <= 0 || types.length == 0) {
       // full: the completions will wake us; no types: a handler registration will
@@ -271,13 +274,29 @@ public final class JobEngine extends VerticleBase {
     });
   }
 
-  /** Jobs this node inserted already leased to this engine ({@link JobHandoff}): run as if claimed here. */
+  /**
+   * Jobs this node inserted already leased to this engine ({@link JobHandoff}): run as if claimed here, within the
+   * concurrency limit; the rest wait here (their leases renewed) ahead of anything still to claim.
+   */
   private void adopt(JsonObject handoff) {
-    Map<String, List<Job>> batches = new HashMap<>();
     handoff.getJsonArray("jobs").forEach(j -> {
       Job job = Job.fromJson((JsonObject) j);
-      batches.computeIfAbsent(job.type(), k -> new ArrayList<>()).add(job);
+      handedOff.add(job);
+      running.put(job.id(), job.attempt());
     });
+    runHandedOff();
+  }
+
+  private void runHandedOff() {
+    int room = settings.concurrency() - inFlight;
+    if (room <= 0 || handedOff.isEmpty()) {
+      return;
+    }
+    Map<String, List<Job>> batches = new HashMap<>();
+    while (room-- > 0 && !handedOff.isEmpty()) {
+      Job job = handedOff.poll();
+      batches.computeIfAbsent(job.type(), k -> new ArrayList<>()).add(job);
+    }
     batches.values().forEach(this::dispatch);
   }
 
@@ -424,6 +443,7 @@ public final class JobEngine extends VerticleBase {
           ar.cause().getMessage());
       }
       flushing = false;
+      runHandedOff();
       if (flushQueued || !succeeded.isEmpty() || !failed.isEmpty()) {
         flushQueued = false;
         scheduleFlush();

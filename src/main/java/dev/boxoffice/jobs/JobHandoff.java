@@ -61,6 +61,19 @@ public final class JobHandoff {
   }
 
   /**
+   * Enqueues {@code jobs} of one type, due now, in the caller's transaction: handed off to this node's engine when
+   * the type runs here, else the normal way ({@link JobQueue#enqueueAll}). Run the returned action once the
+   * transaction has committed.
+   */
+  public static Future<Runnable> enqueueAll(Vertx vertx, SqlClient tx, String type, List<NewJob> jobs) {
+    Optional<JobHandoff> here = local(vertx, type);
+    if (here.isEmpty()) {
+      return JobQueue.enqueueAll(tx, jobs).map(n -> () -> { });
+    }
+    return here.get().enqueueAll(tx, jobs).map(claimed -> () -> here.get().start(claimed));
+  }
+
+  /**
    * Inserts {@code jobs} (due now, all of this handoff's queue) claimed by this node, in the caller's transaction;
    * the jobs to {@link #start} once it has committed.
    */

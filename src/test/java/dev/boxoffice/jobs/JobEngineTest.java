@@ -33,6 +33,10 @@ class JobEngineTest {
   private static Pool pool;
   private static final Map<String, List<Long>> attemptTimes = new ConcurrentHashMap<>();
   private static final AtomicInteger compensations = new AtomicInteger();
+  /** Concurrency of the "narrow" queue, and what its slow handler saw at once. */
+  private static final int NARROW = 4;
+  private static final AtomicInteger slowNow = new AtomicInteger();
+  private static final AtomicInteger slowMax = new AtomicInteger();
 
   @BeforeAll
   static void start() throws Exception {
@@ -41,11 +45,13 @@ class JobEngineTest {
       JobType.of("test.flaky").maxAttempts(3).backoff(Duration.ofMillis(150), 2.0, Duration.ofSeconds(5)),
       JobType.of("test.permanent").maxAttempts(5).onDead("test.compensate"),
       JobType.of("test.compensate"),
-      JobType.of("test.record"));
+      JobType.of("test.record"),
+      JobType.of("test.slow").queue("narrow"));
     String db = TestStorage.get().newDatabase("JobEngineTest");
     // a one-minute poll: anything that happens sooner was driven by timers and notifications
     node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("JobEngineTest"))
-      .put("roles", "workers").put("jobs_poll_seconds", 60).put("jobs_lease_seconds", 3), false);
+      .put("roles", "workers").put("jobs_poll_seconds", 60).put("jobs_lease_seconds", 3)
+      .put("jobs_queues", "default:1024,narrow:" + NARROW), false);
     pool = node.platform().pool();
     var vertx = node.vertx();
     await(JobWorkers.handle(vertx, "test.echo", job ->
@@ -62,6 +68,14 @@ class JobEngineTest {
     await(JobWorkers.handle(vertx, "test.record", job -> {
       record(job);
       return Future.succeededFuture(new JsonObject());
+    }));
+    await(JobWorkers.handle(vertx, "test.slow", job -> {
+      record(job);
+      slowMax.accumulateAndGet(slowNow.incrementAndGet(), Math::max);
+      return vertx.timer(30).map(t -> {
+        slowNow.decrementAndGet();
+        return new JsonObject();
+      });
     }));
   }
 
@@ -163,6 +177,27 @@ class JobEngineTest {
     JobTypes.register(JobType.of("test.handled-elsewhere"));
     assertThat(JobHandoff.local(node.vertx(), "test.handled-elsewhere")).isEmpty();
     assertThat(JobHandoff.local(node.vertx(), "test.record")).isPresent();
+  }
+
+  @Test
+  void handedOffJobsBeyondTheQueuesConcurrencyWaitForRoomAndAllRunOnce() throws Exception {
+    String key = UUID.randomUUID().toString();
+    JobHandoff here = JobHandoff.local(node.vertx(), "test.slow").orElseThrow();
+    List<NewJob> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 6 * NARROW; i++) {
+      many.add(NewJob.of("test.slow", new JsonObject().put("key", key + ":" + i)));
+    }
+    List<Job> jobs = await(pool.withTransaction(tx -> here.enqueueAll(tx, many)));
+
+    here.start(jobs);
+
+    for (Job job : jobs) {
+      assertThat(awaitStatus(job.id(), "succeeded").getInteger("attempts")).isEqualTo(1);
+    }
+    for (int i = 0; i < many.size(); i++) {
+      assertThat(attemptTimes.get(key + ":" + i)).as("job %d ran once", i).hasSize(1);
+    }
+    assertThat(slowMax.get()).isEqualTo(NARROW);
   }
 
   @Test
