@@ -81,26 +81,15 @@ public final class JobHandoff {
     if (jobs.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    int n = jobs.size();
-    String[] types = new String[n];
-    JsonObject[] payloads = new JsonObject[n];
-    Integer[] maxAttempts = new Integer[n];
-    String[] keys = new String[n];
-    String[] owners = new String[n];
-    for (int i = 0; i < n; i++) {
-      NewJob job = jobs.get(i);
-      JobType type = JobTypes.get(job.type());
-      if (!queue.equals(type.queue()) || job.runAt() != null) {
-        throw new IllegalArgumentException("a handoff takes jobs due now on queue " + queue + ", got " + job.type());
+    JobQueue.Columns c = JobQueue.Columns.of(jobs);
+    for (int i = 0; i < jobs.size(); i++) {
+      if (!queue.equals(c.queues()[i]) || c.runAt()[i] != null) {
+        throw new IllegalArgumentException("a handoff takes jobs due now on queue " + queue + ", got " + c.types()[i]);
       }
-      types[i] = job.type();
-      payloads[i] = job.payload() == null ? new JsonObject() : job.payload();
-      maxAttempts[i] = job.maxAttempts() != null ? job.maxAttempts() : type.maxAttempts();
-      keys[i] = job.uniqueKey();
-      owners[i] = job.owner();
     }
     return tx.preparedQuery(INSERT_RUNNING)
-      .execute(Tuple.of(types, payloads, maxAttempts, keys, owners, leaseMillis, nodeId).addString(queue))
+      .execute(Tuple.of(c.types(), c.payloads(), c.maxAttempts(), c.keys(), c.owners(), leaseMillis, nodeId)
+        .addString(queue))
       .map(rows -> {
         List<Job> claimed = new ArrayList<>(rows.size());
         rows.forEach(row -> claimed.add(Job.from(row)));

@@ -93,28 +93,33 @@ public final class JobQueue {
     if (jobs.isEmpty()) {
       return Future.succeededFuture(0);
     }
-    int n = jobs.size();
-    String[] types = new String[n];
-    JsonObject[] payloads = new JsonObject[n];
-    Integer[] attempts = new Integer[n];
-    OffsetDateTime[] runAt = new OffsetDateTime[n];
-    String[] keys = new String[n];
-    String[] owners = new String[n];
-    String[] queues = new String[n];
-    for (int i = 0; i < n; i++) {
-      NewJob job = jobs.get(i);
-      types[i] = job.type();
-      payloads[i] = job.payload() == null ? new JsonObject() : job.payload();
-      JobType type = JobTypes.get(job.type());
-      attempts[i] = job.maxAttempts() != null ? job.maxAttempts() : type.maxAttempts();
-      queues[i] = type.queue();
-      runAt[i] = job.runAt() == null ? null : job.runAt().atOffset(ZoneOffset.UTC);
-      keys[i] = job.uniqueKey();
-      owners[i] = job.owner();
-    }
+    Columns c = Columns.of(jobs);
     return sql.preparedQuery(INSERT_MANY)
-      .execute(Tuple.of(types, payloads, attempts, runAt, keys, owners).addArrayOfString(queues))
+      .execute(Tuple.of(c.types(), c.payloads(), c.maxAttempts(), c.runAt(), c.keys(), c.owners())
+        .addArrayOfString(c.queues()))
       .map(RowSet::rowCount);
+  }
+
+  /** Many new jobs as the parallel arrays that the unnest() inserts take, with their types' defaults applied. */
+  record Columns(String[] types, JsonObject[] payloads, Integer[] maxAttempts, OffsetDateTime[] runAt, String[] keys,
+                 String[] owners, String[] queues) {
+    static Columns of(List<NewJob> jobs) {
+      int n = jobs.size();
+      Columns c = new Columns(new String[n], new JsonObject[n], new Integer[n], new OffsetDateTime[n], new String[n],
+        new String[n], new String[n]);
+      for (int i = 0; i < n; i++) {
+        NewJob job = jobs.get(i);
+        JobType type = JobTypes.get(job.type());
+        c.types[i] = job.type();
+        c.payloads[i] = job.payload() == null ? new JsonObject() : job.payload();
+        c.maxAttempts[i] = job.maxAttempts() != null ? job.maxAttempts() : type.maxAttempts();
+        c.runAt[i] = job.runAt() == null ? null : job.runAt().atOffset(ZoneOffset.UTC);
+        c.keys[i] = job.uniqueKey();
+        c.owners[i] = job.owner();
+        c.queues[i] = type.queue();
+      }
+      return c;
+    }
   }
 
   public static Future<Optional<JsonObject>> get(SqlClient sql, UUID id) {
