@@ -7,6 +7,11 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import org.flywaydb.core.Flyway;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
 /** The reactive pool every feature shares, and Flyway migrations run once at start-up. */
 public final class Database {
   private Database() {
@@ -41,18 +46,31 @@ public final class Database {
     return PgBuilder.pool().with(pool).connectingTo(connect).using(vertx).build();
   }
 
+  /** Key of the session-level advisory lock that makes nodes starting together migrate one after another. */
+  private static final long MIGRATION_LOCK = 0x626f78_6f6666L;
+
   /**
-   * Applies the migrations under db/migration. Flyway takes a Postgres advisory lock, so nodes starting together
-   * apply each version once. Blocking: run on a worker thread.
+   * Applies the migrations under db/migration, one node at a time. Flyway's own lock only guards a schema history
+   * table that already exists: on a fresh database two nodes both saw no history, and the second failed with
+   * "Unable to baseline schema history table ... as it already exists, and is empty" (seen in CI). So the whole
+   * migration runs under an advisory lock of its own, on a connection held for as long as Flyway runs. Blocking:
+   * run on a worker thread.
    */
   public static void migrate(String uri) {
     PgConnectOptions o = PgConnectOptions.fromUri(uri);
     String jdbc = "jdbc:postgresql://" + o.getHost() + ":" + o.getPort() + "/" + o.getDatabase();
-    Flyway.configure()
-      .dataSource(jdbc, o.getUser(), o.getPassword())
-      .locations("classpath:db/migration")
-      .baselineOnMigrate(true)
-      .load()
-      .migrate();
+    try (Connection lock = DriverManager.getConnection(jdbc, o.getUser(), o.getPassword());
+         Statement st = lock.createStatement()) {
+      st.execute("SELECT pg_advisory_lock(" + MIGRATION_LOCK + ")");
+      Flyway.configure()
+        .dataSource(jdbc, o.getUser(), o.getPassword())
+        .locations("classpath:db/migration")
+        .load()
+        .migrate();
+      // closing the connection would release the lock too; unlocking says so
+      st.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK + ")");
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot take the migration lock on " + jdbc + ": " + e.getMessage(), e);
+    }
   }
 }

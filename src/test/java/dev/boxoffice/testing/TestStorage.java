@@ -127,7 +127,13 @@ public final class TestStorage {
     return "t:" + hint + ":" + UUID.randomUUID().toString().substring(0, 6) + ":";
   }
 
-  static String jdbc(String uri) {
+  /** A plain JDBC connection to a database this class made, for tests that check what is stored. */
+  public static Connection connect(String uri) throws SQLException {
+    io.vertx.pgclient.PgConnectOptions o = io.vertx.pgclient.PgConnectOptions.fromUri(uri);
+    return DriverManager.getConnection(jdbc(uri), o.getUser(), o.getPassword());
+  }
+
+  public static String jdbc(String uri) {
     io.vertx.pgclient.PgConnectOptions o = io.vertx.pgclient.PgConnectOptions.fromUri(uri);
     return "jdbc:postgresql://" + o.getHost() + ":" + o.getPort() + "/" + o.getDatabase();
   }
