@@ -61,10 +61,14 @@ run --scenario=contention --clients=200 --capacity=100
 psql "$PG_URI" -Atc "SELECT 'oversold events: ' || count(*) FROM events WHERE booked > capacity"
 stop_node
 
-# expiry: manual payment keeps bookings pending; each expires 5 s after creation, while the load goes on
+# expiry: manual payment keeps bookings pending; each expires 5 s after creation, while the load goes on. The node
+# has just restarted: the first seconds (JIT still compiling) are reported apart from the 15 s after a 30 s warm-up.
 start_node manual 5
 java -Xmx512m -cp "$CP" dev.boxoffice.bench.BookingLoad --url="http://127.0.0.1:$PORT" --scenario=spread \
-  --events=100 --clients=8 --seconds=15 | tail -1
+  --events=100 --clients=8 --seconds=15 --warmup=30 | tail -1
 sleep 7
-echo "expiry: fired after expires_at $(pct "SELECT extract(epoch FROM updated_at - expires_at) * 1000 AS ms
-  FROM bookings WHERE status = 'expired'")"
+late="SELECT extract(epoch FROM updated_at - expires_at) * 1000 AS ms FROM bookings WHERE status = 'expired'"
+first="(SELECT min(created_at) FROM bookings WHERE status = 'expired')"
+last="(SELECT max(created_at) FROM bookings WHERE status = 'expired')"
+echo "expiry: fired after expires_at $(pct "$late AND created_at > $last - interval '15 seconds'") (after warm-up)"
+echo "  first 15 s after the restart: $(pct "$late AND created_at < $first + interval '15 seconds'")"
