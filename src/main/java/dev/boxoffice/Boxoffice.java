@@ -16,6 +16,7 @@ import dev.boxoffice.platform.RedisClients;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -29,6 +30,8 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 
 /**
  * The composition root: storage, the (clustered) Vert.x instance, migrations, and the verticles this node's roles
@@ -40,22 +43,36 @@ public final class Boxoffice {
   private Boxoffice() {
   }
 
-  /** A running node. */
-  public record Node(Platform platform) {
+  /**
+   * A running node. {@code http} is the API's deployment (null without the http role); {@code embedded} the dev
+   * storage this node started, stopped after Vert.x so that nothing still running meets a closed database.
+   */
+  public record Node(Platform platform, String http, EmbeddedServices embedded) {
     public Vertx vertx() {
       return platform.vertx();
     }
 
+    /**
+     * Stops in order: the HTTP API first (no new requests; those in flight get {@link ApiVerticle#SHUTDOWN_GRACE_MS}
+     * to finish, while the workers and the pool still serve them), then Vert.x (the other verticles, the pool, the
+     * cluster leave, after which other nodes take back this node's leased jobs), then the embedded storage.
+     */
     public Future<Void> close() {
-      return platform.vertx().close();
+      return shutDown(platform.vertx(), http, embedded);
     }
   }
 
   public static Future<Node> start(AppConfig config, boolean clustered) {
+    return start(config, clustered, new EmbeddedServices());
+  }
+
+  /** Starts a node; {@code embedded} starts dev storage if the config names none, and is closed with the node. */
+  public static Future<Node> start(AppConfig config, boolean clustered, EmbeddedServices embedded) {
     try {
       config.validate();
-      config = withStorage(config);
+      config = withStorage(config, embedded);
     } catch (Exception e) {
+      embedded.close(); // what started before the failure; this runs before any Vert.x
       return Future.failedFuture(e);
     }
     AppConfig cfg = config;
@@ -64,22 +81,56 @@ public final class Boxoffice {
       ? Vertx.builder().with(options.setEventBusOptions(ClusterConfig.eventBusOptions(cfg)))
         .withClusterManager(ClusterConfig.clusterManager(cfg)).buildClustered()
       : Future.succeededFuture(Vertx.builder().with(options).build());
-    return vertxFuture.compose(vertx -> vertx.executeBlocking(() -> {
-        Database.migrate(cfg.string("pg_uri"));
-        return vertx;
-      }).compose(v -> deploy(cfg, v))
-      .onFailure(err -> vertx.close()));
+    Promise<Node> started = Promise.promise();
+    vertxFuture.onFailure(err -> shutDown(null, null, embedded).onComplete(v -> started.fail(err)))
+      .onSuccess(vertx -> vertx.executeBlocking(() -> {
+          Database.migrate(cfg.string("pg_uri"));
+          return vertx;
+        }).compose(v -> deploy(cfg, v, embedded))
+        .onSuccess(started::complete)
+        .onFailure(err -> shutDown(vertx, null, embedded).onComplete(v -> started.fail(err))));
+    return started.future();
+  }
+
+  /**
+   * Closes a node in order, on a thread of its own: once Vert.x has closed, its event loops cannot run what follows
+   * (a continuation chained on {@code vertx.close()} there never ran). The API's deployment first, then Vert.x, then
+   * the embedded storage; each step runs even when the one before failed.
+   */
+  private static Future<Void> shutDown(Vertx vertx, String http, EmbeddedServices embedded) {
+    return Future.fromCompletionStage(CompletableFuture.runAsync(() -> {
+      try {
+        if (vertx != null && http != null) {
+          await(vertx.undeploy(http).recover(err -> Future.succeededFuture()));
+        }
+        if (vertx != null) {
+          await(vertx.close());
+        }
+      } finally {
+        embedded.close();
+      }
+    }));
+  }
+
+  private static void await(Future<?> future) {
+    try {
+      future.toCompletionStage().toCompletableFuture().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while closing the node", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    }
   }
 
   /** Dev profile without configured servers: start (or reuse) embedded PostgreSQL and Redis under the data dir. */
-  private static AppConfig withStorage(AppConfig config) throws Exception {
+  private static AppConfig withStorage(AppConfig config, EmbeddedServices embedded) throws Exception {
     if (config.string("pg_uri") != null && config.string("redis_uri") != null) {
       return config;
     }
     if (config.isProd()) {
       throw new IllegalStateException("prod profile needs BOXOFFICE_PG_URI and BOXOFFICE_REDIS_URI");
     }
-    EmbeddedServices embedded = new EmbeddedServices();
     Path dataDir = Path.of(config.string("data_dir"));
     if (config.string("pg_uri") == null) {
       config = config.with("pg_uri", embedded.startPostgres(dataDir, config.integer("embedded_pg_port")));
@@ -90,7 +141,7 @@ public final class Boxoffice {
     return config;
   }
 
-  private static Future<Node> deploy(AppConfig config, Vertx vertx) {
+  private static Future<Node> deploy(AppConfig config, Vertx vertx, EmbeddedServices embedded) {
     Pool pool = Database.pool(vertx, config.string("pg_uri"), config.integer("pg_pool_size"),
       config.string("pg_plan_cache_mode"));
     RedisAPI redis = RedisClients.create(vertx, config.string("redis_uri"));
@@ -105,16 +156,19 @@ public final class Boxoffice {
     if (config.hasRole("scheduler")) {
       chain = chain.compose(v -> Features.deployScheduler(platform));
     }
+    Future<String> http = Future.succeededFuture();
     if (config.hasRole("http")) {
-      chain = chain.compose(v -> vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform),
+      http = chain.compose(v -> vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform),
           router -> Features.extraRoutes(platform, router)),
         new DeploymentOptions().setInstances(Math.max(1, Runtime.getRuntime().availableProcessors()))));
+    } else {
+      http = chain.map((String) null);
     }
-    return chain.map(v -> {
+    return http.map(httpDeployment -> {
       log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}", platform.membership().nodeId(),
         config.profile(), config.roles(), config.hasRole("http") ? config.string("http_port") : "-",
         platform.membership().members().size());
-      return new Node(platform);
+      return new Node(platform, httpDeployment, embedded);
     }).onFailure(err -> pool.close());
   }
 

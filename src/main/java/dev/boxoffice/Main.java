@@ -1,12 +1,19 @@
 package dev.boxoffice;
 
+import dev.boxoffice.http.ApiVerticle;
 import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.EmbeddedServices;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** {@code java -jar target/boxoffice.jar}: one clustered node with the roles from BOXOFFICE_ROLES. */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
+  /** Beyond this the process exits anyway; other nodes then take back its leased jobs when it leaves the cluster. */
+  private static final long SHUTDOWN_TIMEOUT_S = 25;
 
   private Main() {
   }
@@ -20,9 +27,28 @@ public final class Main {
       System.exit(2);
       return;
     }
-    Boxoffice.start(config, true).onFailure(err -> {
+    EmbeddedServices embedded = new EmbeddedServices();
+    AtomicReference<Boxoffice.Node> running = new AtomicReference<>();
+    // one hook for everything: JVM shutdown hooks run concurrently, and the node must stop before its storage
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(running.get(), embedded), "boxoffice-shutdown"));
+    Boxoffice.start(config, true, embedded).onSuccess(running::set).onFailure(err -> {
       log.error("boxoffice failed to start: {}", err.getMessage(), err);
       System.exit(1);
     });
+  }
+
+  /** SIGTERM / Ctrl-C: the node's ordered close ({@link Boxoffice.Node#close}), bounded, then the dev storage. */
+  private static void stop(Boxoffice.Node node, EmbeddedServices embedded) {
+    if (node != null) {
+      log.info("shutting down: HTTP first ({} ms for requests in flight), then workers, cluster and storage",
+        ApiVerticle.SHUTDOWN_GRACE_MS);
+      try {
+        node.close().toCompletionStage().toCompletableFuture().get(SHUTDOWN_TIMEOUT_S, TimeUnit.SECONDS);
+        log.info("shut down");
+      } catch (Exception e) {
+        log.warn("shutdown did not finish in {} s: {}", SHUTDOWN_TIMEOUT_S, e.toString());
+      }
+    }
+    embedded.close();
   }
 }

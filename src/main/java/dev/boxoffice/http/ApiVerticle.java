@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -40,6 +41,8 @@ import java.util.function.Consumer;
 public final class ApiVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ApiVerticle.class);
   private static final long BUS_TIMEOUT_MS = 15_000;
+  /** On undeploy, how long requests in flight may take to finish; new connections are refused at once. */
+  public static final long SHUTDOWN_GRACE_MS = 10_000;
 
   private final AppConfig config;
   private final Map<String, Handler<RoutingContext>> localOperations;
@@ -202,6 +205,6 @@ public final class ApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_MS, TimeUnit.MILLISECONDS);
   }
 }

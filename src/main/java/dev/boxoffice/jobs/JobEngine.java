@@ -122,6 +122,7 @@ public final class JobEngine extends VerticleBase {
 
   private String nodeId;
   private PgSubscriber subscriber;
+  private boolean stopping;
   private int inFlight;
   private boolean claiming;
   private boolean wakeAgain;
@@ -172,7 +173,11 @@ public final class JobEngine extends VerticleBase {
     subscriber = PgSubscriber.subscriber(vertx, listenOptions)
       .reconnectPolicy(retries -> 1000L);
     subscriber.channel(CHANNEL).handler(this::onDueNotice);
-    subscriber.closeHandler(v -> log.warn("job wake-up channel closed; relying on the poll until it reconnects"));
+    subscriber.closeHandler(v -> {
+      if (!stopping) {
+        log.warn("job wake-up channel closed; relying on the poll until it reconnects");
+      }
+    });
     return subscriber.connect()
       .recover(err -> {
         // not fatal: the periodic poll keeps work moving, and the subscriber reconnects on its own
@@ -192,6 +197,7 @@ public final class JobEngine extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopping = true;
     JobHandoff.engineDown(vertx, settings.queue());
     return subscriber == null ? Future.succeededFuture() : subscriber.close();
   }

@@ -14,7 +14,9 @@ import java.nio.file.Path;
 /**
  * Zero-setup dev storage: embedded PostgreSQL (data kept under the data dir, so it survives restarts) and
  * embedded Redis. A second node started from the same data dir finds the servers already listening and uses them.
- * Blocking: call from a worker thread or before Vert.x starts.
+ * Blocking: call from a worker thread or before Vert.x starts. No shutdown hooks of its own: the node stops these
+ * after Vert.x (see {@code Boxoffice.Node#close}), so that nothing still running meets a closed database; hooks
+ * would run concurrently with the node's.
  */
 public final class EmbeddedServices implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedServices.class);
@@ -34,7 +36,7 @@ public final class EmbeddedServices implements AutoCloseable {
       .setDataDirectory(pgData)
       .setCleanDataDirectory(false)
       .setPort(port)
-      .setRegisterShutdownHook(true)
+      .setRegisterShutdownHook(false)
       .setServerConfig("max_connections", "200")
       .start();
     log.info("embedded PostgreSQL started on port {} with data in {}", port, pgData.toAbsolutePath());
@@ -58,7 +60,6 @@ public final class EmbeddedServices implements AutoCloseable {
       .onShutdownForceStop(true)
       .build();
     redis.start();
-    Runtime.getRuntime().addShutdownHook(new Thread(this::stopRedis, "embedded-redis-stop"));
     log.info("embedded Redis started on port {}", port);
     return uri;
   }
@@ -72,21 +73,24 @@ public final class EmbeddedServices implements AutoCloseable {
     }
   }
 
-  private void stopRedis() {
+  /** Stops what this instance started (servers it found already running are left alone); idempotent. */
+  @Override
+  public synchronized void close() {
     try {
       if (redis != null && redis.isActive()) {
         redis.stop();
       }
     } catch (IOException e) {
-      log.warn("stopping embedded Redis failed", e);
+      log.warn("stopping embedded Redis failed: {}", e.getMessage());
     }
-  }
-
-  @Override
-  public void close() throws IOException {
-    stopRedis();
-    if (postgres != null) {
-      postgres.close();
+    redis = null;
+    try {
+      if (postgres != null) {
+        postgres.close();
+      }
+    } catch (IOException e) {
+      log.warn("stopping embedded PostgreSQL failed: {}", e.getMessage());
     }
+    postgres = null;
   }
 }
