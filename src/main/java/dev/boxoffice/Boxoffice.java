@@ -28,7 +28,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -44,21 +46,24 @@ public final class Boxoffice {
   }
 
   /**
-   * A running node. {@code http} is the API's deployment (null without the http role); {@code embedded} the dev
-   * storage this node started, stopped after Vert.x so that nothing still running meets a closed database.
+   * A running node. {@code http} is the API's deployment (null without the http role), {@code engines} the job
+   * engines' (empty without the workers role); {@code embedded} the dev storage this node started, stopped after
+   * Vert.x so that nothing still running meets a closed database.
    */
-  public record Node(Platform platform, String http, EmbeddedServices embedded) {
+  public record Node(Platform platform, String http, List<String> engines, EmbeddedServices embedded) {
     public Vertx vertx() {
       return platform.vertx();
     }
 
     /**
      * Stops in order: the HTTP API first (no new requests; those in flight get {@link ApiVerticle#SHUTDOWN_GRACE_MS}
-     * to finish, while the workers and the pool still serve them), then Vert.x (the other verticles, the pool, the
-     * cluster leave, after which other nodes take back this node's leased jobs), then the embedded storage.
+     * to finish, while the workers and the pool still serve them), then the job engines (no new claims; running jobs
+     * get {@link JobEngine#DRAIN_MS} to finish while their handlers are still deployed), then Vert.x (the other
+     * verticles, the pool, the cluster leave, after which other nodes take back any lease left), then the embedded
+     * storage.
      */
     public Future<Void> close() {
-      return shutDown(platform.vertx(), http, embedded);
+      return shutDown(platform.vertx(), http, engines, embedded);
     }
   }
 
@@ -82,26 +87,29 @@ public final class Boxoffice {
         .withClusterManager(ClusterConfig.clusterManager(cfg)).buildClustered()
       : Future.succeededFuture(Vertx.builder().with(options).build());
     Promise<Node> started = Promise.promise();
-    vertxFuture.onFailure(err -> shutDown(null, null, embedded).onComplete(v -> started.fail(err)))
+    vertxFuture.onFailure(err -> shutDown(null, null, List.of(), embedded).onComplete(v -> started.fail(err)))
       .onSuccess(vertx -> vertx.executeBlocking(() -> {
           Database.migrate(cfg.string("pg_uri"));
           return vertx;
         }).compose(v -> deploy(cfg, v, embedded))
         .onSuccess(started::complete)
-        .onFailure(err -> shutDown(vertx, null, embedded).onComplete(v -> started.fail(err))));
+        .onFailure(err -> shutDown(vertx, null, List.of(), embedded).onComplete(v -> started.fail(err))));
     return started.future();
   }
 
   /**
    * Closes a node in order, on a thread of its own: once Vert.x has closed, its event loops cannot run what follows
-   * (a continuation chained on {@code vertx.close()} there never ran). The API's deployment first, then Vert.x, then
-   * the embedded storage; each step runs even when the one before failed.
+   * (a continuation chained on {@code vertx.close()} there never ran). The API's deployment first, then the job
+   * engines', then Vert.x, then the embedded storage; each step runs even when the one before failed.
    */
-  private static Future<Void> shutDown(Vertx vertx, String http, EmbeddedServices embedded) {
+  private static Future<Void> shutDown(Vertx vertx, String http, List<String> engines, EmbeddedServices embedded) {
     return Future.fromCompletionStage(CompletableFuture.runAsync(() -> {
       try {
         if (vertx != null && http != null) {
           await(vertx.undeploy(http).recover(err -> Future.succeededFuture()));
+        }
+        if (vertx != null && !engines.isEmpty()) {
+          await(Future.join(engines.stream().map(id -> vertx.undeploy(id)).toList()));
         }
         if (vertx != null) {
           await(vertx.close());
@@ -149,9 +157,10 @@ public final class Boxoffice {
       config.string("pg_uri"));
     Features.registerJobTypes(platform);
 
+    List<String> engines = new ArrayList<>();
     Future<?> chain = NodeServices.deploy(platform);
     if (config.hasRole("workers")) {
-      chain = chain.compose(v -> Features.deployWorkers(platform)).compose(v -> deployJobEngines(platform));
+      chain = chain.compose(v -> Features.deployWorkers(platform)).compose(v -> deployJobEngines(platform, engines));
     }
     if (config.hasRole("scheduler")) {
       chain = chain.compose(v -> Features.deployScheduler(platform));
@@ -168,12 +177,12 @@ public final class Boxoffice {
       log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}", platform.membership().nodeId(),
         config.profile(), config.roles(), config.hasRole("http") ? config.string("http_port") : "-",
         platform.membership().members().size());
-      return new Node(platform, httpDeployment, embedded);
+      return new Node(platform, httpDeployment, List.copyOf(engines), embedded);
     }).onFailure(err -> pool.close());
   }
 
   /** One engine per queue ({@code jobs_queues}: {@code name:concurrency,...}); the default queue always runs. */
-  private static Future<Void> deployJobEngines(Platform platform) {
+  private static Future<Void> deployJobEngines(Platform platform, List<String> deployed) {
     AppConfig config = platform.config();
     Map<String, Integer> queues = new java.util.LinkedHashMap<>();
     queues.put(JobType.DEFAULT_QUEUE, 1024);
@@ -191,7 +200,7 @@ public final class Boxoffice {
         Math.min(config.integer("jobs_claim_batch"), q.getValue()), q.getValue(),
         config.integer("jobs_poll_seconds") * 1000L);
       chain = chain.compose(v -> platform.vertx().deployVerticle(new JobEngine(platform.pool(),
-        platform.pgConnectOptions(), platform.membership(), settings)));
+        platform.pgConnectOptions(), platform.membership(), settings))).onSuccess(deployed::add);
     }
     return chain.mapEmpty();
   }

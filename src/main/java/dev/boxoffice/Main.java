@@ -1,6 +1,7 @@
 package dev.boxoffice;
 
 import dev.boxoffice.http.ApiVerticle;
+import dev.boxoffice.jobs.JobEngine;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.EmbeddedServices;
 import org.slf4j.Logger;
@@ -40,8 +41,8 @@ public final class Main {
   /** SIGTERM / Ctrl-C: the node's ordered close ({@link Boxoffice.Node#close}), bounded, then the dev storage. */
   private static void stop(Boxoffice.Node node, EmbeddedServices embedded) {
     if (node != null) {
-      log.info("shutting down: HTTP first ({} ms for requests in flight), then workers, cluster and storage",
-        ApiVerticle.SHUTDOWN_GRACE_MS);
+      log.info("shutting down: HTTP first ({} ms for requests in flight), then job engines ({} ms for running jobs), "
+        + "then the rest, the cluster and storage", ApiVerticle.SHUTDOWN_GRACE_MS, JobEngine.DRAIN_MS);
       try {
         node.close().toCompletionStage().toCompletableFuture().get(SHUTDOWN_TIMEOUT_S, TimeUnit.SECONDS);
         log.info("shut down");

@@ -3,6 +3,7 @@ package dev.boxoffice.jobs;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.ClusterMembership;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
@@ -38,6 +39,7 @@ import java.util.UUID;
  *   <li>Handoffs: jobs this node inserted already leased to this engine ({@link JobHandoff}) arrive over the local
  *   bus after their commit and run without a claim.</li>
  *   <li>Leases: renewed while a job runs; work of a node that stops renewing (or leaves the cluster) is rescued.</li>
+ *   <li>Stop: drains ({@link #stop}) so that a node shutting down finishes what it runs and hands back the rest.</li>
  * </ul>
  */
 public final class JobEngine extends VerticleBase {
@@ -110,6 +112,15 @@ public final class JobEngine extends VerticleBase {
       last_error  = 'lease lost: node ' || coalesce(j.locked_by, '?') || ' stopped during attempt ' || j.attempts
     FROM lost WHERE j.id = lost.id
     RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error""";
+
+  // handed-off jobs that never reached a handler: back to the queue as if never claimed (the attempt was not made)
+  private static final String RELEASE = """
+    UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, lease_until = NULL,
+                    started_at = NULL, run_at = now(), updated_at = now()
+    WHERE id = ANY($1) AND status = 'running' AND locked_by = $2 AND attempts > 0""";
+
+  /** On undeploy, how long jobs already running get to finish and be recorded. */
+  public static final long DRAIN_MS = 10_000;
 
   /** Engine settings; see conf/boxoffice.json (jobs_*). One engine runs per queue on each worker node. */
   public record Settings(String queue, long leaseMillis, int claimBatch, int concurrency, long pollMillis) {
@@ -195,11 +206,45 @@ public final class JobEngine extends VerticleBase {
       });
   }
 
+  /**
+   * Drains: no new claims or handoffs; handed-off jobs that have not started go back to the queue at once; jobs
+   * running get up to {@link #DRAIN_MS} to finish and have their outcomes written. What is still running after that
+   * keeps its lease and is taken back as after a crash (member left, or the lease runs out).
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
     JobHandoff.engineDown(vertx, settings.queue());
-    return subscriber == null ? Future.succeededFuture() : subscriber.close();
+    Future<?> released = release(new ArrayList<>(handedOff));
+    handedOff.clear();
+    Promise<Void> drained = Promise.promise();
+    long deadline = System.currentTimeMillis() + DRAIN_MS;
+    vertx.setPeriodic(20, id -> {
+      boolean idle = inFlight == 0 && !flushing && succeeded.isEmpty() && failed.isEmpty();
+      if (idle || System.currentTimeMillis() > deadline) {
+        vertx.cancelTimer(id);
+        if (!idle) {
+          log.warn("queue {}: {} job(s) still running after {} ms; their leases bring them back", settings.queue(),
+            inFlight, DRAIN_MS);
+        }
+        drained.complete();
+      }
+    });
+    return Future.join(released, drained.future())
+      .eventually(() -> subscriber == null ? Future.succeededFuture() : subscriber.close());
+  }
+
+  private Future<?> release(List<Job> jobs) {
+    if (jobs.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    jobs.forEach(job -> running.remove(job.id()));
+    return pool.preparedQuery(RELEASE)
+      .execute(Tuple.of(jobs.stream().map(Job::id).toArray(UUID[]::new), nodeId))
+      .onSuccess(rows -> log.info("queue {}: {} handed-off job(s) not started, back in the queue", settings.queue(),
+        rows.rowCount()))
+      .onFailure(err -> log.warn("queue {}: releasing {} handed-off job(s) failed, their leases bring them back: {}",
+        settings.queue(), jobs.size(), err.getMessage()));
   }
 
   /** {@code "<due epoch ms>|type,type"}: wake now or arm a timer, if any of the types is ours. */
@@ -233,6 +278,9 @@ public final class JobEngine extends VerticleBase {
   }
 
   private void wake() {
+    if (stopping) {
+      return;
+    }
     if (claiming) {
       wakeAgain = true;
       return;
@@ -285,8 +333,13 @@ public final class JobEngine extends VerticleBase {
    * concurrency limit; the rest wait here (their leases renewed) ahead of anything still to claim.
    */
   private void adopt(JsonObject handoff) {
-    handoff.getJsonArray("jobs").forEach(j -> {
-      Job job = Job.fromJson((JsonObject) j);
+    List<Job> jobs = new ArrayList<>();
+    handoff.getJsonArray("jobs").forEach(j -> jobs.add(Job.fromJson((JsonObject) j)));
+    if (stopping) {
+      release(jobs); // arrived while draining
+      return;
+    }
+    jobs.forEach(job -> {
       handedOff.add(job);
       running.put(job.id(), job.attempt());
     });
