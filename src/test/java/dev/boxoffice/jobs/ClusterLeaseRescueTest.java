@@ -62,8 +62,9 @@ class ClusterLeaseRescueTest {
 
     await(JobWorkers.handle(survivor.vertx(), "test.cluster.slow",
       job -> Future.succeededFuture(new JsonObject().put("by", survivor.platform().membership().nodeId()))));
-    // as with kill -9: the node's verticles stop (no more lease renewals, no goodbye write) and its cluster
-    // member vanishes without leaving gracefully
+    // as with kill -9: the node's verticles stop (the engine's drain gives up on the never-ending attempt after
+    // JobEngine.DRAIN_MS and leaves its lease: no goodbye write, no more renewals) and its cluster member vanishes
+    // without leaving gracefully
     for (String deployment : doomed.vertx().deploymentIDs()) {
       await(doomed.vertx().undeploy(deployment));
     }
