@@ -1,5 +1,6 @@
 package dev.boxoffice.ops;
 
+import dev.boxoffice.platform.Database;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -20,7 +21,7 @@ import java.util.List;
  */
 public final class TableMaintenance extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(TableMaintenance.class);
-  private static final long LOCK_KEY = 0x626f786f6666L; // "boxoff"
+  private static final long LOCK_KEY = Database.MAINTENANCE_LOCK;
   private static final List<String> TABLES = List.of("jobs", "bookings", "events", "products", "outbox",
     "tickets", "nodes");
 

@@ -46,8 +46,14 @@ public final class Database {
     return PgBuilder.pool().with(pool).connectingTo(connect).using(vertx).build();
   }
 
-  /** Key of the session-level advisory lock that makes nodes starting together migrate one after another. */
-  private static final long MIGRATION_LOCK = 0x626f78_6f6666L;
+  /*
+   * Every advisory lock key this service takes, in one place so that two never share one (the migration lock first
+   * reused the maintenance key: a node starting up waited behind another node's VACUUM round).
+   */
+  /** Nodes starting together migrate one after another. */
+  private static final long MIGRATION_LOCK = 0x626f786d6967L; // "boxmig"
+  /** One node at a time runs {@code TableMaintenance}. */
+  public static final long MAINTENANCE_LOCK = 0x626f786f6666L; // "boxoff"
 
   /**
    * Applies the migrations under db/migration, one node at a time. Flyway's own lock only guards a schema history
