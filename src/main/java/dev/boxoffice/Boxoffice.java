@@ -165,14 +165,10 @@ public final class Boxoffice {
     if (config.hasRole("scheduler")) {
       chain = chain.compose(v -> Features.deployScheduler(platform));
     }
-    Future<String> http = Future.succeededFuture();
-    if (config.hasRole("http")) {
-      http = chain.compose(v -> vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform),
+    Future<String> http = !config.hasRole("http") ? chain.map((String) null)
+      : chain.compose(v -> vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform),
           router -> Features.extraRoutes(platform, router)),
         new DeploymentOptions().setInstances(Math.max(1, Runtime.getRuntime().availableProcessors()))));
-    } else {
-      http = chain.map((String) null);
-    }
     return http.map(httpDeployment -> {
       log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}", platform.membership().nodeId(),
         config.profile(), config.roles(), config.hasRole("http") ? config.string("http_port") : "-",
