@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fault-injection harness : several boxoffice processes clustered on loopback under mixed load, then
+# Fault-injection harness: several boxoffice processes clustered on loopback under mixed load, then
 # kill -9 of a node, a late joiner, a Redis restart and a PostgreSQL restart. Every scenario prints one line with
 # the counts it checked; the last line is "N passed, M failed"; the exit status is non-zero on any violation.
 #
