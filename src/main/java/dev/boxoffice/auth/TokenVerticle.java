@@ -3,10 +3,10 @@ package dev.boxoffice.auth;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import org.slf4j.Logger;
@@ -61,20 +61,20 @@ public final class TokenVerticle extends VerticleBase {
     return limiter.retryAfter(username, clientIp).compose(retryAfter -> {
       if (retryAfter > 0) {
         log.warn("login for {} from {} refused: too many failures", username, clientIp);
-        return Future.failedFuture(Bus.fail(429, TOO_MANY, new JsonObject().put("retry_after", retryAfter)));
+        return Future.failedFuture(Failure.tooManyRequests(TOO_MANY, retryAfter));
       }
       return accounts.find(username).compose(account ->
         Passwords.verify(vertx, account == null ? dummyHash : account.passwordHash(), password)
           .compose(ok -> ok && account != null
             ? limiter.clear(username, clientIp).map(v -> issue(account))
-            : limiter.recordFailure(username, clientIp).compose(v -> Future.failedFuture(Bus.fail(401, INVALID)))));
+            : limiter.recordFailure(username, clientIp)
+              .compose(v -> Future.failedFuture(Failure.unauthorized(INVALID)))));
     });
   }
 
   /** The edge validates the contract first; this only guards direct bus callers, in the same error shape. */
   private static Throwable missing(String field) {
-    return Bus.fail(422, "Invalid fields: " + field, new JsonObject().put("fields",
-      new JsonArray().add(new JsonObject().put("field", field).put("message", "is required"))));
+    return Failure.invalid(field, "is required");
   }
 
   private JsonObject issue(Accounts.Account account) {

@@ -3,11 +3,11 @@ package dev.boxoffice.booking;
 import dev.boxoffice.inventory.Inventory;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.Failures.Violation;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
@@ -24,7 +24,6 @@ public final class BookingApi {
   static final String REPROCESSING = "Started processing unprocessed bookings in the background.";
   private static final Pattern EMAIL = Pattern.compile("^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$");
   private static final Pattern PHONE = Pattern.compile("^[0-9 +()\\-]{5,32}$");
-  private static final String FK_VIOLATION = "23503";
 
   private final Pool pool;
   private final BookingSaga saga;
@@ -130,7 +129,7 @@ public final class BookingApi {
   }
 
   private static Throwable unknownItem(Throwable err, BookingStore.NewBooking b) {
-    if (err instanceof PgException pg && FK_VIOLATION.equals(pg.getSqlState())) {
+    if (Violation.FOREIGN_KEY.of(err)) {
       return Bus.fail(404, b.eventId() != null ? "Event not found" : "Product not found");
     }
     return err;
@@ -170,10 +169,7 @@ public final class BookingApi {
       errors.put("quantity", "must be an integer 1..1000");
     }
     if (!errors.isEmpty()) {
-      JsonArray fields = new JsonArray();
-      errors.forEach((f, m) -> fields.add(new JsonObject().put("field", f).put("message", m)));
-      throw new InvalidBooking(Bus.fail(422, "Invalid fields: " + String.join(", ", errors.keySet()),
-        new JsonObject().put("fields", fields)));
+      throw new InvalidBooking(Failure.invalid(errors));
     }
     return new BookingStore.NewBooking(name, email, phone, eventId, productId, quantity, owner);
   }

@@ -2,6 +2,7 @@ package dev.boxoffice.booking;
 
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
+import dev.boxoffice.platform.Failures;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -204,7 +205,7 @@ public final class OutboxSender {
 
   /** Keeps the error on the row; on the job's last attempt the row is given up as failed (and noted on the booking). */
   private Future<JsonObject> recordFailure(Job job, Mail m, Throwable err) {
-    String error = "SMTP: " + (err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage());
+    String error = "SMTP: " + Failures.text(err);
     boolean last = job.attempt() >= job.maxAttempts();
     Future<?> noted = pool.preparedQuery(MARK_ERROR).execute(Tuple.of(m.outboxId(), error, last));
     if (last) {

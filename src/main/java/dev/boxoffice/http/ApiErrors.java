@@ -1,8 +1,8 @@
 package dev.boxoffice.http;
 
+import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.Failures;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.validation.SchemaValidationException;
@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Turns every failure into the uniform JSON error body and its HTTP status; never leaks a stack trace. */
+/** Turns every failure into a {@link Failure}: the uniform JSON error body and its status; never a stack trace. */
 public final class ApiErrors {
   private static final Pattern PARAMETER = Pattern.compile("(path|query|header|cookie) parameter (\\S+?)[ .]");
   private static final Pattern REQUIRED = Pattern.compile("required property \"?([^\"\\s]+)\"?");
@@ -23,61 +23,51 @@ public final class ApiErrors {
   private ApiErrors() {
   }
 
-  /** A mapped error: status plus JSON body. */
-  public record ApiError(int status, JsonObject body) {
-  }
-
-  public static ApiError of(int status, String message) {
-    return new ApiError(status, new JsonObject().put("error", message));
-  }
-
-  public static ApiError from(Throwable failure, int statusHint) {
+  public static Failure from(Throwable failure, int statusHint) {
     ValidatorException validation = find(failure, ValidatorException.class);
     if (validation != null) {
       return validation(validation);
+    }
+    if (failure instanceof Failure known) {
+      return known;
     }
     if (failure instanceof ReplyException reply) {
       return reply(reply);
     }
     if (failure instanceof HttpException http) {
-      return of(http.getStatusCode(), defaultMessage(http.getStatusCode()));
+      return Failure.of(http.getStatusCode(), defaultMessage(http.getStatusCode()));
     }
     if (statusHint >= 400 && statusHint < 500) {
-      return of(statusHint, defaultMessage(statusHint));
+      return Failure.of(statusHint, defaultMessage(statusHint));
     }
-    return of(500, "Internal server error");
+    return Failure.internal();
   }
 
-  static ApiError reply(ReplyException reply) {
+  static Failure reply(ReplyException reply) {
     switch (reply.failureType()) {
       case NO_HANDLERS:
-        return of(503, "No worker node is serving this request right now; try again shortly");
+        return Failure.unavailable("No worker node is serving this request right now; try again shortly");
       case TIMEOUT:
-        return of(504, "The request timed out in the cluster; it may still complete");
+        return Failure.of(504, "The request timed out in the cluster; it may still complete");
       default:
         int code = reply.failureCode();
-        String message = reply.getMessage();
         if (code < 400 || code > 599) {
-          return of(500, "Internal server error");
+          return Failure.internal();
         }
-        if (message != null && message.startsWith("{")) {
-          return new ApiError(code, new JsonObject(message));
-        }
-        return of(code, message == null ? defaultMessage(code) : message);
+        return Failure.fromReply(code, reply.getMessage(), defaultMessage(code));
     }
   }
 
-  private static ApiError validation(ValidatorException e) {
-    String message = e.getMessage() == null ? "" : e.getMessage();
+  private static Failure validation(ValidatorException e) {
+    String message = Failures.text(e);
     if (e.type() == ValidatorErrorType.ILLEGAL_VALUE && message.contains("can't be decoded")) {
-      return of(400, "Malformed JSON in request body");
+      return Failure.of(400, "Malformed JSON in request body");
     }
     if (e.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT && message.contains("body is not supported")) {
-      return of(415, "Unsupported content type; send application/json");
+      return Failure.of(415, "Unsupported content type; send application/json");
     }
     if (e.type() == ValidatorErrorType.MISSING_REQUIRED_PARAMETER && message.contains("required body")) {
-      return new ApiError(422, new JsonObject().put("error", "Request body is required")
-        .put("fields", new JsonArray().add(field("body", "is required"))));
+      return Failure.invalid("Request body is required", Map.of("body", "is required"));
     }
     Map<String, String> fields = new LinkedHashMap<>();
     Matcher param = PARAMETER.matcher(message + " ");
@@ -87,12 +77,7 @@ public final class ApiErrors {
     if (e instanceof SchemaValidationException schema && schema.getOutputUnit() != null && fields.isEmpty()) {
       collect(schema.getOutputUnit(), fields);
     }
-    JsonArray list = new JsonArray();
-    fields.forEach((f, m) -> list.add(field(f, m)));
-    String names = String.join(", ", fields.keySet());
-    return new ApiError(422, new JsonObject()
-      .put("error", fields.isEmpty() ? "Request does not match the contract" : "Invalid fields: " + names)
-      .put("fields", list));
+    return fields.isEmpty() ? Failure.invalid("Request does not match the contract", fields) : Failure.invalid(fields);
   }
 
   private static void collect(OutputUnit unit, Map<String, String> fields) {
@@ -117,10 +102,6 @@ public final class ApiErrors {
     if (known == null || (GENERIC.matcher(known).find() && !GENERIC.matcher(error).find())) {
       fields.put(key, error);
     }
-  }
-
-  private static JsonObject field(String name, String message) {
-    return new JsonObject().put("field", name).put("message", message);
   }
 
   private static <T> T find(Throwable t, Class<T> type) {

@@ -3,6 +3,7 @@ package dev.boxoffice.http;
 import dev.boxoffice.auth.Jwt;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -98,13 +99,13 @@ public final class ApiVerticle extends VerticleBase {
     String what = rc.request().method() + " " + rc.request().path();
     io.vertx.openapi.contract.Path path = contract.findPath(rc.request().path());
     if (path == null || path.getOperations().isEmpty()) {
-      respondError(rc, ApiErrors.of(404, "No such route: " + what));
+      respondError(rc, Failure.notFound("No such route: " + what));
       return;
     }
     String allow = path.getOperations().stream().map(o -> o.getHttpMethod().name()).sorted()
       .collect(java.util.stream.Collectors.joining(", "));
     rc.response().putHeader("Allow", allow);
-    respondError(rc, ApiErrors.of(405, "Method not allowed: " + what + " (allowed: " + allow + ")"));
+    respondError(rc, Failure.of(405, "Method not allowed: " + what + " (allowed: " + allow + ")"));
   }
 
   @SuppressWarnings("unchecked")
@@ -120,7 +121,7 @@ public final class ApiVerticle extends VerticleBase {
     User user = rc.user();
     String role = user == null ? null : user.principal().getString("role");
     if (role == null || !roles.contains(role)) {
-      respondError(rc, ApiErrors.of(403, "This operation needs the role: " + String.join(" or ", roles)));
+      respondError(rc, Failure.forbidden("This operation needs the role: " + String.join(" or ", roles)));
       return;
     }
     rc.next();
@@ -153,7 +154,7 @@ public final class ApiVerticle extends VerticleBase {
         new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
       .onSuccess(reply -> respond(rc, reply.body()))
       .onFailure(err -> {
-        ApiErrors.ApiError error = ApiErrors.from(err, 500);
+        Failure error = ApiErrors.from(err, 500);
         if (err instanceof ReplyException re) {
           if (error.status() >= 500) {
             log.warn("operation {} answered {}: {} ({})", operationId, error.status(), re.getMessage(),
@@ -180,27 +181,28 @@ public final class ApiVerticle extends VerticleBase {
   }
 
   private void onFailure(RoutingContext rc) {
-    ApiErrors.ApiError error = ApiErrors.from(rc.failure(), rc.statusCode());
+    Failure error = ApiErrors.from(rc.failure(), rc.statusCode());
     if (error.status() >= 500) {
       log.error("request {} {} failed", rc.request().method(), rc.request().path(), rc.failure());
     }
     respondError(rc, error);
   }
 
-  public static void respondError(RoutingContext rc, ApiErrors.ApiError error) {
+  public static void respondError(RoutingContext rc, Failure error) {
     if (rc.response().ended()) {
       return;
     }
     HttpServerResponse response = rc.response().setStatusCode(error.status())
       .putHeader("Content-Type", "application/json");
-    Object retryAfter = error.body().getValue("retry_after");
+    JsonObject body = error.body();
+    Object retryAfter = body.getValue("retry_after");
     if (retryAfter != null) {
       response.putHeader("Retry-After", String.valueOf(retryAfter));
     }
     if (error.status() == 401) {
       response.putHeader("WWW-Authenticate", "Bearer");
     }
-    response.end(error.body().encode());
+    response.end(body.encode());
   }
 
   @Override

@@ -2,6 +2,9 @@ package dev.boxoffice.inventory;
 
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.Failures.Violation;
 import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -63,15 +66,15 @@ public final class EventsApi {
       String raw = body.getString("starts_at");
       startsAt = raw == null ? null : OffsetDateTime.parse(raw);
     } catch (DateTimeParseException | ClassCastException e) {
-      return Future.failedFuture(Errors.invalid("starts_at", "must be an RFC 3339 date-time"));
+      return Future.failedFuture(Failure.invalid("starts_at", "must be an RFC 3339 date-time"));
     }
     Number price = body.getNumber("price");
     Tuple args = Tuple.of(body.getString("title"), body.getInteger("capacity"),
       price == null ? BigDecimal.ZERO : new BigDecimal(price.toString()), startsAt);
     return pool.preparedQuery(INSERT).execute(args)
-      .recover(err -> Future.failedFuture(Errors.is(err, Errors.NUMERIC_OUT_OF_RANGE)
-        ? Errors.invalid("price", "is too large (at most 10 digits before the decimal point)")
-        : Errors.invalidInput(err, "events")))
+      .recover(err -> Future.failedFuture(Violation.NUMERIC_RANGE.of(err)
+        ? Failure.invalid("price", "is too large (at most 10 digits before the decimal point)")
+        : Failures.invalidInput(err, "events")))
       .map(rows -> Bus.ApiReply.of(201, event(rows.iterator().next())));
   }
 
@@ -87,7 +90,7 @@ public final class EventsApi {
 
   private Future<Row> one(String sql, Bus.ApiRequest req) {
     return pool.preparedQuery(sql).execute(Tuple.of(req.pathId("id"))).compose(rows -> rows.size() == 0
-      ? Future.failedFuture(Bus.fail(404, "Event not found"))
+      ? Future.failedFuture(Failure.notFound("Event not found"))
       : Future.succeededFuture(rows.iterator().next()));
   }
 

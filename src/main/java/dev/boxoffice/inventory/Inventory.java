@@ -1,6 +1,6 @@
 package dev.boxoffice.inventory;
 
-import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failure;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
@@ -103,7 +103,7 @@ public final class Inventory {
     return tx.preparedQuery(sql)
       .execute(Tuple.of(ids.toArray(new Long[0]), (Object) quantities.toArray(new Integer[0])))
       .compose(rows -> rows.size() == ids.size() ? Future.<Void>succeededFuture()
-        : Future.failedFuture(Bus.fail(409, refusal)));
+        : Future.failedFuture(Failure.conflict(refusal)));
   }
 
   /** Returns {@code quantity}; callers make it exactly-once by tying it to a conditional status change. */

@@ -2,6 +2,9 @@ package dev.boxoffice.inventory;
 
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.Failures.Violation;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -90,24 +93,24 @@ public final class ProductsApi {
 
   private Future<JsonObject> delete(Bus.ApiRequest req) {
     return pool.preparedQuery(DELETE).execute(Tuple.of(req.pathId("id")))
-      .recover(err -> Future.failedFuture(Errors.is(err, Errors.FOREIGN_KEY_VIOLATION)
-        ? Bus.fail(409, "Product has bookings")
+      .recover(err -> Future.failedFuture(Violation.FOREIGN_KEY.of(err)
+        ? Failure.conflict("Product has bookings")
         : err))
       .compose(rows -> rows.rowCount() == 0
-        ? Future.failedFuture(Bus.fail(404, "Product not found"))
+        ? Future.failedFuture(Failure.notFound("Product not found"))
         : Future.succeededFuture(Bus.ApiReply.noContent()));
   }
 
   private static Throwable mapWriteFailure(Throwable err) {
-    if (Errors.is(err, Errors.UNIQUE_VIOLATION)) {
-      return Bus.fail(409, "A product with this unique_id already exists");
+    if (Violation.UNIQUE.of(err)) {
+      return Failure.conflict("A product with this unique_id already exists");
     }
-    return Errors.invalidInput(err, "products");
+    return Failures.invalidInput(err, "products");
   }
 
   private static Future<JsonObject> single(RowSet<Row> rows) {
     return rows.size() == 0
-      ? Future.failedFuture(Bus.fail(404, "Product not found"))
+      ? Future.failedFuture(Failure.notFound("Product not found"))
       : Future.succeededFuture(product(rows.iterator().next()));
   }
 

@@ -1,5 +1,6 @@
 package dev.boxoffice.jobs;
 
+import dev.boxoffice.platform.Failures;
 import io.vertx.core.json.JsonObject;
 
 import java.util.UUID;
@@ -19,8 +20,7 @@ public final class BatchResult {
 
   public BatchResult failed(UUID job, Throwable failure) {
     boolean permanent = failure instanceof JobFailure jf && jf.isPermanent();
-    String error = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
-    failures.put(job.toString(), new JsonObject().put("error", error).put("permanent", permanent));
+    failures.put(job.toString(), new JsonObject().put("error", Failures.text(failure)).put("permanent", permanent));
     return this;
   }
 

@@ -1,6 +1,7 @@
 package dev.boxoffice.jobs;
 
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.ClusterMembership;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -448,7 +449,7 @@ public final class JobEngine extends VerticleBase {
 
   private void recordError(Job job, JobType type, Throwable err) {
     boolean permanent = err instanceof ReplyException re && re.failureCode() == JobFailure.PERMANENT;
-    recordFailure(job, type, err.getMessage() == null ? err.toString() : err.getMessage(), permanent);
+    recordFailure(job, type, Failures.text(err), permanent);
   }
 
   private void recordFailure(Job job, JobType type, String error, boolean permanent) {

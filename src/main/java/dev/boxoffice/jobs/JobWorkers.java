@@ -1,9 +1,13 @@
 package dev.boxoffice.jobs;
 
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.LocalMap;
 
@@ -25,24 +29,8 @@ public final class JobWorkers {
    */
   public static Future<Void> handle(Vertx vertx, String type, Function<Job, Future<JsonObject>> handler) {
     JobTypes.get(type);
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().localConsumer(Bus.jobRun(type), msg -> {
-      Future<JsonObject> outcome;
-      try {
-        outcome = handler.apply(Job.fromJson(msg.body()));
-      } catch (RuntimeException e) {
-        outcome = Future.failedFuture(e);
-      }
-      outcome.onComplete(ar -> {
-        if (ar.succeeded()) {
-          msg.reply(ar.result());
-        } else {
-          Throwable err = ar.cause();
-          boolean permanent = err instanceof JobFailure jf && jf.isPermanent();
-          String text = err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage();
-          msg.fail(permanent ? JobFailure.PERMANENT : JobFailure.RETRYABLE, text);
-        }
-      });
-    });
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().localConsumer(Bus.jobRun(type),
+      Replies.answering(body -> handler.apply(Job.fromJson(body)), result -> result, JobWorkers::refusal));
     return registered(vertx, type, consumer, false);
   }
 
@@ -52,27 +40,20 @@ public final class JobWorkers {
    */
   public static Future<Void> handleBatch(Vertx vertx, String type, Function<List<Job>, Future<BatchResult>> handler) {
     JobTypes.get(type);
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().localConsumer(Bus.jobBatch(type), msg -> {
-      List<Job> jobs = new ArrayList<>();
-      msg.body().getJsonArray("jobs").forEach(j -> jobs.add(Job.fromJson((JsonObject) j)));
-      Future<BatchResult> outcome;
-      try {
-        outcome = handler.apply(jobs);
-      } catch (RuntimeException e) {
-        outcome = Future.failedFuture(e);
-      }
-      outcome.onComplete(ar -> {
-        if (ar.succeeded()) {
-          msg.reply(ar.result().toJson());
-        } else {
-          Throwable err = ar.cause();
-          boolean permanent = err instanceof JobFailure jf && jf.isPermanent();
-          msg.fail(permanent ? JobFailure.PERMANENT : JobFailure.RETRYABLE,
-            err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage());
-        }
-      });
-    });
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().localConsumer(Bus.jobBatch(type), Replies.answering(
+      body -> {
+        List<Job> jobs = new ArrayList<>();
+        body.getJsonArray("jobs").forEach(j -> jobs.add(Job.fromJson((JsonObject) j)));
+        return handler.apply(jobs);
+      }, BatchResult::toJson, JobWorkers::refusal));
     return registered(vertx, type, consumer, true);
+  }
+
+  /** A failed handler: {@link JobFailure#permanent} goes straight to dead, anything else is retried. */
+  private static ReplyException refusal(Throwable err) {
+    boolean permanent = err instanceof JobFailure jf && jf.isPermanent();
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, permanent ? JobFailure.PERMANENT : JobFailure.RETRYABLE,
+      Failures.text(err));
   }
 
   private static Future<Void> registered(Vertx vertx, String type, MessageConsumer<JsonObject> consumer,

@@ -1,5 +1,6 @@
 package dev.boxoffice.ops;
 
+import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
@@ -23,10 +24,10 @@ public final class Health {
     HealthChecks checks = HealthChecks.create(p.vertx());
     checks.register("postgres", CHECK_TIMEOUT_MS, promise -> p.pool().query("SELECT 1").execute()
       .onSuccess(rows -> promise.complete(Status.OK()))
-      .onFailure(err -> promise.complete(Status.KO(new JsonObject().put("error", err.getMessage())))));
+      .onFailure(err -> promise.complete(Status.KO(new JsonObject().put("error", Failures.text(err))))));
     checks.register("redis", CHECK_TIMEOUT_MS, promise -> p.redis().ping(java.util.List.of())
       .onSuccess(pong -> promise.complete(Status.OK()))
-      .onFailure(err -> promise.complete(Status.KO(new JsonObject().put("error", err.getMessage())))));
+      .onFailure(err -> promise.complete(Status.KO(new JsonObject().put("error", Failures.text(err))))));
     checks.register("cluster", CHECK_TIMEOUT_MS, promise -> {
       JsonObject data = new JsonObject()
         .put("members", p.membership().members().size())

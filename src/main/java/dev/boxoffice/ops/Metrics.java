@@ -1,5 +1,6 @@
 package dev.boxoffice.ops;
 
+import dev.boxoffice.platform.Failure;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
@@ -50,7 +51,6 @@ public final class Metrics {
     if (registry.isPresent() && registry.get() instanceof PrometheusMeterRegistry prometheus) {
       return PrometheusScrapingHandler.create(prometheus);
     }
-    return rc -> rc.response().setStatusCode(404).putHeader("Content-Type", "application/json")
-      .end("{\"error\":\"metrics are not enabled on this node\"}");
+    return rc -> rc.fail(Failure.notFound("metrics are not enabled on this node"));
   }
 }

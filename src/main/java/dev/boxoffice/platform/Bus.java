@@ -1,7 +1,5 @@
 package dev.boxoffice.platform;
 
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -10,7 +8,7 @@ import io.vertx.core.json.JsonObject;
  *
  * <p>API requests: the HTTP verticle sends {@link #api(String)} for each contract operation a {@link ApiRequest}
  * JSON object and expects an {@link ApiReply} JSON object back, or a failure whose code is an HTTP status and
- * whose message is the error text (see {@link #fail}).
+ * whose message is the error text (see {@link Failure#toReply()}).
  *
  * <p>Jobs: the engine sends each claimed job to {@link #jobRun(String)} on its own node.
  */
@@ -119,12 +117,13 @@ public final class Bus {
     }
   }
 
-  /** A failure that maps to an HTTP status; {@code extra} fields (JSON) are merged into the error body. */
-  public static ReplyException fail(int status, String error) {
-    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status, error);
+  /** Same as {@link Failure#of(int, String)}; prefer the named failures ({@link Failure#notFound} ...). */
+  public static Failure fail(int status, String error) {
+    return Failure.of(status, error);
   }
 
-  public static ReplyException fail(int status, String error, JsonObject extra) {
-    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status, extra.copy().put("error", error).encode());
+  /** Same as {@link Failure#of(int, String)} with {@code extra} members beside {@code "error"} in the body. */
+  public static Failure fail(int status, String error, JsonObject extra) {
+    return Failure.of(status, error).with(extra);
   }
 }

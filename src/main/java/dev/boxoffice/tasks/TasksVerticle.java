@@ -5,16 +5,16 @@ import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -54,7 +54,7 @@ public final class TasksVerticle extends VerticleBase {
       return invalid("Unknown task type", "type", "must be one of " + String.join(", ", TaskTypes.PUBLIC));
     }
     if (TaskTypes.adminOnly(type) && !req.isAdmin()) {
-      return Future.failedFuture(Bus.fail(403, "Tasks of type " + type + " need the admin role"));
+      return Future.failedFuture(Failure.forbidden("Tasks of type " + type + " need the admin role"));
     }
     if (JobTypes.find(type).isEmpty()) {
       return invalid("Task type not available on this cluster", "type", "is not enabled on this cluster");
@@ -132,8 +132,9 @@ public final class TasksVerticle extends VerticleBase {
         if (done.isEmpty() && isRetryable(task.getString("status"))) {
           // dead or cancelled, but a live task with the same unique_key exists: retrying would run it twice
           return JobQueue.get(pool, id).compose(now -> now.isPresent() && isRetryable(now.get().getString("status"))
-            ? Future.failedFuture(Bus.fail(409, "Task cannot be retried while another live task holds its unique_key",
-              new JsonObject().put("status", now.get().getString("status"))))
+            ? Future.failedFuture(Failure.conflict(
+              "Task cannot be retried while another live task holds its unique_key")
+              .with("status", now.get().getString("status")))
             : answer(Optional.empty(), id, "Task cannot be retried"));
         }
         return answer(done, id, "Task cannot be retried");
@@ -150,8 +151,8 @@ public final class TasksVerticle extends VerticleBase {
     if (changed.isPresent()) {
       return Future.succeededFuture(Bus.ApiReply.ok(TaskStore.view(changed.get())));
     }
-    return JobQueue.get(pool, id).compose(now -> Future.failedFuture(Bus.fail(409, refusal,
-      new JsonObject().put("status", now.map(t -> t.getString("status")).orElse("unknown")))));
+    return JobQueue.get(pool, id).compose(now -> Future.failedFuture(Failure.conflict(refusal)
+      .with("status", now.map(t -> t.getString("status")).orElse("unknown"))));
   }
 
   /** The task named by the path parameter, if the caller may see it; else 404 (422 for a malformed id). */
@@ -162,7 +163,7 @@ public final class TasksVerticle extends VerticleBase {
     }
     return TaskStore.get(pool, ownerFilter(req), UUID.fromString(text)).compose(task -> task
       .map(Future::succeededFuture)
-      .orElseGet(() -> Future.failedFuture(Bus.fail(404, "Task not found"))));
+      .orElseGet(() -> Future.failedFuture(Failure.notFound("Task not found"))));
   }
 
   /** The compatibility shape of GET /status/{task_id}. */
@@ -188,8 +189,6 @@ public final class TasksVerticle extends VerticleBase {
   }
 
   private static <T> Future<T> invalid(String error, String field, String message) {
-    ReplyException fail = Bus.fail(422, error, new JsonObject().put("fields",
-      new JsonArray().add(new JsonObject().put("field", field).put("message", message))));
-    return Future.failedFuture(fail);
+    return Future.failedFuture(Failure.invalid(error, Map.of(field, message)));
   }
 }

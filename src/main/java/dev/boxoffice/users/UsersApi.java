@@ -2,6 +2,7 @@ package dev.boxoffice.users;
 
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -71,7 +72,7 @@ public final class UsersApi {
 
   private Future<JsonObject> get(Bus.ApiRequest req) {
     return pool.preparedQuery(ONE).execute(Tuple.of(req.pathId("id"))).compose(rows -> rows.size() == 0
-      ? Future.failedFuture(Bus.fail(404, "User not found"))
+      ? Future.failedFuture(Failure.notFound("User not found"))
       : Future.succeededFuture(Bus.ApiReply.ok(user(rows.iterator().next()))));
   }
 

@@ -1,6 +1,7 @@
 package dev.boxoffice.users;
 
 import dev.boxoffice.jobs.JobFailure;
+import dev.boxoffice.platform.Failures;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -175,7 +176,6 @@ public final class UsersProvider {
       || (err.getMessage() != null && err.getMessage().toLowerCase().contains("timeout"))) {
       return "no answer within " + timeoutMs + " ms";
     }
-    String message = err.getMessage();
-    return err.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    return Failures.text(err);
   }
 }
