@@ -89,7 +89,7 @@ public final class Boxoffice {
     Promise<Node> started = Promise.promise();
     vertxFuture.onFailure(err -> shutDown(null, null, List.of(), embedded).onComplete(v -> started.fail(err)))
       .onSuccess(vertx -> vertx.executeBlocking(() -> {
-          Database.migrate(cfg.string("pg_uri"));
+          Database.migrate(cfg.string("pg_uri"), embedded.postgresDataDir());
           return vertx;
         }).compose(v -> deploy(cfg, v, embedded))
         .onSuccess(started::complete)

@@ -6,11 +6,16 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
+import java.util.Comparator;
 
 /** The reactive pool every feature shares, and Flyway migrations run once at start-up. */
 public final class Database {
@@ -55,28 +60,65 @@ public final class Database {
   /** One node at a time runs {@code TableMaintenance}. */
   public static final long MAINTENANCE_LOCK = 0x626f786f6666L; // "boxoff"
 
+  /** {@link #migrate(String, Path)} for a database this node did not start itself. */
+  public static void migrate(String uri) {
+    migrate(uri, null);
+  }
+
   /**
    * Applies the migrations under db/migration, one node at a time. Flyway's own lock only guards a schema history
    * table that already exists: on a fresh database two nodes both saw no history, and the second failed with
    * "Unable to baseline schema history table ... as it already exists, and is empty" (seen in CI). So the whole
    * migration runs under an advisory lock of its own, on a connection held for as long as Flyway runs. Blocking:
    * run on a worker thread.
+   *
+   * <p>A database made by an older build is refused before anything is applied (see {@link #refuseOtherHistory});
+   * a schema holding other tables and no Flyway history is refused by Flyway itself. {@code embeddedDataDir} is the
+   * data directory of the embedded server holding the database, named in the refusal; null for a configured one.
    */
-  public static void migrate(String uri) {
+  public static void migrate(String uri, Path embeddedDataDir) {
     PgConnectOptions o = PgConnectOptions.fromUri(uri);
     String jdbc = "jdbc:postgresql://" + o.getHost() + ":" + o.getPort() + "/" + o.getDatabase();
     try (Connection lock = DriverManager.getConnection(jdbc, o.getUser(), o.getPassword());
          Statement st = lock.createStatement()) {
       st.execute("SELECT pg_advisory_lock(" + MIGRATION_LOCK + ")");
-      Flyway.configure()
+      Flyway flyway = Flyway.configure()
         .dataSource(jdbc, o.getUser(), o.getPassword())
         .locations("classpath:db/migration")
-        .load()
-        .migrate();
+        .load();
+      refuseOtherHistory(flyway.info(), o, embeddedDataDir);
+      flyway.migrate();
       // closing the connection would release the lock too; unlocking says so
       st.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK + ")");
     } catch (SQLException e) {
       throw new IllegalStateException("cannot take the migration lock on " + jdbc + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The schema is one baseline and no build before it is upgraded: a history holding anything but this build's
+   * {@code V1__baseline.sql} (later versions, or a version 1 of another description or checksum) comes from an older
+   * build. Flyway would refuse it too, but with a validation error that names neither the cause nor the remedy.
+   */
+  private static void refuseOtherHistory(MigrationInfoService info, PgConnectOptions db, Path embeddedDataDir) {
+    MigrationInfo[] applied = info.applied();
+    if (Arrays.stream(applied).allMatch(Database::isThisBaseline)) {
+      return;
+    }
+    MigrationInfo newest = Arrays.stream(applied).filter(m -> m.getVersion() != null)
+      .max(Comparator.comparing(MigrationInfo::getVersion)).orElse(applied[0]);
+    String what = "the database " + db.getDatabase() + " on " + db.getHost() + ":" + db.getPort()
+      + " was created by an older boxoffice build (schema version " + newest.getVersion() + " \""
+      + newest.getDescription() + "\"); this build starts from a new baseline and cannot upgrade it. ";
+    throw new IllegalStateException(embeddedDataDir != null
+      ? what + "Stop every node using it, delete the data directory " + embeddedDataDir.toAbsolutePath().normalize()
+        + " (BOXOFFICE_DATA_DIR) and start again"
+      : what + "Drop the database (or every table in it, flyway_schema_history included) and start again");
+  }
+
+  /** For an applied migration, getDescription is the applied one (getResolvedDescription is not implemented). */
+  private static boolean isThisBaseline(MigrationInfo m) {
+    return m.getVersion() != null && "1".equals(m.getVersion().getVersion()) && "baseline".equals(m.getDescription())
+      && m.getResolvedChecksum() != null && m.getResolvedChecksum().equals(m.getAppliedChecksum());
   }
 }

@@ -23,9 +23,11 @@ public final class EmbeddedServices implements AutoCloseable {
 
   private EmbeddedPostgres postgres;
   private RedisServer redis;
+  private volatile Path dataDir;
 
   public String startPostgres(Path dataDir, int port) throws IOException {
     String uri = "postgresql://postgres@127.0.0.1:" + port + "/postgres";
+    this.dataDir = dataDir;
     if (listening(port)) {
       log.info("embedded PostgreSQL already running on port {}; reusing it", port);
       return uri;
@@ -41,6 +43,11 @@ public final class EmbeddedServices implements AutoCloseable {
       .start();
     log.info("embedded PostgreSQL started on port {} with data in {}", port, pgData.toAbsolutePath());
     return uri;
+  }
+
+  /** The data directory of the embedded PostgreSQL this node uses (started or found running); null if none. */
+  public Path postgresDataDir() {
+    return dataDir;
   }
 
   public String startRedis(Path dataDir, int port) throws IOException {
