@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.UUID;
 
-import static dev.boxoffice.booking.FinalizationTest.await;
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

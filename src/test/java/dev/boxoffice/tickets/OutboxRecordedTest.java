@@ -1,6 +1,7 @@
-package dev.boxoffice.booking;
+package dev.boxoffice.tickets;
 
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.booking.BookingJobs;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.testing.ApiClient;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
 
-import static dev.boxoffice.booking.FinalizationTest.await;
+import static dev.boxoffice.tickets.FinalizationTest.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Without an SMTP server configured, ticket mail is recorded in the outbox only; the ticket is still issued. */

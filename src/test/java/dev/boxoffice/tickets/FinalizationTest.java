@@ -1,9 +1,10 @@
-package dev.boxoffice.booking;
+package dev.boxoffice.tickets;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.auth.Jwt;
+import dev.boxoffice.booking.BookingJobs;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.platform.AppConfig;
