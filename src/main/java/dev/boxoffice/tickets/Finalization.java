@@ -1,8 +1,11 @@
 package dev.boxoffice.tickets;
 
+import dev.boxoffice.booking.BookingStatus;
+import dev.boxoffice.booking.Transition;
 import dev.boxoffice.jobs.BatchResult;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
+import dev.boxoffice.platform.AfterCommit;
 import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,10 +16,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.IntFunction;
 
 /**
  * The {@code booking.finalize} job (payload {@code {"booking_id": N}}): confirmed → finalized, with the ticket PDF
@@ -35,13 +37,13 @@ import java.util.UUID;
  * delivers the row still pending. No second job per e-mail: that was a jobs insert, claim and completion per
  * booking, and a NOTIFY round trip before the mail left.
  *
- * <p>Exactly once per booking, however often or wherever the job runs: the conditional
- * {@code UPDATE ... WHERE status = 'confirmed'} is the gate, and the tickets, the outbox rows and the events
- * counters are written in the same transaction only for the bookings that update changed. A concurrent run (retry
- * after a lost lease, a second job, another node) blocks on the row locks, then finds them no longer confirmed and
- * writes nothing for them. The unique keys of tickets and outbox are a second line of defence. The gate comes first
- * (rather than after the inserts) so that a booking cancelled between the read and the transaction never gets a
- * ticket. The outbox row names the job that wrote it, and only that job delivers it.
+ * <p>Exactly once per booking, however often or wherever the job runs: {@link Transition#FINALIZE} (conditional on
+ * {@code status = 'confirmed'}) is the gate, and the tickets, the outbox rows and the events counters are written in
+ * the same transaction only for the bookings it changed. A concurrent run (retry after a lost lease, a second job,
+ * another node) blocks on the row locks, then finds them no longer confirmed and writes nothing for them. The unique
+ * keys of tickets and outbox are a second line of defence. The gate comes first (rather than after the inserts) so
+ * that a booking cancelled between the read and the transaction never gets a ticket. The outbox row names the job
+ * that wrote it, and only that job delivers it.
  */
 public final class Finalization {
   private static final String LOAD = """
@@ -53,16 +55,11 @@ public final class Finalization {
     LEFT JOIN outbox o ON o.booking_id = b.id AND o.kind = 'ticket'
     WHERE b.id = ANY($1)""";
 
-  private static final String FINALIZE = """
-    UPDATE bookings SET status = 'finalized', finalized_at = now(), updated_at = now()
-    WHERE id = ANY($1) AND status = 'confirmed'
-    RETURNING id, event_id, quantity""";
-
   private static final String INSERT_TICKETS = """
     INSERT INTO tickets (booking_id, pdf) SELECT * FROM unnest($1::bigint[], $2::bytea[])
     ON CONFLICT (booking_id) DO NOTHING""";
 
-  // $5 status and $6 attempts as the sender starts them; RETURNING gives the rows written (all of them: the gate
+  // $6 status and $7 attempts as the sender starts them; RETURNING gives the rows written (all of them: the gate
   // let only bookings through that have none yet)
   private static final String INSERT_MAIL = """
     INSERT INTO outbox (booking_id, kind, "to", subject, body, job_id, status, attempts)
@@ -103,80 +100,82 @@ public final class Finalization {
     if (byBooking.isEmpty()) {
       return Future.succeededFuture(out);
     }
-    return pool.preparedQuery(LOAD).execute(Tuple.of((Object) ids(byBooking.keySet()))).compose(rows -> {
-      // every booking of the batch gets exactly one outcome, shared by its jobs
-      Map<Long, Future<JsonObject>> outcomes = new HashMap<>();
-      Map<Long, Row> confirmed = new LinkedHashMap<>();
-      Map<Long, List<Job>> undelivered = new HashMap<>();
-      Map<Long, Row> loaded = new HashMap<>();
-      rows.forEach(r -> loaded.put(r.getLong("id"), r));
-      byBooking.forEach((id, its) -> {
-        Row b = loaded.get(id);
-        String status = b == null ? null : b.getString("status");
-        if (b == null) {
-          outcomes.put(id, Future.failedFuture(JobFailure.permanent("booking " + id + " not found")));
-        } else if ("finalized".equals(status) && "pending".equals(b.getString("mail"))) {
-          undelivered.put(id, its); // finalized by an earlier attempt whose e-mail did not go out
-        } else if ("finalized".equals(status)) {
-          outcomes.put(id, Future.succeededFuture(done(id).put("unchanged", true)));
-        } else if (!"confirmed".equals(status)) {
-          // cancelled or expired meanwhile, or not yet confirmed: nothing to issue, and nothing to retry
-          outcomes.put(id, Future.succeededFuture(skipped(id, status)));
+    // every booking of the batch gets exactly one outcome, shared by its jobs
+    Map<Long, Future<JsonObject>> outcomes = new HashMap<>();
+    return pool.preparedQuery(LOAD).execute(Tuple.of((Object) byBooking.keySet().toArray(new Long[0])))
+      .compose(rows -> Future.join(start(rows, byBooking, outcomes))
+        .transform(ar -> Future.join(new ArrayList<>(outcomes.values())))
+        .transform(ar -> Future.succeededFuture(report(byBooking, outcomes, out))));
+  }
+
+  /** Each job gets its booking's outcome. */
+  private static BatchResult report(Map<Long, List<Job>> byBooking, Map<Long, Future<JsonObject>> outcomes,
+                                    BatchResult out) {
+    byBooking.forEach((id, its) -> {
+      Future<JsonObject> outcome = outcomes.getOrDefault(id, Future.failedFuture("no outcome for booking " + id));
+      its.forEach(j -> {
+        if (outcome.succeeded()) {
+          out.succeeded(j.id(), outcome.result());
         } else {
-          confirmed.put(id, b);
+          out.failed(j.id(), outcome.cause());
         }
       });
-      Future<Void> finalizing = confirmed.isEmpty() ? Future.succeededFuture()
-        : finalizeAll(confirmed, byBooking, outcomes);
-      Future<Void> redelivering = undelivered.isEmpty() ? Future.succeededFuture()
-        : redeliver(undelivered, outcomes);
-      return Future.join(finalizing, redelivering)
-        .transform(ar -> Future.join(new ArrayList<>(outcomes.values())))
-        .transform(ar -> {
-          byBooking.forEach((id, its) -> {
-            Future<JsonObject> outcome = outcomes.getOrDefault(id, Future.failedFuture("no outcome for booking " + id));
-            its.forEach(j -> {
-              if (outcome.succeeded()) {
-                out.succeeded(j.id(), outcome.result());
-              } else {
-                out.failed(j.id(), outcome.cause());
-              }
-            });
-          });
-          return Future.succeededFuture(out);
-        });
     });
+    return out;
+  }
+
+  /**
+   * Decides each booking's outcome from where it stands: issues the tickets of the confirmed ones and redelivers
+   * the e-mails of those finalized earlier, whose outcomes follow; the work under way.
+   */
+  private List<Future<Void>> start(Iterable<Row> rows, Map<Long, List<Job>> byBooking,
+                                   Map<Long, Future<JsonObject>> outcomes) {
+    Map<Long, Row> confirmed = new LinkedHashMap<>();
+    Map<Long, List<Job>> undelivered = new HashMap<>();
+    Map<Long, Row> loaded = new HashMap<>();
+    rows.forEach(r -> loaded.put(r.getLong("id"), r));
+    byBooking.forEach((id, its) -> {
+      Row b = loaded.get(id);
+      String status = b == null ? null : b.getString("status");
+      if (b == null) {
+        outcomes.put(id, Future.failedFuture(JobFailure.permanent("booking " + id + " not found")));
+      } else if (BookingStatus.FINALIZED.equals(status) && "pending".equals(b.getString("mail"))) {
+        undelivered.put(id, its); // finalized by an earlier attempt whose e-mail did not go out
+      } else if (BookingStatus.FINALIZED.equals(status)) {
+        outcomes.put(id, Future.succeededFuture(done(id).put("unchanged", true)));
+      } else if (!BookingStatus.CONFIRMED.equals(status)) {
+        // cancelled or expired meanwhile, or not yet confirmed: nothing to issue, and nothing to retry
+        outcomes.put(id, Future.succeededFuture(skipped(id, status)));
+      } else {
+        confirmed.put(id, b);
+      }
+    });
+    return List.of(confirmed.isEmpty() ? Future.succeededFuture() : finalizeAll(confirmed, byBooking, outcomes),
+      undelivered.isEmpty() ? Future.succeededFuture() : redeliver(undelivered, outcomes));
   }
 
   /** Renders, writes and (after the commit) sends: each confirmed booking's outcome goes into {@code outcomes}. */
   private Future<Void> finalizeAll(Map<Long, Row> confirmed, Map<Long, List<Job>> byBooking,
                                    Map<Long, Future<JsonObject>> outcomes) {
+    // a booking's first job of the batch writes its outbox row, and so delivers it
     Map<Long, Job> writers = new HashMap<>();
     confirmed.keySet().forEach(id -> writers.put(id, byBooking.get(id).get(0)));
     List<TicketPdf.Data> all = confirmed.values().stream().map(Finalization::ticketData).toList();
     // rendering is CPU work off the event loop; one task per batch keeps PDF work to one worker thread
-    return vertx.executeBlocking(() -> all.stream().map(Ticket::render).toList(), false).compose(rendered -> {
+    return vertx.executeBlocking(() -> all.stream().map(d -> Ticket.render(d, writers.get(d.bookingId()))).toList(),
+        false)
+      .compose(rendered -> {
         // a ticket that cannot be rendered fails its own job (retried, then dead), not the rest of the batch
         List<Ticket> tickets = new ArrayList<>();
         for (Ticket t : rendered) {
           if (t.error() == null) {
             tickets.add(t);
           } else {
-            confirmed.remove(t.bookingId());
             outcomes.put(t.bookingId(), Future.failedFuture(t.error()));
           }
         }
-        return confirmed.isEmpty() ? Future.succeededFuture(new Written(Map.of(), List.of()))
-          : pool.withTransaction(tx -> finalize(tx, confirmed, tickets, writers));
-      })
-      .<Void>map(written -> {
-        written.results().forEach((id, result) -> outcomes.put(id, Future.succeededFuture(result)));
-        for (OutboxSender.Mail m : written.mails()) {
-          long id = m.bookingId();
-          outcomes.put(id, sender.deliverNew(writers.get(id), m)
-            .map(mail -> done(id).put("outbox_id", m.outboxId()).put("email", mail.getString("status"))));
-        }
-        return null;
+        return tickets.isEmpty() ? Future.<Void>succeededFuture()
+          : AfterCommit.transaction(pool, (tx, after) -> finalize(tx, after, tickets, outcomes));
       })
       .recover(err -> {
         confirmed.keySet().forEach(id -> outcomes.putIfAbsent(id, Future.failedFuture(err)));
@@ -197,15 +196,14 @@ public final class Finalization {
     });
   }
 
-  /** What the transaction wrote: a result per booking it did not finalize itself, and the messages to send. */
-  private record Written(Map<Long, JsonObject> results, List<OutboxSender.Mail> mails) {
-  }
-
-  /** The gate, then everything a finalized booking gets. */
-  private Future<Written> finalize(SqlClient tx, Map<Long, Row> confirmed, List<Ticket> tickets,
-                                   Map<Long, Job> writers) {
-    Long[] all = ids(confirmed.keySet());
-    return tx.preparedQuery(FINALIZE).execute(Tuple.of((Object) all)).compose(gated -> {
+  /**
+   * The gate, then everything a finalized booking gets. Outcomes are recorded once the transaction has committed:
+   * where the bookings it did not finalize stand, and the delivery of each message it wrote.
+   */
+  private Future<Void> finalize(SqlClient tx, AfterCommit after, List<Ticket> tickets,
+                                Map<Long, Future<JsonObject>> outcomes) {
+    Long[] all = tickets.stream().map(Ticket::bookingId).toArray(Long[]::new);
+    return Transition.FINALIZE.applyAll(tx, List.of(all), null).compose(gated -> {
       Set<Long> changed = new HashSet<>();
       Map<Long, Integer> perEvent = new HashMap<>();
       gated.forEach(r -> {
@@ -214,59 +212,43 @@ public final class Finalization {
           perEvent.merge(r.getLong("event_id"), r.getInteger("quantity"), Integer::sum);
         }
       });
-      Map<Long, JsonObject> results = new HashMap<>();
       // another run finalized some, or they were cancelled, after we read them: report where they stand
-      Future<?> others = changed.size() == confirmed.size() ? Future.succeededFuture()
+      Future<?> others = changed.size() == all.length ? Future.succeededFuture()
         : tx.preparedQuery(STATUS).execute(Tuple.of((Object) all)).onSuccess(rows -> rows.forEach(r -> {
           long id = r.getLong("id");
+          String now = r.getString("status");
           if (!changed.contains(id)) {
-            String now = r.getString("status");
-            results.put(id, "finalized".equals(now) ? done(id).put("unchanged", true) : skipped(id, now));
+            JsonObject result = BookingStatus.FINALIZED.equals(now) ? done(id).put("unchanged", true)
+              : skipped(id, now);
+            after.add(() -> outcomes.put(id, Future.succeededFuture(result)));
           }
         }));
-      return others.compose(v -> changed.isEmpty() ? Future.succeededFuture(List.<OutboxSender.Mail>of())
-          : issue(tx, changed, perEvent, tickets, writers))
-        .map(mails -> new Written(results, mails));
+      List<Ticket> issued = tickets.stream().filter(t -> changed.contains(t.bookingId())).toList();
+      return others.compose(v -> issued.isEmpty() ? Future.succeededFuture()
+        : issue(tx, after, issued, perEvent, outcomes));
     });
   }
 
-  private Future<List<OutboxSender.Mail>> issue(SqlClient tx, Set<Long> changed, Map<Long, Integer> perEvent,
-                                                List<Ticket> tickets, Map<Long, Job> writers) {
-    List<Long> ids = new ArrayList<>();
-    List<Buffer> files = new ArrayList<>();
-    List<String> to = new ArrayList<>();
-    List<String> subjects = new ArrayList<>();
-    List<String> bodies = new ArrayList<>();
-    List<UUID> jobs = new ArrayList<>();
-    for (Ticket t : tickets) {
-      TicketPdf.Data d = t.data();
-      if (changed.contains(d.bookingId())) {
-        ids.add(d.bookingId());
-        files.add(Buffer.buffer(t.pdf()));
-        to.add(d.email());
-        subjects.add(subject(d));
-        bodies.add(body(d));
-        jobs.add(writers.get(d.bookingId()).id());
-      }
-    }
-    Long[] idArray = ids.toArray(new Long[0]);
-    Map<Long, Integer> position = new HashMap<>();
-    for (int i = 0; i < idArray.length; i++) {
-      position.put(idArray[i], i);
-    }
+  /** Tickets, outbox rows and the events' counters of the bookings the gate let through. */
+  private Future<Void> issue(SqlClient tx, AfterCommit after, List<Ticket> issued, Map<Long, Integer> perEvent,
+                             Map<Long, Future<JsonObject>> outcomes) {
+    Map<Long, Ticket> byBooking = new HashMap<>();
+    issued.forEach(t -> byBooking.put(t.bookingId(), t));
+    Long[] ids = column(issued, Ticket::bookingId, Long[]::new);
     // (Object): an array as the second argument would otherwise bind as Tuple.of's varargs
-    return tx.preparedQuery(INSERT_TICKETS).execute(Tuple.of(idArray, (Object) files.toArray(new Buffer[0])))
-      .compose(v -> tx.preparedQuery(INSERT_MAIL).execute(Tuple.of(idArray, to.toArray(new String[0]),
-        subjects.toArray(new String[0]), bodies.toArray(new String[0]), jobs.toArray(new UUID[0]),
+    return tx.preparedQuery(INSERT_TICKETS).execute(Tuple.of(ids, (Object) column(issued, Ticket::pdf, Buffer[]::new)))
+      .compose(v -> tx.preparedQuery(INSERT_MAIL).execute(Tuple.of(ids,
+        column(issued, t -> t.data().email(), String[]::new), column(issued, Ticket::subject, String[]::new),
+        column(issued, Ticket::body, String[]::new), column(issued, t -> t.writer().id(), UUID[]::new),
         sender.initialStatus(), sender.initialAttempts())))
       .compose(written -> countFinalized(tx, perEvent).map(v -> {
-        List<OutboxSender.Mail> mails = new ArrayList<>();
         written.forEach(row -> {
-          int i = position.get(row.getLong("booking_id"));
-          mails.add(new OutboxSender.Mail(row.getLong("id"), ids.get(i), to.get(i), subjects.get(i), bodies.get(i),
-            files.get(i)));
+          Ticket t = byBooking.get(row.getLong("booking_id"));
+          long outboxId = row.getLong("id");
+          after.add(() -> outcomes.put(t.bookingId(), sender.deliverNew(t.writer(), t.mail(outboxId))
+            .map(mail -> done(t.bookingId()).put("outbox_id", outboxId).put("email", mail.getString("status")))));
         });
-        return mails;
+        return null;
       }));
   }
 
@@ -277,26 +259,36 @@ public final class Finalization {
     }
     Long[] events = perEvent.keySet().toArray(new Long[0]);
     return tx.preparedQuery(COUNT_FINALIZED)
-      .execute(Tuple.of(events, (Object) Arrays.stream(events).map(perEvent::get).toArray(Integer[]::new)));
+      .execute(Tuple.of(events, (Object) column(List.of(events), perEvent::get, Integer[]::new)));
   }
 
-  /** One ticket of a batch: its PDF, or the exception that stopped the rendering. */
-  private record Ticket(TicketPdf.Data data, byte[] pdf, RuntimeException error) {
-    static Ticket render(TicketPdf.Data data) {
+  /**
+   * One booking's ticket in a batch: what it shows, the job that issues it (and delivers its e-mail), its PDF and
+   * e-mail text, or the exception that stopped the rendering.
+   */
+  private record Ticket(TicketPdf.Data data, Job writer, Buffer pdf, String subject, String body,
+                        RuntimeException error) {
+    static Ticket render(TicketPdf.Data data, Job writer) {
       try {
-        return new Ticket(data, TicketPdf.render(data), null);
+        return new Ticket(data, writer, Buffer.buffer(TicketPdf.render(data)), TicketMail.subject(data),
+          TicketMail.body(data), null);
       } catch (RuntimeException e) {
-        return new Ticket(data, null, e);
+        return new Ticket(data, writer, null, null, null, e);
       }
     }
 
     long bookingId() {
       return data.bookingId();
     }
+
+    OutboxSender.Mail mail(long outboxId) {
+      return new OutboxSender.Mail(outboxId, bookingId(), data.email(), subject, body, pdf);
+    }
   }
 
-  private static Long[] ids(Collection<Long> ids) {
-    return ids.toArray(new Long[0]);
+  /** One field of every element, as the array a statement takes for an {@code unnest} column. */
+  private static <T, C> C[] column(List<T> rows, Function<T, C> field, IntFunction<C[]> array) {
+    return rows.stream().map(field).toArray(array);
   }
 
   private static JsonObject skipped(long bookingId, String status) {
@@ -304,7 +296,7 @@ public final class Finalization {
   }
 
   private static JsonObject done(long bookingId) {
-    return new JsonObject().put("booking_id", bookingId).put("status", "finalized");
+    return new JsonObject().put("booking_id", bookingId).put("status", BookingStatus.FINALIZED);
   }
 
   private static TicketPdf.Data ticketData(Row b) {
@@ -314,8 +306,7 @@ public final class Finalization {
     if (b.getLong("event_id") != null) {
       kind = "Event";
       item = b.getString("event_title");
-      OffsetDateTime starts = b.getOffsetDateTime("event_starts_at");
-      startsAt = Times.ts(starts);
+      startsAt = Times.ts(b.getOffsetDateTime("event_starts_at"));
     } else if (b.getLong("product_id") != null) {
       kind = "Product";
       item = b.getString("product_name");
@@ -323,26 +314,5 @@ public final class Finalization {
     Integer quantity = b.getInteger("quantity");
     return new TicketPdf.Data(b.getLong("id"), b.getString("name"), b.getString("email"), kind, item,
       quantity == null ? 1 : quantity, startsAt);
-  }
-
-  static String subject(TicketPdf.Data d) {
-    return d.item() == null ? "Your boxoffice ticket " + d.reference()
-      : "Your ticket for " + d.item() + " (" + d.reference() + ")";
-  }
-
-  static String body(TicketPdf.Data d) {
-    StringBuilder text = new StringBuilder()
-      .append("Hello ").append(d.name()).append(",\n\n")
-      .append("your booking ").append(d.reference()).append(" is confirmed. Your ticket is attached (")
-      .append(TicketPdf.fileName(d.bookingId())).append(").\n\n");
-    if (d.item() != null) {
-      text.append(d.itemKind()).append(": ").append(d.item()).append('\n');
-    }
-    if (d.startsAt() != null) {
-      text.append("Starts at: ").append(d.startsAt()).append('\n');
-    }
-    text.append("Quantity: ").append(d.quantity()).append("\n\n")
-      .append("Show the QR code on the ticket at the entrance.\n\n-- \nboxoffice\n");
-    return text.toString();
   }
 }
