@@ -26,9 +26,9 @@ public final class BookingVerticle extends VerticleBase {
       if (holdSeconds < 1) {
         throw new IllegalArgumentException("hold_seconds must be at least 1, got " + holdSeconds);
       }
+      PaymentProvider payments = SimulatedPayments.fromSetting(config.string("payment_decline_emails"));
       boolean autoPayment = autoPayment(config.string("payment_mode"));
-      saga = new BookingSaga(vertx, platform.pool(),
-        SimulatedPayments.fromSetting(config.string("payment_decline_emails")), autoPayment);
+      saga = new BookingSaga(vertx, platform.pool(), payments, autoPayment);
       reprocessing = new Reprocessing(platform.pool(), autoPayment);
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
