@@ -6,7 +6,7 @@ import dev.boxoffice.booking.BookingSaga;
 import dev.boxoffice.booking.BookingVerticle;
 import dev.boxoffice.booking.HoldExpiry;
 import dev.boxoffice.inventory.InventoryVerticle;
-import dev.boxoffice.booking.FinalizationVerticle;
+import dev.boxoffice.tickets.FinalizationVerticle;
 import dev.boxoffice.cron.CronScheduler;
 import dev.boxoffice.jobs.JobRetention;
 import dev.boxoffice.jobs.JobTypes;

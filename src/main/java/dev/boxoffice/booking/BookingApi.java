@@ -26,12 +26,12 @@ public final class BookingApi {
   private static final Pattern PHONE = Pattern.compile("^[0-9 +()\\-]{5,32}$");
 
   private final Pool pool;
-  private final BookingSaga saga;
+  private final Reprocessing reprocessing;
   private final BookingBatcher batcher;
 
-  public BookingApi(Pool pool, BookingSaga saga, BookingBatcher batcher) {
+  BookingApi(Pool pool, Reprocessing reprocessing, BookingBatcher batcher) {
     this.pool = pool;
-    this.saga = saga;
+    this.reprocessing = reprocessing;
     this.batcher = batcher;
   }
 
@@ -105,7 +105,7 @@ public final class BookingApi {
   }
 
   private Future<JsonObject> reprocess(Bus.ApiRequest req) {
-    return saga.restartAll().map(count -> Bus.ApiReply.of(202,
+    return reprocessing.restartAll().map(count -> Bus.ApiReply.of(202,
       new JsonObject().put("message", REPROCESSING).put("count", count)));
   }
 

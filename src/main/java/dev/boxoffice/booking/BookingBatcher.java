@@ -2,6 +2,7 @@ package dev.boxoffice.booking;
 
 import dev.boxoffice.inventory.Inventory;
 import dev.boxoffice.inventory.ItemLock;
+import dev.boxoffice.platform.AfterCommit;
 import dev.boxoffice.platform.Bus;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -121,14 +122,13 @@ final class BookingBatcher {
     List<Pending> accepted = new ArrayList<>(batch.size());
     List<Pending> refused = new ArrayList<>();
     Set<Inventory.Item> unknown = new HashSet<>();
-    return pool.withTransaction(tx -> allocate(tx, batch, accepted, refused, unknown)
-        .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(new Committed(List.of(), () -> { }))
+    // the payments are handed to this node's engine once the transaction has committed
+    return AfterCommit.transaction(pool, (tx, after) -> allocate(tx, batch, accepted, refused, unknown)
+        .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
           : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
-            .compose(rows -> saga.startedAll(tx, rows).map(next -> new Committed(rows, next)))))
-      .map(committed -> {
-        committed.next().run();
-        List<Row> rows = committed.rows();
+            .compose(rows -> saga.startedAll(tx, after, rows).map(rows))))
+      .map(rows -> {
         long earliest = Long.MAX_VALUE;
         for (int i = 0; i < rows.size(); i++) {
           accepted.get(i).promise().complete(rows.get(i));
@@ -140,10 +140,6 @@ final class BookingBatcher {
         refused.forEach(p -> p.promise().fail(refusal(p.item(), unknown.contains(p.item()))));
         return null;
       });
-  }
-
-  /** The bookings a transaction inserted, and what to start once it has committed (their payments). */
-  private record Committed(List<Row> rows, Runnable next) {
   }
 
   private static Throwable refusal(Inventory.Item item, boolean unknown) {

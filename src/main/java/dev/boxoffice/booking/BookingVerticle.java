@@ -19,20 +19,23 @@ public final class BookingVerticle extends VerticleBase {
   public Future<?> start() {
     AppConfig config = platform.config();
     BookingSaga saga;
+    Reprocessing reprocessing;
     int holdSeconds;
     try {
       holdSeconds = config.integer("hold_seconds");
       if (holdSeconds < 1) {
         throw new IllegalArgumentException("hold_seconds must be at least 1, got " + holdSeconds);
       }
-      saga = new BookingSaga(vertx, platform.pool(), SimulatedPayments.fromSetting(config.string("payment_decline_emails")),
-        autoPayment(config.string("payment_mode")));
+      PaymentProvider payments = SimulatedPayments.fromSetting(config.string("payment_decline_emails"));
+      boolean autoPayment = autoPayment(config.string("payment_mode"));
+      saga = new BookingSaga(vertx, platform.pool(), payments, autoPayment);
+      reprocessing = new Reprocessing(platform.pool(), autoPayment);
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
     BookingBatcher batcher = new BookingBatcher(platform.pool(), saga, ItemLock.of(platform), holdSeconds,
       due -> vertx.eventBus().publish(Bus.HOLDS_DUE, due));
-    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), saga, batcher).serve(vertx));
+    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), reprocessing, batcher).serve(vertx));
   }
 
   private static boolean autoPayment(String mode) {

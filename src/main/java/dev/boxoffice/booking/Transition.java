@@ -11,27 +11,21 @@ import java.util.Optional;
 
 /**
  * A conditional status change of one booking: {@code UPDATE ... WHERE id = $1 AND status = ANY(from)}. Concurrent
- * writers (API, saga jobs, expiry) all go through these, so at most one of two racing transitions changes the row;
- * the loser sees no row and decides from the current status.
+ * writers (API, saga jobs, expiry, finalization) all go through these, so at most one of two racing transitions
+ * changes the row; the loser sees no row and decides from the current status. No other code writes a status.
  *
  * <p>Each transition's {@code from} set is either all {@link BookingStatus#HOLDING} or none of it, so whether the
  * held quantity must return is known from the transition alone: it returns when a row changed from a holding status
  * to a non-holding one, in the caller's transaction (the quantity return rule of {@link BookingStatus}).
  */
 public record Transition(String name, List<String> from, String to, String sql, String sqlMany) {
+  // WHERE id = $1 (one booking) or id = ANY($1) (an array of them), then the transition's own condition
   private static final String UPDATE = """
     UPDATE bookings SET status = $3, updated_at = now(),
            confirmed_at = CASE WHEN $3 = 'confirmed' THEN now() ELSE confirmed_at END,
+           finalized_at = CASE WHEN $3 = 'finalized' THEN now() ELSE finalized_at END,
            last_error = coalesce($4, last_error)
-    WHERE id = $1 AND status = ANY($2) %s
-    RETURNING *""";
-
-  // the same change for many bookings at once ($1 is an array of ids)
-  private static final String UPDATE_MANY = """
-    UPDATE bookings SET status = $3, updated_at = now(),
-           confirmed_at = CASE WHEN $3 = 'confirmed' THEN now() ELSE confirmed_at END,
-           last_error = coalesce($4, last_error)
-    WHERE id = ANY($1) AND status = ANY($2) %s
+    WHERE id %s AND status = ANY($2) %s
     RETURNING *""";
 
   /**
@@ -61,6 +55,9 @@ public record Transition(String name, List<String> from, String to, String sql, 
   /** Compensation: a saga step died before confirmation. Confirmed/finalized bookings are left alone. */
   public static final Transition COMPENSATE_HOLDING = of("compensate",
     List.of(BookingStatus.PENDING, BookingStatus.PAYMENT_PROCESSED), BookingStatus.CANCELLED, "");
+  /** Ticket issued (finalization, many at once): the quantity stays held, now for good. */
+  public static final Transition FINALIZE = of("finalize",
+    List.of(BookingStatus.CONFIRMED), BookingStatus.FINALIZED, "");
   /** At expires_at: not yet confirmed. */
   public static final Transition EXPIRE = of("expire",
     List.of(BookingStatus.PENDING, BookingStatus.PAYMENT_PROCESSED), BookingStatus.EXPIRED,
@@ -71,7 +68,8 @@ public record Transition(String name, List<String> from, String to, String sql, 
     if (holding != 0 && holding != from.size()) {
       throw new IllegalArgumentException("transition " + name + " mixes holding and non-holding statuses");
     }
-    return new Transition(name, from, to, UPDATE.formatted(condition), UPDATE_MANY.formatted(condition));
+    return new Transition(name, from, to, UPDATE.formatted("= $1", condition),
+      UPDATE.formatted("= ANY($1)", condition));
   }
 
   /**

@@ -1,8 +1,6 @@
 package dev.boxoffice.booking;
 
 import dev.boxoffice.Boxoffice;
-import dev.boxoffice.jobs.JobType;
-import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
@@ -25,8 +23,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 
-import static dev.boxoffice.booking.BookingFixtures.await;
 import static dev.boxoffice.booking.BookingFixtures.body;
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -44,10 +42,6 @@ class BookingApiTest {
 
   @BeforeAll
   static void start(Vertx vertx) throws Exception {
-    // finalization is another feature; until it is merged its job type only needs to exist to be enqueued
-    if (JobTypes.find(BookingJobs.FINALIZE).isEmpty()) {
-      JobTypes.register(JobType.of(BookingJobs.FINALIZE));
-    }
     String pg = TestStorage.get().newDatabase("BookingApiTest");
     node = TestNodes.start(TestNodes.settings(pg, TestStorage.redisPrefix("BookingApiTest"))
       .put("payment_mode", "manual").put("hold_seconds", 600), false);

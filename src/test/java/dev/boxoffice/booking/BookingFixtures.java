@@ -1,55 +1,23 @@
 package dev.boxoffice.booking;
 
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 
-import static org.assertj.core.api.Assertions.fail;
+import static dev.boxoffice.testing.Await.await;
 
-/** Rows the booking tests need from other features (events, products) made with SQL, plus waiting helpers. */
+/** Rows the booking tests need from other features (events, products) made with SQL, and reads of their state. */
 final class BookingFixtures {
   private final Pool pool;
 
   BookingFixtures(Pool pool) {
     this.pool = pool;
-  }
-
-  static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("operation failed: " + e.getMessage(), e);
-    }
-  }
-
-  /** Polls {@code probe} until {@code done} holds or the deadline passes (then fails with the last value). */
-  static <T> T waitFor(String what, Duration within, Supplier<T> probe, Predicate<T> done) {
-    long deadline = System.nanoTime() + within.toNanos();
-    T last = probe.get();
-    while (!done.test(last)) {
-      if (System.nanoTime() > deadline) {
-        fail("waited " + within.toMillis() + " ms for " + what + "; last seen: " + last);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-      last = probe.get();
-    }
-    return last;
   }
 
   static JsonObject body(String name, String email) {
@@ -79,7 +47,11 @@ final class BookingFixtures {
   }
 
   String status(long bookingId) {
-    return sql("SELECT status FROM bookings WHERE id = $1", bookingId).iterator().next().getString("status");
+    return booking(bookingId).getString("status");
+  }
+
+  Row booking(long bookingId) {
+    return sql("SELECT * FROM bookings WHERE id = $1", bookingId).iterator().next();
   }
 
   /** A booking row written directly (no saga jobs), holding its quantity of the product like the API would. */

@@ -24,9 +24,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-import static dev.boxoffice.booking.BookingFixtures.await;
 import static dev.boxoffice.booking.BookingFixtures.body;
-import static dev.boxoffice.booking.BookingFixtures.waitFor;
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -39,6 +39,8 @@ class HoldExpiryTest {
   private static final int HOLD_SECONDS = 2;
   /** How late an expiry may be here: generous for a loaded CI machine, far below the minute-long poll. */
   private static final Duration LATE = Duration.ofMillis(1500);
+  /** How long a test waits for one hold to expire at all. */
+  private static final Duration EXPIRY_WAIT = Duration.ofSeconds(HOLD_SECONDS + 10);
 
   private final List<Boxoffice.Node> nodes = new ArrayList<>();
   private final String cluster = "holds-" + UUID.randomUUID().toString().substring(0, 8);
@@ -63,8 +65,8 @@ class HoldExpiryTest {
     TestNodes.stop(first);
     nodes.remove(first);
 
-    Row b = awaitExpired(fixtures, id);
-    assertThat(lateness(b)).as("expired on time by the surviving node").isLessThan(LATE);
+    eventually(EXPIRY_WAIT, () -> assertThat(fixtures.status(id)).isEqualTo("expired"));
+    assertThat(lateness(fixtures.booking(id))).as("expired on time by the surviving node").isLessThan(LATE);
     assertThat(fixtures.productQuantity(product)).isEqualTo(10);
   }
 
@@ -87,8 +89,8 @@ class HoldExpiryTest {
 
       nodes.add(TestNodes.start(settings("HoldExpiryRestart", 0), false));
 
-      Row b = awaitExpired(direct, id);
-      assertThat(lateness(b)).isLessThan(LATE);
+      eventually(EXPIRY_WAIT, () -> assertThat(direct.status(id)).isEqualTo("expired"));
+      assertThat(lateness(direct.booking(id))).isLessThan(LATE);
       assertThat(direct.productQuantity(product)).isEqualTo(5);
     } finally {
       await(pool.close());
@@ -116,9 +118,9 @@ class HoldExpiryTest {
     }
     assertThat(fixtures.productQuantity(product)).isEqualTo(1000 - held);
 
-    waitFor("every hold to expire", Duration.ofSeconds(20),
-      () -> fixtures.sql("SELECT count(*) AS n FROM bookings WHERE status <> 'expired'").iterator().next()
-        .getLong("n"), n -> n == 0);
+    eventually(Duration.ofSeconds(20), () -> assertThat(fixtures.sql(
+      "SELECT count(*) AS n FROM bookings WHERE status <> 'expired'").iterator().next().getLong("n"))
+      .as("holds not yet expired").isZero());
     assertThat(fixtures.productQuantity(product)).as("each quantity back exactly once").isEqualTo(1000);
     Duration worst = Duration.ZERO;
     for (Row b : fixtures.sql("SELECT id, expires_at, updated_at FROM bookings")) {
@@ -153,12 +155,6 @@ class HoldExpiryTest {
       .put("product_id", product).put("quantity", quantity)));
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
     return r.bodyAsJsonObject().getLong("id");
-  }
-
-  private static Row awaitExpired(BookingFixtures fixtures, long id) {
-    waitFor("booking " + id + " to expire", Duration.ofSeconds(HOLD_SECONDS + 10), () -> fixtures.status(id),
-      "expired"::equals);
-    return fixtures.sql("SELECT expires_at, updated_at FROM bookings WHERE id = $1", id).iterator().next();
   }
 
   private static Duration lateness(Row b) {

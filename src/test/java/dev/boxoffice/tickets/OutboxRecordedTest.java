@@ -1,6 +1,7 @@
-package dev.boxoffice.booking;
+package dev.boxoffice.tickets;
 
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.booking.BookingJobs;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.testing.ApiClient;
@@ -21,8 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
-import static dev.boxoffice.booking.FinalizationTest.await;
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Without an SMTP server configured, ticket mail is recorded in the outbox only; the ticket is still issued. */
@@ -36,12 +39,11 @@ class OutboxRecordedTest {
     String db = TestStorage.get().newDatabase("OutboxRecordedTest");
     node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("OutboxRecordedTest")), false);
     pool = node.platform().pool();
-    await(FinalizationTest.createBookingsTableIfMissing(pool));
   }
 
   @AfterAll
   static void stop() throws Exception {
-    FinalizationTest.stopNode(node);
+    TestNodes.stop(node);
   }
 
   @Test
@@ -50,16 +52,9 @@ class OutboxRecordedTest {
 
     await(JobQueue.enqueue(pool, NewJob.of(BookingJobs.FINALIZE, new JsonObject().put("booking_id", id))));
 
-    Row mail = null;
-    long deadline = System.currentTimeMillis() + 15_000;
-    while (System.currentTimeMillis() < deadline) {
-      var rows = await(pool.preparedQuery("SELECT * FROM outbox WHERE booking_id = $1").execute(Tuple.of(id)));
-      mail = rows.size() == 0 ? null : rows.iterator().next();
-      if (mail != null && !"pending".equals(mail.getString("status"))) {
-        break;
-      }
-      Thread.sleep(50);
-    }
+    Row mail = eventually(Duration.ofSeconds(15), () -> pool.preparedQuery("SELECT * FROM outbox WHERE booking_id = $1")
+        .execute(Tuple.of(id)).map(rows -> rows.size() == 0 ? null : rows.iterator().next()),
+      row -> row != null && !"pending".equals(row.getString("status")));
     assertThat(mail).isNotNull();
     assertThat(mail.getString("status")).isEqualTo("recorded");
     assertThat(mail.getString("to")).isEqualTo("grace@example.com");

@@ -1,5 +1,6 @@
-package dev.boxoffice.booking;
+package dev.boxoffice.tickets;
 
+import dev.boxoffice.booking.BookingJobs;
 import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.jobs.JobWorkers;
 import dev.boxoffice.platform.ApiHandlers;

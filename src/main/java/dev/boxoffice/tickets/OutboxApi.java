@@ -1,4 +1,4 @@
-package dev.boxoffice.booking;
+package dev.boxoffice.tickets;
 
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Times;

@@ -1,4 +1,4 @@
-package dev.boxoffice.booking;
+package dev.boxoffice.tickets;
 
 import com.google.zxing.BinaryBitmap;
 import com.google.zxing.DecodeHintType;

@@ -1,4 +1,4 @@
-package dev.boxoffice.booking;
+package dev.boxoffice.tickets;
 
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;

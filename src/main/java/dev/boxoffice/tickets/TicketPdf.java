@@ -1,4 +1,4 @@
-package dev.boxoffice.booking;
+package dev.boxoffice.tickets;
 
 import com.google.zxing.BarcodeFormat;
 import com.google.zxing.EncodeHintType;
