@@ -49,13 +49,13 @@ public final class BookingApi {
   /** Insert, first saga jobs and the hold in one transaction (shared with concurrent bookings of the item). */
   private Future<JsonObject> create(Bus.ApiRequest req) {
     if (req.user() == null) {
-      return Future.failedFuture(Bus.fail(401, "Missing or invalid bearer token"));
+      return Future.failedFuture(Failure.unauthorized("Missing or invalid bearer token"));
     }
     BookingStore.NewBooking booking;
     try {
       booking = validated(req.body(), req.user());
-    } catch (InvalidBooking e) {
-      return Future.failedFuture(e.reply);
+    } catch (Failure e) {
+      return Future.failedFuture(e);
     }
     return batcher.submit(booking)
       .recover(err -> Future.failedFuture(unknownItem(err, booking)))
@@ -74,7 +74,7 @@ public final class BookingApi {
 
   private Future<JsonObject> list(Bus.ApiRequest req) {
     if (req.user() == null) {
-      return Future.failedFuture(Bus.fail(401, "Missing or invalid bearer token"));
+      return Future.failedFuture(Failure.unauthorized("Missing or invalid bearer token"));
     }
     String owner = req.isAdmin() ? null : req.user();
     return BookingStore.page(pool, owner, req.params().getString("status"), req.limit(), req.offset())
@@ -115,8 +115,8 @@ public final class BookingApi {
     }
     return BookingStore.find(pool, id).compose(b -> {
       String status = b.map(r -> r.getString("status")).orElse("unknown");
-      return Future.failedFuture(Bus.fail(409, "Booking cannot be " + verb + " in status " + status,
-        new JsonObject().put("status", status)));
+      return Future.failedFuture(Failure.conflict("Booking cannot be " + verb + " in status " + status)
+        .with("status", status));
     });
   }
 
@@ -125,12 +125,12 @@ public final class BookingApi {
     Long id = req.pathId("id");
     return BookingStore.find(sql, id).compose(b -> b.isPresent()
       && (req.isAdmin() || b.get().getString("owner").equals(req.user()))
-      ? Future.succeededFuture(b.get()) : Future.failedFuture(Bus.fail(404, "Booking not found")));
+      ? Future.succeededFuture(b.get()) : Future.failedFuture(Failure.notFound("Booking not found")));
   }
 
   private static Throwable unknownItem(Throwable err, BookingStore.NewBooking b) {
     if (Violation.FOREIGN_KEY.of(err)) {
-      return Bus.fail(404, b.eventId() != null ? "Event not found" : "Product not found");
+      return Failure.notFound(b.eventId() != null ? "Event not found" : "Product not found");
     }
     return err;
   }
@@ -169,7 +169,7 @@ public final class BookingApi {
       errors.put("quantity", "must be an integer 1..1000");
     }
     if (!errors.isEmpty()) {
-      throw new InvalidBooking(Failure.invalid(errors));
+      throw Failure.invalid(errors);
     }
     return new BookingStore.NewBooking(name, email, phone, eventId, productId, quantity, owner);
   }
@@ -193,14 +193,5 @@ public final class BookingApi {
     }
     errors.put(field, "must be a positive integer");
     return null;
-  }
-
-  private static final class InvalidBooking extends RuntimeException {
-    private final RuntimeException reply;
-
-    InvalidBooking(RuntimeException reply) {
-      super(reply.getMessage(), null, false, false);
-      this.reply = reply;
-    }
   }
 }

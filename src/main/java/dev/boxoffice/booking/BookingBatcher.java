@@ -3,7 +3,7 @@ package dev.boxoffice.booking;
 import dev.boxoffice.inventory.Inventory;
 import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.platform.AfterCommit;
-import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;
@@ -145,9 +145,9 @@ final class BookingBatcher {
   private static Throwable refusal(Inventory.Item item, boolean unknown) {
     boolean event = item.eventId() != null;
     if (unknown) {
-      return Bus.fail(404, event ? "Event not found" : "Product not found");
+      return Failure.notFound(event ? "Event not found" : "Product not found");
     }
-    return Bus.fail(409, event ? "Event is sold out" : "Not enough product in stock");
+    return Failure.conflict(event ? "Event is sold out" : "Not enough product in stock");
   }
 
   /**

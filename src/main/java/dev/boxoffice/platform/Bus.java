@@ -116,14 +116,4 @@ public final class Bus {
       return new JsonObject().put("status", 204);
     }
   }
-
-  /** Same as {@link Failure#of(int, String)}; prefer the named failures ({@link Failure#notFound} ...). */
-  public static Failure fail(int status, String error) {
-    return Failure.of(status, error);
-  }
-
-  /** Same as {@link Failure#of(int, String)} with {@code extra} members beside {@code "error"} in the body. */
-  public static Failure fail(int status, String error, JsonObject extra) {
-    return Failure.of(status, error).with(extra);
-  }
 }

@@ -1,6 +1,7 @@
 package dev.boxoffice.tickets;
 
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -24,17 +25,17 @@ public final class TicketApi {
   public Future<JsonObject> get(Bus.ApiRequest req) {
     Long id = req.pathId("id");
     if (id == null) {
-      return Future.failedFuture(Bus.fail(404, "Booking not found"));
+      return Future.failedFuture(Failure.notFound("Booking not found"));
     }
     return pool.preparedQuery(FIND).execute(Tuple.of(id)).compose(rows -> {
       Row row = rows.size() == 0 ? null : rows.iterator().next();
       // someone else's booking is reported exactly like a missing one
       if (row == null || !(req.isAdmin() || Objects.equals(row.getString("owner"), req.user()))) {
-        return Future.failedFuture(Bus.fail(404, "Booking not found"));
+        return Future.failedFuture(Failure.notFound("Booking not found"));
       }
       Buffer pdf = row.getBuffer("pdf");
       if (pdf == null) {
-        return Future.failedFuture(Bus.fail(404, "Ticket not available"));
+        return Future.failedFuture(Failure.notFound("Ticket not available"));
       }
       return Future.succeededFuture(Bus.ApiReply.binary("application/pdf", pdf.getBytes(), TicketPdf.fileName(id)));
     });
