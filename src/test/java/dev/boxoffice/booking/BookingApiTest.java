@@ -4,6 +4,7 @@ import dev.boxoffice.Boxoffice;
 import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
@@ -25,8 +26,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 
-import static dev.boxoffice.booking.BookingFixtures.await;
-import static dev.boxoffice.booking.BookingFixtures.body;
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.BookingFixtures.body;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

@@ -6,6 +6,7 @@ import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
@@ -28,9 +29,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 
-import static dev.boxoffice.booking.BookingFixtures.await;
-import static dev.boxoffice.booking.BookingFixtures.body;
-import static dev.boxoffice.booking.BookingFixtures.waitFor;
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.BookingFixtures.body;
+import static dev.boxoffice.testing.BookingFixtures.waitFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

@@ -1,6 +1,7 @@
 package dev.boxoffice.ops;
 
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.testing.Browser;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import org.junit.jupiter.api.AfterAll;

@@ -2,6 +2,7 @@ package dev.boxoffice.ops;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.Browser;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;

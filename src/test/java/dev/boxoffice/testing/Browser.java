@@ -1,4 +1,4 @@
-package dev.boxoffice.ops;
+package dev.boxoffice.testing;
 
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -13,23 +13,24 @@ import java.nio.file.Path;
  * Headless Debian Chromium through its own chromedriver, both named explicitly so that Selenium Manager never
  * looks for (or downloads) anything: the machine may be offline.
  */
-final class Browser {
+public final class Browser {
   static final Path CHROMIUM = Path.of(System.getProperty("boxoffice.chromium", "/usr/bin/chromium"));
   static final Path CHROMEDRIVER = Path.of(System.getProperty("boxoffice.chromedriver", "/usr/bin/chromedriver"));
 
   private Browser() {
   }
 
-  static boolean installed() {
+  public static boolean installed() {
     return Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
   }
 
-  static String missing() {
+  /** Why a browser test is skipped here, for {@code assumeTrue(Browser.installed(), Browser::missing)}. */
+  public static String missing() {
     return "Chromium and chromedriver are needed at " + CHROMIUM + " and " + CHROMEDRIVER
       + " (Debian: apt-get install chromium chromium-driver; .ci/run installs them)";
   }
 
-  static ChromeDriver start(int width, int height) throws IOException {
+  public static ChromeDriver start(int width, int height) throws IOException {
     Path profile = Files.createTempDirectory("boxoffice-chromium");
     profile.toFile().deleteOnExit();
     ChromeOptions options = new ChromeOptions();

@@ -1,5 +1,6 @@
-package dev.boxoffice.booking;
+package dev.boxoffice.testing;
 
+import dev.boxoffice.booking.BookingStatus;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -11,79 +12,62 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
-import static org.assertj.core.api.Assertions.fail;
+import static dev.boxoffice.testing.Await.await;
 
-/** Rows the booking tests need from other features (events, products) made with SQL, plus waiting helpers. */
-final class BookingFixtures {
+/** Rows the booking tests need from other features (events, products) made with SQL, and what they read back. */
+public final class BookingFixtures {
   private final Pool pool;
 
-  BookingFixtures(Pool pool) {
+  public BookingFixtures(Pool pool) {
     this.pool = pool;
   }
 
-  static <T> T await(Future<T> future) {
+  /**
+   * {@link Eventually} over a blocking probe (the fixtures' own reads); {@code what} names the wait in a failure.
+   */
+  public static <T> T waitFor(String what, Duration within, Supplier<T> probe, Predicate<T> done) {
     try {
-      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("operation failed: " + e.getMessage(), e);
+      return Eventually.eventually(within, () -> Future.succeededFuture(probe.get()), done);
+    } catch (AssertionError e) {
+      throw new AssertionError("waiting for " + what + ": " + e.getMessage(), e);
     }
   }
 
-  /** Polls {@code probe} until {@code done} holds or the deadline passes (then fails with the last value). */
-  static <T> T waitFor(String what, Duration within, Supplier<T> probe, Predicate<T> done) {
-    long deadline = System.nanoTime() + within.toNanos();
-    T last = probe.get();
-    while (!done.test(last)) {
-      if (System.nanoTime() > deadline) {
-        fail("waited " + within.toMillis() + " ms for " + what + "; last seen: " + last);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-      last = probe.get();
-    }
-    return last;
-  }
-
-  static JsonObject body(String name, String email) {
+  public static JsonObject body(String name, String email) {
     return new JsonObject().put("name", name).put("email", email).put("phone", "+44 20 7946 0958");
   }
 
-  RowSet<Row> sql(String sql, Object... args) {
+  public RowSet<Row> sql(String sql, Object... args) {
     return await(pool.preparedQuery(sql).execute(Tuple.from(args)));
   }
 
-  long event(int capacity) {
+  public long event(int capacity) {
     return sql("INSERT INTO events (title, capacity) VALUES ($1, $2) RETURNING id", "Show", capacity)
       .iterator().next().getLong("id");
   }
 
-  long product(int quantity) {
+  public long product(int quantity) {
     return sql("INSERT INTO products (name, quantity, unique_id) VALUES ($1, $2, $3) RETURNING id", "Widget",
       quantity, UUID.randomUUID().toString()).iterator().next().getLong("id");
   }
 
-  int productQuantity(long id) {
+  public int productQuantity(long id) {
     return sql("SELECT quantity FROM products WHERE id = $1", id).iterator().next().getInteger("quantity");
   }
 
-  int eventBooked(long id) {
+  public int eventBooked(long id) {
     return sql("SELECT booked FROM events WHERE id = $1", id).iterator().next().getInteger("booked");
   }
 
-  String status(long bookingId) {
+  public String status(long bookingId) {
     return sql("SELECT status FROM bookings WHERE id = $1", bookingId).iterator().next().getString("status");
   }
 
   /** A booking row written directly (no saga jobs), holding its quantity of the product like the API would. */
-  long stuckBooking(String status, long productId, int quantity, String owner) {
+  public long stuckBooking(String status, long productId, int quantity, String owner) {
     long id = sql("""
       INSERT INTO bookings (name, email, phone, status, product_id, quantity, owner, expires_at)
       VALUES ('Stuck Booking', 'stuck@example.com', '12345', $1, $2, $3, $4, now() + interval '10 minutes')
@@ -95,7 +79,7 @@ final class BookingFixtures {
   }
 
   /** The saga jobs of one booking, as {type, status, unique_key, result} objects, oldest first. */
-  List<JsonObject> jobs(long bookingId) {
+  public List<JsonObject> jobs(long bookingId) {
     List<JsonObject> jobs = new ArrayList<>();
     sql("SELECT type, status, unique_key, result, last_error FROM jobs WHERE payload->>'booking_id' = $1 "
       + "ORDER BY created_at, type", Long.toString(bookingId)).forEach(r -> jobs.add(new JsonObject()
@@ -105,7 +89,7 @@ final class BookingFixtures {
     return jobs;
   }
 
-  List<JsonObject> jobs(long bookingId, String type) {
+  public List<JsonObject> jobs(long bookingId, String type) {
     return jobs(bookingId).stream().filter(j -> j.getString("type").equals(type)).toList();
   }
 }
