@@ -1,5 +1,8 @@
 package dev.boxoffice.testing;
 
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -28,6 +31,18 @@ public final class Browser {
   public static String missing() {
     return "Chromium and chromedriver are needed at " + CHROMIUM + " and " + CHROMEDRIVER
       + " (Debian: apt-get install chromium chromium-driver; .ci/run installs them)";
+  }
+
+  /**
+   * {@code @ExtendWith(Browser.Required.class)}: a class is skipped where no browser is installed, before anything
+   * (a node, a fake provider) starts for it.
+   */
+  public static final class Required implements ExecutionCondition {
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+      return installed() ? ConditionEvaluationResult.enabled("a browser is installed")
+        : ConditionEvaluationResult.disabled(missing());
+    }
   }
 
   public static ChromeDriver start(int width, int height) throws IOException {
