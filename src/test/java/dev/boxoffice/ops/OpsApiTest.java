@@ -38,7 +38,7 @@ class OpsApiTest {
   void nodesListsThisNodeAliveWithItsRoles() throws Exception {
     HttpResponse<Buffer> r = await(admin.get("/ops/nodes"));
     assertThat(r.statusCode()).isEqualTo(200);
-    JsonObject self = find(r.bodyAsJsonArray(), node.node().platform().membership().nodeId());
+    JsonObject self = find(r.bodyAsJsonArray(), node.platform().membership().nodeId());
     assertThat(self.getJsonArray("roles")).isEqualTo(new JsonArray(List.of("http", "workers", "scheduler")));
     assertThat(self.getBoolean("alive")).isTrue();
     assertThat(self.getInteger("http_port")).isEqualTo(node.port());
@@ -57,7 +57,7 @@ class OpsApiTest {
     TestNodes.stop(scheduler);
     JsonArray nodes = await(admin.get("/ops/nodes")).bodyAsJsonArray();
     assertThat(find(nodes, id).getBoolean("alive")).isFalse();
-    assertThat(nodes.getJsonObject(0).getString("node_id")).isEqualTo(node.node().platform().membership().nodeId());
+    assertThat(nodes.getJsonObject(0).getString("node_id")).isEqualTo(node.platform().membership().nodeId());
     assertThat(nodes.getJsonObject(nodes.size() - 1).getBoolean("alive")).isFalse();
   }
 

@@ -1,6 +1,7 @@
 package dev.boxoffice.testing;
 
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.platform.Platform;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -77,16 +78,20 @@ public final class TestNode implements BeforeAllCallback, AfterAllCallback {
     return node;
   }
 
+  public Platform platform() {
+    return node().platform();
+  }
+
   public Vertx vertx() {
     return node().vertx();
   }
 
   public Pool pool() {
-    return node().platform().pool();
+    return platform().pool();
   }
 
   public int port() {
-    return node().platform().config().integer("http_port");
+    return platform().config().integer("http_port");
   }
 
   /** The URI of the class's database. */
