@@ -19,8 +19,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.boxoffice.auth.AuthApiTest.await;
-import static dev.boxoffice.auth.AuthApiTest.stop;
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -40,8 +39,8 @@ class AccountsBootstrapTest {
     try {
       assertThat(accounts(a.platform().pool())).containsExactly("admin:admin", "testuser:user");
     } finally {
-      stop(a);
-      stop(b);
+      TestNodes.stop(a);
+      TestNodes.stop(b);
     }
 
     Throwable failure = catchThrowable(() -> TestNodes.start(prod(db, prefix), false));
@@ -54,7 +53,7 @@ class AccountsBootstrapTest {
   void prodStartsOnceNoAccountOpensWithADevPassword(Vertx vertx) throws Exception {
     String db = TestStorage.get().newDatabase("BootstrapChanged");
     String prefix = TestStorage.redisPrefix("BootstrapChanged");
-    stop(TestNodes.start(TestNodes.settings(db, prefix), false));
+    TestNodes.stop(TestNodes.start(TestNodes.settings(db, prefix), false));
     Pool pool = Database.pool(vertx, db, 2);
     try {
       await(pool.preparedQuery("UPDATE accounts SET password_hash = $1 WHERE username = 'admin'")
@@ -74,7 +73,7 @@ class AccountsBootstrapTest {
         .isEqualTo(200);
       assertThat(accounts(node.platform().pool())).containsExactly("admin:admin");
     } finally {
-      stop(node);
+      TestNodes.stop(node);
     }
   }
 
@@ -90,7 +89,7 @@ class AccountsBootstrapTest {
       assertThat(await(api.post("/token", credentials("admin", "first-admin-secret"))).statusCode()).isEqualTo(200);
       assertThat(await(api.post("/token", credentials("testuser", "testpass"))).statusCode()).isEqualTo(401);
     } finally {
-      stop(node);
+      TestNodes.stop(node);
     }
 
     // An admin exists now: another password in the setting does not replace it.
@@ -99,7 +98,7 @@ class AccountsBootstrapTest {
       ApiClient api = ApiClient.create(vertx, again.platform().config().integer("http_port"));
       assertThat(await(api.post("/token", credentials("admin", "first-admin-secret"))).statusCode()).isEqualTo(200);
     } finally {
-      stop(again);
+      TestNodes.stop(again);
     }
   }
 
@@ -114,7 +113,7 @@ class AccountsBootstrapTest {
     try {
       assertThat(accounts(node.platform().pool())).isEmpty();
     } finally {
-      stop(node);
+      TestNodes.stop(node);
     }
   }
 

@@ -4,54 +4,45 @@ import dev.boxoffice.Boxoffice;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.RedisClients;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.hashing.HashString;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** POST /token, the login limiter, and how the HTTP edge treats the tokens it issues. */
-@ExtendWith(VertxExtension.class)
 class AuthApiTest {
-  private static final String REDIS_PREFIX = TestStorage.redisPrefix("AuthApiTest");
-  private static Boxoffice.Node node;
+  @RegisterExtension
+  static final TestNode node = TestNode.create();
   private static ApiClient anonymous;
   private static ApiClient admin;
   private static ApiClient user;
 
   @BeforeAll
-  static void start(Vertx vertx) throws Exception {
-    String db = TestStorage.get().newDatabase("AuthApiTest");
-    node = TestNodes.start(TestNodes.settings(db, REDIS_PREFIX), false);
-    anonymous = ApiClient.create(vertx, node.platform().config().integer("http_port"));
+  static void login() {
+    anonymous = node.api();
     admin = await(anonymous.login("admin", "admin"));
     user = await(anonymous.login("testuser", "testpass"));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    stop(node);
   }
 
   @Test
@@ -131,7 +122,7 @@ class AuthApiTest {
 
   @Test
   void limiterWindowExpiresAndFailuresAreCountedAtomicallyWithATtl() throws Exception {
-    String prefix = REDIS_PREFIX + "window:";
+    String prefix = node.redisPrefix() + "window:";
     LoginLimiter limiter = new LoginLimiter(node.platform().redis(), prefix, 2, 1);
 
     await(limiter.recordFailure("alice", "10.0.0.1"));
@@ -142,17 +133,14 @@ class AuthApiTest {
     assertThat(await(node.platform().redis().pttl(prefix + "login-failures:10.0.0.1:alice")).toLong())
       .as("the counter always expires").isBetween(1L, 1000L);
 
-    long deadline = System.currentTimeMillis() + 5_000;
-    while (await(limiter.retryAfter("alice", "10.0.0.1")) > 0 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(100);
-    }
-    assertThat(await(limiter.retryAfter("alice", "10.0.0.1"))).as("unblocked after the window").isZero();
+    eventually(Duration.ofSeconds(5), () -> assertThat(await(limiter.retryAfter("alice", "10.0.0.1")))
+      .as("unblocked after the window").isZero());
   }
 
   @Test
   void limiterFailsOpenWhenRedisIsDown() throws Exception {
     var deadRedis = RedisClients.create(node.vertx(), "redis://127.0.0.1:" + TestStorage.freePort());
-    LoginLimiter limiter = new LoginLimiter(deadRedis, REDIS_PREFIX, 1, 60);
+    LoginLimiter limiter = new LoginLimiter(deadRedis, node.redisPrefix(), 1, 60);
 
     await(limiter.recordFailure("bob", "10.0.0.3"));
     await(limiter.recordFailure("bob", "10.0.0.3"));
@@ -235,7 +223,7 @@ class AuthApiTest {
 
   @Test
   void prodProfileRefusesTheDevJwtSecret() {
-    JsonObject prod = TestNodes.settings("postgresql://postgres@127.0.0.1:1/none", REDIS_PREFIX)
+    JsonObject prod = TestNodes.settings("postgresql://postgres@127.0.0.1:1/none", node.redisPrefix())
       .put("profile", "prod");
 
     for (Object secret : new Object[] {AppConfig.DEV_JWT_SECRET, null, "short-secret"}) {
@@ -262,13 +250,5 @@ class AuthApiTest {
     List<String> names = new ArrayList<>();
     fields.forEach(f -> names.add(((JsonObject) f).getString("field")));
     return names;
-  }
-
-  static void stop(Boxoffice.Node node) throws Exception {
-    TestNodes.stop(node);
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

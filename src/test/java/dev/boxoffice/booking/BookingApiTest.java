@@ -2,6 +2,7 @@ package dev.boxoffice.booking;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
@@ -23,7 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 
-import static dev.boxoffice.booking.BookingFixtures.body;
+import static dev.boxoffice.testing.BookingFixtures.body;
 import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -4,6 +4,7 @@ import dev.boxoffice.Boxoffice;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
@@ -27,7 +28,7 @@ import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
-import static dev.boxoffice.booking.BookingFixtures.body;
+import static dev.boxoffice.testing.BookingFixtures.body;
 import static dev.boxoffice.testing.Await.await;
 import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -2,6 +2,7 @@ package dev.boxoffice.booking;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
@@ -24,7 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-import static dev.boxoffice.booking.BookingFixtures.body;
+import static dev.boxoffice.testing.BookingFixtures.body;
 import static dev.boxoffice.testing.Await.await;
 import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;

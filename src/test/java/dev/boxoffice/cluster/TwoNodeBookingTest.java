@@ -4,7 +4,6 @@ import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -18,8 +17,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -59,15 +59,8 @@ class TwoNodeBookingTest {
     assertThat(created.statusCode()).isEqualTo(201);
     long id = created.bodyAsJsonObject().getLong("booking_id");
 
-    String status = null;
-    long deadline = System.currentTimeMillis() + 15_000;
-    while (System.currentTimeMillis() < deadline) {
-      status = await(api.get("/bookings/" + id)).bodyAsJsonObject().getString("status");
-      if ("confirmed".equals(status) || "finalized".equals(status)) {
-        break;
-      }
-      Thread.sleep(50);
-    }
+    String status = eventually(() -> api.get("/bookings/" + id).map(r -> r.bodyAsJsonObject().getString("status")),
+      s -> "confirmed".equals(s) || "finalized".equals(s));
     assertThat(status).isIn("confirmed", "finalized");
 
     List<String> runners = new ArrayList<>();
@@ -86,9 +79,5 @@ class TwoNodeBookingTest {
     JsonObject cluster = ready.bodyAsJsonObject().getJsonArray("checks").stream()
       .map(JsonObject.class::cast).filter(c -> "cluster".equals(c.getString("id"))).findFirst().orElseThrow();
     assertThat(cluster.getJsonObject("data").getInteger("members")).isEqualTo(2);
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

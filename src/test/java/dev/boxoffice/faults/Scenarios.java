@@ -1,6 +1,5 @@
 package dev.boxoffice.faults;
 
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -15,9 +14,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 import static dev.boxoffice.faults.FaultHarness.progress;
+import static dev.boxoffice.testing.Await.await;
 
 /** The scenarios of ISSUE6 item 1, and the throughput comparison. Each returns its {@link Outcome}. */
 final class Scenarios {
@@ -445,13 +444,5 @@ final class Scenarios {
   private static double pct(long[] sorted, int p) {
     return sorted.length == 0 ? 0
       : sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
-  }
-
-  private static <T> T await(Future<T> f) {
-    try {
-      return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException(e.getMessage(), e);
-    }
   }
 }

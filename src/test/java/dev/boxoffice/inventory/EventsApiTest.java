@@ -1,49 +1,35 @@
 package dev.boxoffice.inventory;
 
-import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
-import dev.boxoffice.testing.TestNodes;
-import dev.boxoffice.testing.TestStorage;
-import dev.boxoffice.testing.TestTokens;
-import io.vertx.core.Future;
+import dev.boxoffice.testing.TestNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Tuple;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Events, their stats and the reports, through the HTTP API of one node. */
-@ExtendWith(VertxExtension.class)
 class EventsApiTest {
-  private static Boxoffice.Node node;
+  @RegisterExtension
+  static final TestNode node = TestNode.create();
   private static ApiClient admin;
   private static ApiClient user;
 
   @BeforeAll
-  static void start() throws Exception {
-    String db = TestStorage.get().newDatabase("EventsApiTest");
-    node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("EventsApiTest")), false);
-    ApiClient client = ApiClient.create(node.vertx(), node.platform().config().integer("http_port"));
-    admin = client.withToken(TestTokens.admin());
-    user = client.withToken(TestTokens.user());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    TestNodes.stop(node);
+  static void clients() {
+    admin = node.admin();
+    user = node.user();
   }
 
   @Test
@@ -159,9 +145,9 @@ class EventsApiTest {
     long id = createEvent("Tiny", 2).getLong("id");
     hold(id, 2);
 
-    Throwable soldOut = node.platform().pool()
+    Throwable soldOut = await(node.platform().pool()
       .withTransaction(tx -> Inventory.holdAll(tx, Map.of(new Inventory.Item(id, null), 1)))
-      .map(v -> (Throwable) null).otherwise(err -> err).await(10, TimeUnit.SECONDS);
+      .map(v -> (Throwable) null).otherwise(err -> err));
 
     assertThat(soldOut).hasMessage("Event is sold out");
     assertThat(await(user.get("/events/" + id + "/stats")).bodyAsJsonObject().getInteger("booked_count"))
@@ -178,8 +164,8 @@ class EventsApiTest {
       ON CONFLICT (event_id) DO UPDATE SET finalized = f.finalized + excluded.finalized""";
     await(pool.preparedQuery(add).execute(Tuple.of(id, 2)));
 
-    Throwable tooMany = pool.preparedQuery(add).execute(Tuple.of(id, 1))
-      .map(v -> (Throwable) null).otherwise(err -> err).await(10, TimeUnit.SECONDS);
+    Throwable tooMany = await(pool.preparedQuery(add).execute(Tuple.of(id, 1))
+      .map(v -> (Throwable) null).otherwise(err -> err));
 
     assertThat(tooMany).hasMessageContaining("would have 3 finalized of 2 booked");
     assertThat(await(user.get("/events/" + id + "/stats")).bodyAsJsonObject().getInteger("finalized_count"))
@@ -278,9 +264,5 @@ class EventsApiTest {
     r.bodyAsJsonObject().getJsonArray("fields", new JsonArray())
       .forEach(f -> names.add(((JsonObject) f).getString("field")));
     return names;
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(20, TimeUnit.SECONDS);
   }
 }

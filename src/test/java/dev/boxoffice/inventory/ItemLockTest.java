@@ -13,10 +13,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The Redis lock of the booking hot path, against a real Redis (and an unreachable one). */
@@ -52,13 +52,13 @@ class ItemLockTest {
           return n;
         })));
     }
-    Future.all(calls).await(30, TimeUnit.SECONDS);
+    await(Future.all(calls));
 
     assertThat(calls).extracting(Future::result).containsExactlyInAnyOrderElementsOf(range(20));
     assertThat(maxInside.get()).isEqualTo(1);
     assertThat(keyAlive.get()).isEqualTo(20);
     assertThat(lock.unlockedRuns()).isZero();
-    assertThat(redis.get(lock.key("event:1")).await(5, TimeUnit.SECONDS)).isNull();
+    assertThat(await(redis.get(lock.key("event:1")))).isNull();
   }
 
   @Test
@@ -70,7 +70,7 @@ class ItemLockTest {
     for (int i = 0; i < 20; i++) {
       calls.add(section(inside, maxInside, i));
     }
-    Future.all(calls).await(30, TimeUnit.SECONDS);
+    await(Future.all(calls));
 
     assertThat(maxInside.get()).isGreaterThan(1);
   }
@@ -79,27 +79,27 @@ class ItemLockTest {
   void aForeignTokenCannotReleaseTheLock() throws Exception {
     ItemLock lock = new ItemLock(vertx, redis, PREFIX, ItemLock.Settings.DEFAULTS);
     String key = lock.key("event:2");
-    redis.set(List.of(key, "owner-token", "NX", "PX", "10000")).await(5, TimeUnit.SECONDS);
+    await(redis.set(List.of(key, "owner-token", "NX", "PX", "10000")));
 
-    assertThat(lock.release(key, "someone-else").await(5, TimeUnit.SECONDS)).isFalse();
-    assertThat(redis.get(key).await(5, TimeUnit.SECONDS).toString()).isEqualTo("owner-token");
+    assertThat(await(lock.release(key, "someone-else"))).isFalse();
+    assertThat(await(redis.get(key)).toString()).isEqualTo("owner-token");
 
-    assertThat(lock.release(key, "owner-token").await(5, TimeUnit.SECONDS)).isTrue();
-    assertThat(redis.get(key).await(5, TimeUnit.SECONDS)).isNull();
+    assertThat(await(lock.release(key, "owner-token"))).isTrue();
+    assertThat(await(redis.get(key))).isNull();
   }
 
   @Test
   void aLockHeldTooLongDoesNotStopTheWorkNorIsItReleasedByUs() throws Exception {
     ItemLock lock = new ItemLock(vertx, redis, PREFIX, new ItemLock.Settings(5_000, 100, 2, 10));
     String key = lock.key("event:3");
-    redis.set(List.of(key, "stuck-holder", "NX", "PX", "10000")).await(5, TimeUnit.SECONDS);
+    await(redis.set(List.of(key, "stuck-holder", "NX", "PX", "10000")));
 
-    String result = lock.withLock("event:3", () -> Future.succeededFuture("booked")).await(5, TimeUnit.SECONDS);
+    String result = await(lock.withLock("event:3", () -> Future.succeededFuture("booked")));
 
     assertThat(result).isEqualTo("booked");
     assertThat(lock.unlockedRuns()).isEqualTo(1);
-    assertThat(redis.get(key).await(5, TimeUnit.SECONDS).toString()).isEqualTo("stuck-holder");
-    redis.del(List.of(key)).await(5, TimeUnit.SECONDS);
+    assertThat(await(redis.get(key)).toString()).isEqualTo("stuck-holder");
+    await(redis.del(List.of(key)));
   }
 
   @Test
@@ -107,8 +107,8 @@ class ItemLockTest {
     RedisAPI down = RedisClients.create(vertx, "redis://127.0.0.1:1");
     ItemLock lock = new ItemLock(vertx, down, PREFIX, ItemLock.Settings.DEFAULTS);
 
-    assertThat(lock.withLock("event:4", () -> Future.succeededFuture(1)).await(10, TimeUnit.SECONDS)).isEqualTo(1);
-    assertThat(lock.withLock("event:4", () -> Future.succeededFuture(2)).await(10, TimeUnit.SECONDS)).isEqualTo(2);
+    assertThat(await(lock.withLock("event:4", () -> Future.succeededFuture(1)))).isEqualTo(1);
+    assertThat(await(lock.withLock("event:4", () -> Future.succeededFuture(2)))).isEqualTo(2);
     assertThat(lock.unlockedRuns()).isEqualTo(2);
   }
 
@@ -116,15 +116,16 @@ class ItemLockTest {
   void failedWorkFailsTheCallAndStillReleases() throws Exception {
     ItemLock lock = new ItemLock(vertx, redis, PREFIX, ItemLock.Settings.DEFAULTS);
 
-    Throwable failure = lock.<String>withLock("product:5", () -> Future.failedFuture(new IllegalStateException("no")))
-      .map(v -> (Throwable) null).otherwise(Function.identity()).await(5, TimeUnit.SECONDS);
-    Throwable thrown = lock.<String>withLock("product:5", () -> {
+    Throwable failure = await(lock.<String>withLock("product:5",
+        () -> Future.failedFuture(new IllegalStateException("no")))
+      .map(v -> (Throwable) null).otherwise(Function.identity()));
+    Throwable thrown = await(lock.<String>withLock("product:5", () -> {
       throw new IllegalStateException("thrown");
-    }).map(v -> (Throwable) null).otherwise(Function.identity()).await(5, TimeUnit.SECONDS);
+    }).map(v -> (Throwable) null).otherwise(Function.identity()));
 
     assertThat(failure).hasMessage("no");
     assertThat(thrown).hasMessage("thrown");
-    assertThat(redis.get(lock.key("product:5")).await(5, TimeUnit.SECONDS)).isNull();
+    assertThat(await(redis.get(lock.key("product:5")))).isNull();
     assertThat(lock.unlockedRuns()).isZero();
   }
 
@@ -158,35 +159,35 @@ class ItemLockTest {
           return n;
         })));
     }
-    Future.all(calls).await(30, TimeUnit.SECONDS);
+    await(Future.all(calls));
 
     assertThat(calls).extracting(Future::result).containsExactlyInAnyOrderElementsOf(range(10));
     assertThat(maxInside.get()).isEqualTo(1);
     assertThat(bothKeysSet.get()).isEqualTo(10);
-    assertThat(redis.exists(List.of(lock.key("event:7"), lock.key("product:7"))).await(5, TimeUnit.SECONDS)
+    assertThat(await(redis.exists(List.of(lock.key("event:7"), lock.key("product:7"))))
       .toInteger()).isZero();
   }
 
   @Test
   void severalItemsAreTakenAllOrNoneAndTheWorkRunsEitherWay() throws Exception {
     ItemLock lock = new ItemLock(vertx, redis, PREFIX, new ItemLock.Settings(5_000, 100, 2, 10));
-    redis.set(List.of(lock.key("event:8"), "someone-else", "PX", "10000")).await(5, TimeUnit.SECONDS);
+    await(redis.set(List.of(lock.key("event:8"), "someone-else", "PX", "10000")));
 
-    String result = lock.withLocks(List.of("event:8", "event:9"), () -> redis.exists(List.of(lock.key("event:9")))
-        .map(held -> held.toInteger() == 1 ? "ran holding event:9" : "ran without the locks"))
-      .await(5, TimeUnit.SECONDS);
+    String result = await(lock.withLocks(List.of("event:8", "event:9"),
+      () -> redis.exists(List.of(lock.key("event:9")))
+        .map(held -> held.toInteger() == 1 ? "ran holding event:9" : "ran without the locks")));
 
     // holding event:9 alone while waiting for event:8 is what lets two callers block each other
     assertThat(result).isEqualTo("ran without the locks");
     assertThat(lock.unlockedRuns()).isEqualTo(1);
-    assertThat(redis.get(lock.key("event:8")).await(5, TimeUnit.SECONDS).toString()).isEqualTo("someone-else");
+    assertThat(await(redis.get(lock.key("event:8"))).toString()).isEqualTo("someone-else");
   }
 
   @Test
   void noItemMeansNoLock() throws Exception {
     ItemLock lock = new ItemLock(vertx, redis, PREFIX, ItemLock.Settings.DEFAULTS);
 
-    assertThat(lock.withLock(null, () -> Future.succeededFuture("plain")).await(5, TimeUnit.SECONDS))
+    assertThat(await(lock.withLock(null, () -> Future.succeededFuture("plain"))))
       .isEqualTo("plain");
   }
 

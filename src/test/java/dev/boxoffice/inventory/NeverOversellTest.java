@@ -21,8 +21,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -172,9 +172,5 @@ class NeverOversellTest {
         + column + " = $1 AND status IN ('pending','payment_processed','confirmed','finalized')")
       .execute(Tuple.of(id))).iterator().next();
     return row.getLong("q");
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

@@ -1,49 +1,35 @@
 package dev.boxoffice.inventory;
 
-import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
-import dev.boxoffice.testing.TestNodes;
-import dev.boxoffice.testing.TestStorage;
-import dev.boxoffice.testing.TestTokens;
-import io.vertx.core.Future;
+import dev.boxoffice.testing.TestNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Tuple;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Products CRUD through the HTTP API of one node, and what holds do to the stock. */
-@ExtendWith(VertxExtension.class)
 class ProductsApiTest {
-  private static Boxoffice.Node node;
+  @RegisterExtension
+  static final TestNode node = TestNode.create();
   private static ApiClient admin;
   private static ApiClient user;
 
   @BeforeAll
-  static void start() throws Exception {
-    String db = TestStorage.get().newDatabase("ProductsApiTest");
-    node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("ProductsApiTest")), false);
-    ApiClient client = ApiClient.create(node.vertx(), node.platform().config().integer("http_port"));
-    admin = client.withToken(TestTokens.admin());
-    user = client.withToken(TestTokens.user());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    TestNodes.stop(node);
+  static void clients() {
+    admin = node.admin();
+    user = node.user();
   }
 
   @Test
@@ -197,8 +183,8 @@ class ProductsApiTest {
     await(node.platform().pool().withTransaction(tx -> Inventory.holdAll(tx, Map.of(item, 4))));
     assertThat(await(user.get("/products/" + id)).bodyAsJsonObject().getInteger("quantity")).isEqualTo(1);
 
-    Throwable tooMany = node.platform().pool().withTransaction(tx -> Inventory.holdAll(tx, Map.of(item, 2)))
-      .map(v -> (Throwable) null).otherwise(err -> err).await(10, TimeUnit.SECONDS);
+    Throwable tooMany = await(node.platform().pool().withTransaction(tx -> Inventory.holdAll(tx, Map.of(item, 2)))
+      .map(v -> (Throwable) null).otherwise(err -> err));
     assertThat(tooMany).hasMessage("Not enough product in stock");
 
     await(node.platform().pool().withTransaction(tx -> Inventory.release(tx, item, 4)));
@@ -248,9 +234,5 @@ class ProductsApiTest {
     r.bodyAsJsonObject().getJsonArray("fields", new JsonArray())
       .forEach(f -> names.add(((JsonObject) f).getString("field")));
     return names;
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.await(20, TimeUnit.SECONDS);
   }
 }

@@ -1,43 +1,24 @@
 package dev.boxoffice.ops;
 
-import dev.boxoffice.Boxoffice;
-import dev.boxoffice.testing.ApiClient;
-import dev.boxoffice.testing.TestNodes;
-import dev.boxoffice.testing.TestStorage;
+import dev.boxoffice.testing.TestNode;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import static dev.boxoffice.ops.OpsApiTest.await;
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The pages: /docs (Swagger UI from its webjar), /openapi.yaml and /ui, all public and offline. */
-@ExtendWith(VertxExtension.class)
 class DocsTest {
-  private static Boxoffice.Node node;
-  private static ApiClient api;
-
-  @BeforeAll
-  static void start() throws Exception {
-    String db = TestStorage.get().newDatabase("DocsTest");
-    // pages are served at the edge: an http-only node has them all
-    node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("DocsTest")).put("roles", "http"), false);
-    api = ApiClient.create(node.vertx(), node.platform().config().integer("http_port"));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    TestNodes.stop(node);
-  }
+  // pages are served at the edge: an http-only node has them all
+  @RegisterExtension
+  static final TestNode node = TestNode.create().with("roles", "http");
 
   @Test
   void docsIsSwaggerUiOverTheContract() throws Exception {
     for (String path : new String[]{"/docs", "/docs/", "/docs/index.html"}) {
-      HttpResponse<Buffer> r = await(api.get(path));
+      HttpResponse<Buffer> r = await(node.api().get(path));
       assertThat(r.statusCode()).as(path).isEqualTo(200);
       assertThat(r.getHeader("Content-Type")).isEqualTo("text/html; charset=utf-8");
       assertThat(r.bodyAsString()).contains("swagger-ui", "SwaggerUIBundle", "url: '/openapi.yaml'")
@@ -47,20 +28,20 @@ class DocsTest {
 
   @Test
   void swaggerUiFilesComeFromTheWebjar() throws Exception {
-    HttpResponse<Buffer> js = await(api.get("/docs/swagger-ui-bundle.js"));
+    HttpResponse<Buffer> js = await(node.api().get("/docs/swagger-ui-bundle.js"));
     assertThat(js.statusCode()).isEqualTo(200);
     assertThat(js.getHeader("Content-Type")).contains("javascript");
     assertThat(js.body().length()).isGreaterThan(1_000_000);
-    HttpResponse<Buffer> css = await(api.get("/docs/swagger-ui.css"));
+    HttpResponse<Buffer> css = await(node.api().get("/docs/swagger-ui.css"));
     assertThat(css.statusCode()).isEqualTo(200);
     assertThat(css.getHeader("Content-Type")).startsWith("text/css");
-    assertThat(await(api.get("/docs/nope.js")).statusCode()).isEqualTo(404);
-    assertThat(await(api.get("/docs/../../META-INF/MANIFEST.MF")).statusCode()).isNotEqualTo(200);
+    assertThat(await(node.api().get("/docs/nope.js")).statusCode()).isEqualTo(404);
+    assertThat(await(node.api().get("/docs/../../META-INF/MANIFEST.MF")).statusCode()).isNotEqualTo(200);
   }
 
   @Test
   void openapiYamlIsServed() throws Exception {
-    HttpResponse<Buffer> r = await(api.get("/openapi.yaml"));
+    HttpResponse<Buffer> r = await(node.api().get("/openapi.yaml"));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.getHeader("Content-Type")).isEqualTo("application/yaml");
     assertThat(r.bodyAsString()).startsWith("openapi: 3.1.0").contains("operationId: getJobStats");
@@ -68,7 +49,7 @@ class DocsTest {
 
   @Test
   void uiIsOneSelfContainedHtmlPage() throws Exception {
-    HttpResponse<Buffer> r = await(api.get("/ui"));
+    HttpResponse<Buffer> r = await(node.api().get("/ui"));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.getHeader("Content-Type")).isEqualTo("text/html; charset=utf-8");
     assertThat(r.getHeader("Content-Security-Policy")).contains("default-src 'self'");

@@ -2,48 +2,33 @@ package dev.boxoffice.ops;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
-import dev.boxoffice.testing.TestTokens;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
-import static dev.boxoffice.ops.OpsApiTest.await;
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /** GET /metrics: Prometheus text with the Vert.x meters of this node and the cluster's job meters. */
-@ExtendWith(VertxExtension.class)
 class MetricsTest {
-  private static Boxoffice.Node node;
-  private static ApiClient api;
-
-  @BeforeAll
-  static void start() throws Exception {
-    String db = TestStorage.get().newDatabase("MetricsTest");
-    node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("MetricsTest"))
-      .mergeIn(TestNodes.noUserCrons()), false);
-    api = ApiClient.create(node.vertx(), node.platform().config().integer("http_port"));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    TestNodes.stop(node);
-  }
+  @RegisterExtension
+  static final TestNode node = TestNode.create().with(TestNodes.noUserCrons());
 
   @Test
   void metricsArePrometheusTextWithHttpEventBusAndPoolMeters() throws Exception {
-    assertThat(await(api.get("/healthz")).statusCode()).isEqualTo(200);
-    HttpResponse<Buffer> r = await(api.get("/metrics"));
+    assertThat(await(node.api().get("/healthz")).statusCode()).isEqualTo(200);
+    HttpResponse<Buffer> r = await(node.api().get("/metrics"));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.getHeader("Content-Type")).startsWith("text/plain");
     String text = r.bodyAsString();
@@ -56,7 +41,7 @@ class MetricsTest {
 
   @Test
   void jobMetricsCountFinishedTasksByTypeAndOutcome() throws Exception {
-    ApiClient admin = api.withToken(TestTokens.admin());
+    ApiClient admin = node.admin();
     for (String data : new String[]{"metrics one", "metrics two", "fail:1 metrics three"}) {
       HttpResponse<Buffer> r = await(admin.post("/tasks", new JsonObject().put("type", "text.process")
         .put("payload", new JsonObject().put("data", data)).put("max_attempts", 1)));
@@ -64,7 +49,8 @@ class MetricsTest {
     }
     // the meters read the jobs table every 5 s, a couple of seconds behind its clock; a scrape can land while a
     // refresh is registering them (seen in CI: both counters, no duration meter yet), so wait for every meter asserted
-    String text = awaitMetrics(t -> value(t, "boxoffice_jobs_completed_total", "succeeded") >= 2
+    String text = eventually(MetricsTest::boxofficeLines,
+      t -> value(t, "boxoffice_jobs_completed_total", "succeeded") >= 2
       && value(t, "boxoffice_jobs_completed_total", "dead") >= 1
       && t.contains("boxoffice_job_duration_seconds_count{type=\"text.process\"} 3"));
     assertThat(text).containsPattern("boxoffice_jobs\\{state=\"succeeded\",type=\"text.process\"} 2.0");
@@ -84,7 +70,7 @@ class MetricsTest {
       assertThat(Metrics.registry(other.vertx()).get()).isNotSameAs(Metrics.registry(node.vertx()).get());
       ApiClient second = ApiClient.create(other.vertx(), other.platform().config().integer("http_port"));
       assertThat(await(second.get("/healthz")).statusCode()).isEqualTo(200);
-      await(api.get("/")); // counted on the first node only
+      await(node.api().get("/")); // counted on the first node only
       String text = await(second.get("/metrics")).bodyAsString();
       assertThat(text).containsPattern("vertx_http_server_requests_total\\{[^}]*route=\"/healthz\"");
       assertThat(text).doesNotContainPattern("vertx_http_server_requests_total\\{[^}]*route=\"/\"[,}]");
@@ -93,18 +79,10 @@ class MetricsTest {
     }
   }
 
-  private static String awaitMetrics(java.util.function.Predicate<String> done) throws Exception {
-    long deadline = System.currentTimeMillis() + 15_000;
-    String text = "";
-    while (System.currentTimeMillis() < deadline) {
-      text = await(api.get("/metrics")).bodyAsString();
-      if (done.test(text)) {
-        return text;
-      }
-      Thread.sleep(250);
-    }
-    return fail("job metrics did not appear within 15 s; boxoffice lines: "
-      + text.lines().filter(l -> l.startsWith("boxoffice")).toList());
+  /** The scrape's own meters (a failure shows these, not the whole text). */
+  private static Future<String> boxofficeLines() {
+    return node.api().get("/metrics").map(r -> r.bodyAsString().lines().filter(l -> l.startsWith("boxoffice"))
+      .collect(Collectors.joining("\n")));
   }
 
   private static double value(String text, String name, String outcome) {

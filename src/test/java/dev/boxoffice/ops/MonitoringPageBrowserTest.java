@@ -1,44 +1,41 @@
 package dev.boxoffice.ops;
 
-import dev.boxoffice.Boxoffice;
+import dev.boxoffice.testing.Await;
+import dev.boxoffice.testing.Browser;
+import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
-import dev.boxoffice.testing.TestStorage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.time.Duration;
-
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A real headless Chromium drives /ui (login, submit a task, watch it succeed) and /docs (Swagger UI renders). */
+@ExtendWith(Browser.Required.class)
 class MonitoringPageBrowserTest {
-  private static Boxoffice.Node node;
+  @RegisterExtension
+  static final TestNode node = TestNode.create().with(TestNodes.noUserCrons());
   private static ChromeDriver browser;
   private static String base;
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(Browser.installed(), Browser::missing);
-    String db = TestStorage.get().newDatabase("MonitoringPageBrowserTest");
-    node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("MonitoringPageBrowserTest"))
-      .mergeIn(TestNodes.noUserCrons()), false);
-    base = "http://127.0.0.1:" + node.platform().config().integer("http_port");
+    base = "http://127.0.0.1:" + node.port();
     browser = Browser.start(1400, 1000);
   }
 
   @AfterAll
-  static void stop() throws Exception {
+  static void stop() {
     if (browser != null) {
       browser.quit();
     }
-    TestNodes.stop(node);
   }
 
   @Test
@@ -66,7 +63,7 @@ class MonitoringPageBrowserTest {
 
   private void loginSubmitAndWatch() {
     browser.get(base + "/ui");
-    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+    WebDriverWait wait = new WebDriverWait(browser, Await.TIMEOUT);
     wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-form")));
     assertThat(browser.findElement(By.id("dashboard")).isDisplayed()).isFalse();
 
@@ -104,7 +101,7 @@ class MonitoringPageBrowserTest {
   @Test
   void docsRenderTheContractWithSwaggerUi() {
     browser.get(base + "/docs");
-    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+    WebDriverWait wait = new WebDriverWait(browser, Await.TIMEOUT);
     wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(".opblock")));
     assertThat(browser.getTitle()).contains("boxoffice");
     assertThat(browser.findElement(By.cssSelector(".info .title")).getText()).contains("boxoffice");

@@ -2,6 +2,8 @@ package dev.boxoffice.ops;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.Await;
+import dev.boxoffice.testing.Browser;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
@@ -19,13 +21,12 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-import static dev.boxoffice.ops.OpsApiTest.await;
+import static dev.boxoffice.testing.Await.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -84,7 +85,7 @@ class MonitoringScreenshot {
 
       browser = Browser.start(1440, 1000);
       browser.get("http://127.0.0.1:" + port + "/ui");
-      WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+      WebDriverWait wait = new WebDriverWait(browser, Await.TIMEOUT);
       wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login-form")));
       browser.findElement(By.id("username")).sendKeys("admin");
       browser.findElement(By.id("password")).sendKeys("admin");

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -47,17 +47,16 @@ class NodeShutdownTest {
     }
     Thread.sleep(150);
     long closing = System.nanoTime();
-    node.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    await(node.close());
 
     for (Future<HttpResponse<Buffer>> f : logins) {
-      HttpResponse<Buffer> response = f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      HttpResponse<Buffer> response = await(f);
       assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
       assertThat(response.bodyAsJsonObject().getString("access_token")).isNotBlank();
     }
     assertThat(lastAnswered.get()).as("some logins were still running when the node began to close")
       .isGreaterThan(closing);
-    Throwable refused = catchThrowable(() -> client.get("/healthz").send().toCompletionStage().toCompletableFuture()
-      .get(10, TimeUnit.SECONDS));
+    Throwable refused = catchThrowable(() -> await(client.get("/healthz").send()));
     assertThat(refused).as("a closed node takes no new requests").isNotNull();
     client.close();
   }

@@ -2,53 +2,36 @@ package dev.boxoffice.ops;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
-import dev.boxoffice.testing.TestStorage;
-import dev.boxoffice.testing.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /** GET /ops/nodes and GET /ops/jobs: what the monitoring page reads. */
-@ExtendWith(VertxExtension.class)
 class OpsApiTest {
-  private static String db;
-  private static Boxoffice.Node node;
+  @RegisterExtension
+  static final TestNode node = TestNode.create().with(TestNodes.noUserCrons());
   private static ApiClient admin;
   private static ApiClient user;
 
   @BeforeAll
-  static void start() throws Exception {
-    db = TestStorage.get().newDatabase("OpsApiTest");
-    node = TestNodes.start(settings(), false);
-    ApiClient api = ApiClient.create(node.vertx(), node.platform().config().integer("http_port"));
-    admin = api.withToken(TestTokens.admin());
-    user = api.withToken(TestTokens.user());
-  }
-
-  private static JsonObject settings() {
-    return TestNodes.settings(db, TestStorage.redisPrefix("OpsApiTest"))
-      .mergeIn(TestNodes.noUserCrons());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    TestNodes.stop(node);
+  static void clients() {
+    admin = node.admin();
+    user = node.user();
   }
 
   @Test
@@ -58,13 +41,13 @@ class OpsApiTest {
     JsonObject self = find(r.bodyAsJsonArray(), node.platform().membership().nodeId());
     assertThat(self.getJsonArray("roles")).isEqualTo(new JsonArray(List.of("http", "workers", "scheduler")));
     assertThat(self.getBoolean("alive")).isTrue();
-    assertThat(self.getInteger("http_port")).isEqualTo(node.platform().config().integer("http_port"));
+    assertThat(self.getInteger("http_port")).isEqualTo(node.port());
     assertThat(Instant.parse(self.getString("last_seen"))).isAfterOrEqualTo(Instant.parse(self.getString("started_at")));
   }
 
   @Test
   void aStoppedNodeIsListedAsGoneAfterTheAliveOnes() throws Exception {
-    Boxoffice.Node scheduler = TestNodes.start(settings().put("roles", "scheduler"), false);
+    Boxoffice.Node scheduler = TestNodes.start(node.settings().put("roles", "scheduler"), false);
     String id = scheduler.platform().membership().nodeId();
     JsonObject listed = find(await(admin.get("/ops/nodes")).bodyAsJsonArray(), id);
     assertThat(listed.getJsonArray("roles")).isEqualTo(new JsonArray(List.of("scheduler")));
@@ -132,19 +115,12 @@ class OpsApiTest {
     return r.bodyAsJsonObject().getString("id");
   }
 
-  private static JsonObject poll(String path, Predicate<JsonObject> done) throws Exception {
-    long deadline = System.currentTimeMillis() + 10_000;
-    JsonObject last = null;
-    while (System.currentTimeMillis() < deadline) {
-      HttpResponse<Buffer> r = await(admin.get(path));
+  /** GET {@code path} as the admin until its body satisfies {@code done}; every answer on the way must be 200. */
+  private static JsonObject poll(String path, Predicate<JsonObject> done) {
+    return eventually(() -> admin.get(path).map(r -> {
       assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
-      last = r.bodyAsJsonObject();
-      if (done.test(last)) {
-        return last;
-      }
-      Thread.sleep(100);
-    }
-    return fail("waited 10 s on " + path + "; last: " + last);
+      return r.bodyAsJsonObject();
+    }), done);
   }
 
   private static JsonObject find(JsonArray items, String id) {
@@ -154,9 +130,5 @@ class OpsApiTest {
   private static JsonObject find(JsonArray items, String id, String field) {
     return items.stream().map(JsonObject.class::cast).filter(o -> id.equals(o.getString(field))).findFirst()
       .orElseThrow(() -> new AssertionError(id + " not in " + items.encodePrettily()));
-  }
-
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 }

@@ -1,22 +1,19 @@
 package dev.boxoffice.tasks;
 
-import dev.boxoffice.Boxoffice;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.jobs.NewJob;
+import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
-import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -24,32 +21,26 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 
-import static dev.boxoffice.tasks.TaskClient.await;
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The task API over HTTP: submit, read, list, cancel, retry, ownership, the compatibility routes. */
-@ExtendWith(VertxExtension.class)
 class TasksApiTest {
   private static final String TEXT = "The quick brown fox jumps over the lazy dog.\nThe dog sleeps.";
-  private static Boxoffice.Node node;
+  // built-in schedules off: no cron-made users.* tasks in the admin's lists
+  @RegisterExtension
+  static final TestNode node = TestNode.create().with(TestNodes.noUserCrons());
   private static TaskClient admin;
   private static TaskClient user;
 
-  @BeforeAll
-  static void start() throws Exception {
+  static {
     JobTypes.register(JobType.of("test.internal"));
-    String db = TestStorage.get().newDatabase("TasksApiTest");
-    // built-in schedules off: no cron-made users.* tasks in the admin's lists
-    node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("TasksApiTest"))
-      .mergeIn(TestNodes.noUserCrons()), false);
-    int port = node.platform().config().integer("http_port");
-    admin = TaskClient.of(node.vertx(), port, TestTokens.admin());
-    user = TaskClient.of(node.vertx(), port, TestTokens.user());
   }
 
-  @AfterAll
-  static void stop() throws Exception {
-    TestNodes.stop(node);
+  @BeforeAll
+  static void clients() {
+    admin = TaskClient.of(node.admin());
+    user = TaskClient.of(node.user());
   }
 
   @Test
@@ -59,7 +50,7 @@ class TasksApiTest {
     String id = submitted.bodyAsJsonObject().getString("task_id");
     assertThat(submitted.bodyAsJsonObject().getString("status")).isIn("queued", "running", "succeeded");
 
-    user.awaitStatus(id, "succeeded", 10);
+    user.awaitStatus(id, "succeeded");
     HttpResponse<Buffer> status = user.get("/status/" + id);
     assertThat(status.statusCode()).isEqualTo(200);
     JsonObject body = status.bodyAsJsonObject();
@@ -98,7 +89,7 @@ class TasksApiTest {
     assertThat(task.fieldNames()).contains("result", "attempts", "last_error", "run_at", "created_at",
       "started_at", "finished_at", "unique_key");
 
-    JsonObject done = user.awaitStatus(task.getString("id"), "succeeded", 10);
+    JsonObject done = user.awaitStatus(task.getString("id"), "succeeded");
     assertThat(done.getJsonObject("result").getString("sha256"))
       .isEqualTo("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
   }
@@ -148,13 +139,13 @@ class TasksApiTest {
     HttpResponse<Buffer> retried = user.post("/tasks/" + task.getString("id") + "/retry", null);
     assertThat(retried.statusCode()).isEqualTo(200);
     assertThat(retried.bodyAsJsonObject().getString("status")).isEqualTo("queued");
-    user.awaitStatus(task.getString("id"), "succeeded", 10);
+    user.awaitStatus(task.getString("id"), "succeeded");
   }
 
   @Test
   void finishedTasksCannotBeCancelledAndLiveOnesCannotBeRetried() throws Exception {
     JsonObject done = user.create(textTask("done"));
-    user.awaitStatus(done.getString("id"), "succeeded", 10);
+    user.awaitStatus(done.getString("id"), "succeeded");
     HttpResponse<Buffer> cancel = user.post("/tasks/" + done.getString("id") + "/cancel", null);
     assertThat(cancel.statusCode()).isEqualTo(409);
     assertThat(cancel.bodyAsJsonObject().getString("status")).isEqualTo("succeeded");
@@ -230,12 +221,11 @@ class TasksApiTest {
 
   @Test
   void listsFilterByStatusAndTypeNewestFirstWithATotal() throws Exception {
-    TaskClient lister = TaskClient.of(node.vertx(), node.platform().config().integer("http_port"),
-      TaskClient.userToken(node.vertx(), "lister"));
+    TaskClient lister = TaskClient.of(node.api().withToken(TestTokens.issue("lister", "user")));
     String first = lister.create(textTask("one")).getString("id");
-    lister.awaitStatus(first, "succeeded", 10);
+    lister.awaitStatus(first, "succeeded");
     String second = lister.create(textTask("two")).getString("id");
-    lister.awaitStatus(second, "succeeded", 10);
+    lister.awaitStatus(second, "succeeded");
     String third = lister.create(textTask("three").put("run_at", Instant.now().plusSeconds(3600).toString()))
       .getString("id");
 
@@ -259,14 +249,13 @@ class TasksApiTest {
 
   @Test
   void historyListsFinishedTasksNewestFinishedFirst() throws Exception {
-    TaskClient historian = TaskClient.of(node.vertx(), node.platform().config().integer("http_port"),
-      TaskClient.userToken(node.vertx(), "historian"));
+    TaskClient historian = TaskClient.of(node.api().withToken(TestTokens.issue("historian", "user")));
     String live = historian.create(textTask("live").put("run_at", Instant.now().plusSeconds(3600).toString()))
       .getString("id");
     String cancelled = historian.create(textTask("cancel me").put("run_at", Instant.now().plusSeconds(3600)
       .toString())).getString("id");
     String succeeded = historian.create(textTask("done")).getString("id");
-    historian.awaitStatus(succeeded, "succeeded", 10);
+    historian.awaitStatus(succeeded, "succeeded");
     assertThat(historian.post("/tasks/" + cancelled + "/cancel", null).statusCode()).isEqualTo(200);
 
     HttpResponse<Buffer> history = historian.get("/history");
@@ -289,7 +278,7 @@ class TasksApiTest {
 
   @Test
   void requestsWithoutATokenAreRefused() throws Exception {
-    TaskClient anonymous = TaskClient.of(node.vertx(), node.platform().config().integer("http_port"), null);
+    TaskClient anonymous = TaskClient.of(node.api());
     assertThat(anonymous.get("/tasks").statusCode()).isEqualTo(401);
     assertThat(anonymous.post("/submit", new JsonObject().put("data", "x")).statusCode()).isEqualTo(401);
   }

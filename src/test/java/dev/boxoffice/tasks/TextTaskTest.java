@@ -1,18 +1,14 @@
 package dev.boxoffice.tasks;
 
-import dev.boxoffice.Boxoffice;
+import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
-import dev.boxoffice.testing.TestStorage;
-import dev.boxoffice.testing.TestTokens;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -23,22 +19,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The text.process job type: a deterministic analysis, and the retry policy of the source task API (3 tries, 10 s
  * apart) made visible with {@code fail:N} text. The retry tests wait out the real 10 s spacing.
  */
-@ExtendWith(VertxExtension.class)
 class TextTaskTest {
-  private static Boxoffice.Node node;
+  @RegisterExtension
+  static final TestNode node = TestNode.create().with(TestNodes.noUserCrons());
   private static TaskClient user;
 
   @BeforeAll
-  static void start() throws Exception {
-    String db = TestStorage.get().newDatabase("TextTaskTest");
-    node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("TextTaskTest"))
-      .mergeIn(TestNodes.noUserCrons()), false);
-    user = TaskClient.of(node.vertx(), node.platform().config().integer("http_port"), TestTokens.user());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    TestNodes.stop(node);
+  static void client() {
+    user = TaskClient.of(node.user());
   }
 
   @Test
@@ -70,7 +58,7 @@ class TextTaskTest {
     String id = task.getString("id");
 
     JsonObject first = user.awaitTask(id, t -> t.getInteger("attempts") == 1 && "failed".equals(t.getString("status")),
-      10, "failed after attempt 1");
+      Duration.ofSeconds(10));
     assertThat(first.getString("last_error")).isEqualTo("simulated failure (fail:2) on attempt 1");
     assertThat(first.getString("finished_at")).isNull();
     // 10 s spacing with the engine's ±20% jitter
@@ -78,12 +66,12 @@ class TextTaskTest {
       .isBetween(Duration.ofSeconds(7), Duration.ofSeconds(12));
 
     JsonObject second = user.awaitTask(id, t -> t.getInteger("attempts") == 2 && "failed".equals(t.getString("status")),
-      15, "failed after attempt 2");
+      Duration.ofSeconds(15));
     assertThat(second.getString("last_error")).isEqualTo("simulated failure (fail:2) on attempt 2");
     assertThat(Duration.between(Instant.parse(first.getString("run_at")), Instant.parse(second.getString("run_at"))))
       .isBetween(Duration.ofSeconds(7), Duration.ofSeconds(13));
 
-    JsonObject done = user.awaitStatus(id, "succeeded", 15);
+    JsonObject done = user.awaitStatus(id, "succeeded", Duration.ofSeconds(15));
     assertThat(done.getInteger("attempts")).isEqualTo(3);
     assertThat(done.getJsonObject("result").getInteger("words")).isEqualTo(4);
     assertThat(done.getJsonObject("result").getJsonArray("top_words").getJsonArray(0).getString(0)).isEqualTo("2");
@@ -99,7 +87,7 @@ class TextTaskTest {
       .put("payload", new JsonObject().put("data", "fail:5")).put("max_attempts", 2));
     String id = task.getString("id");
 
-    JsonObject dead = user.awaitStatus(id, "dead", 20);
+    JsonObject dead = user.awaitStatus(id, "dead", Duration.ofSeconds(20));
     assertThat(dead.getInteger("attempts")).isEqualTo(2);
     assertThat(dead.getString("last_error")).isEqualTo("simulated failure (fail:5) on attempt 2");
     assertThat(dead.getString("finished_at")).isNotNull();
@@ -111,8 +99,8 @@ class TextTaskTest {
     assertThat(retried.bodyAsJsonObject().getInteger("attempts")).isZero();
     assertThat(retried.bodyAsJsonObject().getString("last_error")).isNull();
     // it runs again from its first attempt (and fails again: fail:5 outlasts two tries)
-    user.awaitTask(id, t -> t.getInteger("attempts") == 1 && "failed".equals(t.getString("status")), 10,
-      "failed after the first attempt of the retry");
+    user.awaitTask(id, t -> t.getInteger("attempts") == 1 && "failed".equals(t.getString("status")),
+      Duration.ofSeconds(10));
     assertThat(user.post("/tasks/" + id + "/cancel", null).statusCode()).isEqualTo(200);
   }
 }

@@ -8,10 +8,13 @@ import java.util.function.Supplier;
 
 /**
  * Polls until something holds, within {@link Await#TIMEOUT} (or a shorter bound the test names because the bound
- * itself is the behaviour under test). Failures name what was last seen, so a red test says how far it got.
+ * itself is the behaviour under test). Failures name what was last seen, so a red test says how far it got. The pause
+ * between tries grows from 25 ms to 100 ms: quick answers are seen at once, and a wait of seconds (a retry, a
+ * metrics refresh) does not keep the two shared cores of CI busy asking.
  */
 public final class Eventually {
-  private static final long PAUSE_MS = 25;
+  private static final long FIRST_PAUSE_MS = 25;
+  private static final long LONGEST_PAUSE_MS = 100;
 
   private Eventually() {
   }
@@ -29,6 +32,7 @@ public final class Eventually {
 
   public static void eventually(Duration within, Check check) {
     long deadline = System.nanoTime() + within.toNanos();
+    long pause = FIRST_PAUSE_MS;
     while (true) {
       try {
         check.run();
@@ -40,7 +44,7 @@ public final class Eventually {
           throw failure;
         }
       }
-      pause();
+      pause = pause(pause);
     }
   }
 
@@ -51,7 +55,8 @@ public final class Eventually {
 
   public static <T> T eventually(Duration within, Supplier<Future<T>> probe, Predicate<? super T> done) {
     long deadline = System.nanoTime() + within.toNanos();
-    T last = null;
+    long pause = FIRST_PAUSE_MS;
+    T last;
     while (true) {
       last = Await.await(probe.get());
       if (done.test(last)) {
@@ -60,16 +65,18 @@ public final class Eventually {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("not met within " + within.toMillis() + " ms; last seen: " + last);
       }
-      pause();
+      pause = pause(pause);
     }
   }
 
-  private static void pause() {
+  /** Sleeps {@code ms} and returns the next pause. */
+  private static long pause(long ms) {
     try {
-      Thread.sleep(PAUSE_MS);
+      Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted while polling", e);
     }
+    return Math.min(LONGEST_PAUSE_MS, ms * 3 / 2);
   }
 }

@@ -4,8 +4,6 @@ import dev.boxoffice.Boxoffice;
 import dev.boxoffice.platform.AppConfig;
 import io.vertx.core.json.JsonObject;
 
-import java.util.concurrent.TimeUnit;
-
 /** Starts boxoffice nodes inside the test JVM, each with its own Vert.x instance, exactly as Main does. */
 public final class TestNodes {
   private TestNodes() {
@@ -42,14 +40,14 @@ public final class TestNodes {
       .put("cluster_port", port).put("cluster_members", members.toString());
   }
 
+  /** Starts a node; a start that fails throws its own failure (the message says why). */
   public static Boxoffice.Node start(JsonObject settings, boolean clustered) throws Exception {
-    return Boxoffice.start(AppConfig.of(settings), clustered).toCompletionStage().toCompletableFuture()
-      .get(90, TimeUnit.SECONDS);
+    return Await.await(Boxoffice.start(AppConfig.of(settings), clustered));
   }
 
   public static void stop(Boxoffice.Node node) throws Exception {
     if (node != null) {
-      node.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Await.await(node.close());
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.boxoffice.users;
 
+import dev.boxoffice.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -61,13 +62,12 @@ final class FakeProvider {
     }
   }
 
-  static FakeProvider start(Vertx vertx, int count) throws Exception {
+  static FakeProvider start(Vertx vertx, int count) {
     FakeProvider fake = new FakeProvider(vertx, count);
     Router router = Router.router(vertx);
     router.get("/users").handler(fake::list);
     router.get("/users/:id").handler(fake::detail);
-    fake.server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")
-      .toCompletionStage().toCompletableFuture().get();
+    fake.server = Await.await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     return fake;
   }
 

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.boxoffice.users.UsersTesting.await;
+import static dev.boxoffice.testing.Await.await;
 import static dev.boxoffice.users.UsersTesting.count;
 import static dev.boxoffice.users.UsersTesting.run;
 import static dev.boxoffice.users.UsersTesting.succeeded;

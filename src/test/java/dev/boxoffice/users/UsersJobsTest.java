@@ -23,7 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import static dev.boxoffice.users.UsersTesting.await;
+import static dev.boxoffice.testing.Await.await;
 import static dev.boxoffice.users.UsersTesting.count;
 import static dev.boxoffice.users.UsersTesting.finished;
 import static dev.boxoffice.users.UsersTesting.run;

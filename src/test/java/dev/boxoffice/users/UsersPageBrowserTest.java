@@ -1,29 +1,26 @@
 package dev.boxoffice.users;
 
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.testing.Await;
+import dev.boxoffice.testing.Browser;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
-import java.time.Duration;
 import java.util.List;
 
-import static dev.boxoffice.users.UsersTesting.await;
+import static dev.boxoffice.testing.Await.await;
 import static dev.boxoffice.users.UsersTesting.run;
 import static dev.boxoffice.users.UsersTesting.succeeded;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,9 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code /users/ui} in a real headless Chromium: sign in through the form, page through the directory, filter, see
  * the masked cards and enrichment badges. Skipped where no Chromium and chromedriver are installed.
  */
+@ExtendWith(Browser.Required.class)
 class UsersPageBrowserTest {
-  private static final File CHROMIUM = new File("/usr/bin/chromium");
-  private static final File DRIVER = new File("/usr/bin/chromedriver");
   private static Vertx fakeVertx;
   private static Boxoffice.Node node;
   private static WebDriver browser;
@@ -42,7 +38,6 @@ class UsersPageBrowserTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Assumptions.assumeTrue(CHROMIUM.canExecute() && DRIVER.canExecute(), "no chromium/chromedriver installed");
     fakeVertx = Vertx.vertx();
     FakeProvider fake = FakeProvider.start(fakeVertx, 250);
     String db = UsersTesting.newDatabase("UsersPageBrowserTest");
@@ -52,9 +47,7 @@ class UsersPageBrowserTest {
     succeeded(run(pool, UsersJobs.ENRICH_ADDRESSES, new JsonObject().put("batch_size", 1000)));
     succeeded(run(pool, UsersJobs.ENRICH_CARDS, new JsonObject().put("batch_size", 30)));
     page = "http://127.0.0.1:" + node.platform().config().integer("http_port") + "/users/ui";
-    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM).addArguments("--headless=new", "--no-sandbox",
-      "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900");
-    browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(DRIVER).build(), options);
+    browser = Browser.start(1280, 900);
   }
 
   @AfterAll
@@ -71,7 +64,7 @@ class UsersPageBrowserTest {
   @Test
   void signInPageFilterAndSeeMaskedCards() throws Exception {
     browser.get(page);
-    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(10));
+    WebDriverWait wait = new WebDriverWait(browser, Await.TIMEOUT);
     wait.until(d -> d.findElement(By.id("login-view")).isDisplayed());
 
     signIn("testuser", "wrong");

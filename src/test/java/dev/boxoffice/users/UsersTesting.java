@@ -4,17 +4,18 @@ import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
+
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 
 /** Shared fixtures of the user directory tests: node settings, running a job to its end, card-number scans. */
 final class UsersTesting {
@@ -36,22 +37,18 @@ final class UsersTesting {
     return TestStorage.get().newDatabase(name);
   }
 
-  static UUID enqueue(Pool pool, String type, JsonObject payload) throws Exception {
+  static UUID enqueue(Pool pool, String type, JsonObject payload) {
     return await(JobQueue.enqueue(pool, NewJob.of(type, payload))).id();
   }
 
   /** Runs a job through the real engine and returns its row (Task view) once it is succeeded or dead. */
-  static JsonObject run(Pool pool, String type, JsonObject payload) throws Exception {
+  static JsonObject run(Pool pool, String type, JsonObject payload) {
     return finished(pool, enqueue(pool, type, payload));
   }
 
-  static JsonObject finished(Pool pool, UUID job) throws Exception {
-    JsonObject[] seen = new JsonObject[1];
-    eventually(() -> {
-      seen[0] = await(JobQueue.get(pool, job)).orElseThrow();
-      return Set.of("succeeded", "dead", "cancelled").contains(seen[0].getString("status"));
-    }, Duration.ofSeconds(30));
-    return seen[0];
+  static JsonObject finished(Pool pool, UUID job) {
+    return eventually(() -> JobQueue.get(pool, job).map(Optional::orElseThrow),
+      j -> Set.of("succeeded", "dead", "cancelled").contains(j.getString("status")));
   }
 
   /** The job's result, failing the test (with its last error) unless it succeeded. */
@@ -63,7 +60,7 @@ final class UsersTesting {
     return (JsonObject) job.getValue("result");
   }
 
-  static long count(Pool pool, String sql) throws Exception {
+  static long count(Pool pool, String sql) {
     return await(pool.query(sql).execute()).iterator().next().getLong(0);
   }
 
@@ -82,7 +79,7 @@ final class UsersTesting {
   }
 
   /** Rows, in any table of the database, whose text form contains one of the needles; each as "table: row". */
-  static List<String> rowsContaining(Pool pool, List<String> needles) throws Exception {
+  static List<String> rowsContaining(Pool pool, List<String> needles) {
     List<String> tables = new ArrayList<>();
     for (Row r : await(pool.query("""
         SELECT DISTINCT table_schema, table_name FROM information_schema.columns
@@ -105,24 +102,5 @@ final class UsersTesting {
     if (!tables.contains("\"public\".\"cards\"") || !tables.contains("\"public\".\"jobs\"")) {
       throw new AssertionError("the scan does not see the tables it must: " + tables);
     }
-  }
-
-  @FunctionalInterface
-  interface Check {
-    boolean ok() throws Exception;
-  }
-
-  static void eventually(Check check, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!check.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + timeout);
-      }
-      Thread.sleep(50);
-    }
-  }
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

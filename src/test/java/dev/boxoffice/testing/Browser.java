@@ -1,5 +1,8 @@
-package dev.boxoffice.ops;
+package dev.boxoffice.testing;
 
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -13,23 +16,36 @@ import java.nio.file.Path;
  * Headless Debian Chromium through its own chromedriver, both named explicitly so that Selenium Manager never
  * looks for (or downloads) anything: the machine may be offline.
  */
-final class Browser {
+public final class Browser {
   static final Path CHROMIUM = Path.of(System.getProperty("boxoffice.chromium", "/usr/bin/chromium"));
   static final Path CHROMEDRIVER = Path.of(System.getProperty("boxoffice.chromedriver", "/usr/bin/chromedriver"));
 
   private Browser() {
   }
 
-  static boolean installed() {
+  public static boolean installed() {
     return Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
   }
 
-  static String missing() {
+  /** Why a browser test is skipped here, for {@code assumeTrue(Browser.installed(), Browser::missing)}. */
+  public static String missing() {
     return "Chromium and chromedriver are needed at " + CHROMIUM + " and " + CHROMEDRIVER
       + " (Debian: apt-get install chromium chromium-driver; .ci/run installs them)";
   }
 
-  static ChromeDriver start(int width, int height) throws IOException {
+  /**
+   * {@code @ExtendWith(Browser.Required.class)}: a class is skipped where no browser is installed, before anything
+   * (a node, a fake provider) starts for it.
+   */
+  public static final class Required implements ExecutionCondition {
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+      return installed() ? ConditionEvaluationResult.enabled("a browser is installed")
+        : ConditionEvaluationResult.disabled(missing());
+    }
+  }
+
+  public static ChromeDriver start(int width, int height) throws IOException {
     Path profile = Files.createTempDirectory("boxoffice-chromium");
     profile.toFile().deleteOnExit();
     ChromeOptions options = new ChromeOptions();

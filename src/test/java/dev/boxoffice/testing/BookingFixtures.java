@@ -1,5 +1,6 @@
-package dev.boxoffice.booking;
+package dev.boxoffice.testing;
 
+import dev.boxoffice.booking.BookingStatus;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -13,49 +14,49 @@ import java.util.UUID;
 import static dev.boxoffice.testing.Await.await;
 
 /** Rows the booking tests need from other features (events, products) made with SQL, and reads of their state. */
-final class BookingFixtures {
+public final class BookingFixtures {
   private final Pool pool;
 
-  BookingFixtures(Pool pool) {
+  public BookingFixtures(Pool pool) {
     this.pool = pool;
   }
 
-  static JsonObject body(String name, String email) {
+  public static JsonObject body(String name, String email) {
     return new JsonObject().put("name", name).put("email", email).put("phone", "+44 20 7946 0958");
   }
 
-  RowSet<Row> sql(String sql, Object... args) {
+  public RowSet<Row> sql(String sql, Object... args) {
     return await(pool.preparedQuery(sql).execute(Tuple.from(args)));
   }
 
-  long event(int capacity) {
+  public long event(int capacity) {
     return sql("INSERT INTO events (title, capacity) VALUES ($1, $2) RETURNING id", "Show", capacity)
       .iterator().next().getLong("id");
   }
 
-  long product(int quantity) {
+  public long product(int quantity) {
     return sql("INSERT INTO products (name, quantity, unique_id) VALUES ($1, $2, $3) RETURNING id", "Widget",
       quantity, UUID.randomUUID().toString()).iterator().next().getLong("id");
   }
 
-  int productQuantity(long id) {
+  public int productQuantity(long id) {
     return sql("SELECT quantity FROM products WHERE id = $1", id).iterator().next().getInteger("quantity");
   }
 
-  int eventBooked(long id) {
+  public int eventBooked(long id) {
     return sql("SELECT booked FROM events WHERE id = $1", id).iterator().next().getInteger("booked");
   }
 
-  String status(long bookingId) {
+  public String status(long bookingId) {
     return booking(bookingId).getString("status");
   }
 
-  Row booking(long bookingId) {
+  public Row booking(long bookingId) {
     return sql("SELECT * FROM bookings WHERE id = $1", bookingId).iterator().next();
   }
 
   /** A booking row written directly (no saga jobs), holding its quantity of the product like the API would. */
-  long stuckBooking(String status, long productId, int quantity, String owner) {
+  public long stuckBooking(String status, long productId, int quantity, String owner) {
     long id = sql("""
       INSERT INTO bookings (name, email, phone, status, product_id, quantity, owner, expires_at)
       VALUES ('Stuck Booking', 'stuck@example.com', '12345', $1, $2, $3, $4, now() + interval '10 minutes')
@@ -67,7 +68,7 @@ final class BookingFixtures {
   }
 
   /** The saga jobs of one booking, as {type, status, unique_key, result} objects, oldest first. */
-  List<JsonObject> jobs(long bookingId) {
+  public List<JsonObject> jobs(long bookingId) {
     List<JsonObject> jobs = new ArrayList<>();
     sql("SELECT type, status, unique_key, result, last_error FROM jobs WHERE payload->>'booking_id' = $1 "
       + "ORDER BY created_at, type", Long.toString(bookingId)).forEach(r -> jobs.add(new JsonObject()
@@ -77,7 +78,7 @@ final class BookingFixtures {
     return jobs;
   }
 
-  List<JsonObject> jobs(long bookingId, String type) {
+  public List<JsonObject> jobs(long bookingId, String type) {
     return jobs(bookingId).stream().filter(j -> j.getString("type").equals(type)).toList();
   }
 }
