@@ -5,6 +5,7 @@ import com.icegreen.greenmail.util.ServerSetup;
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.auth.Jwt;
 import dev.boxoffice.jobs.JobQueue;
+import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.testing.ApiClient;
@@ -237,7 +238,7 @@ class FinalizationTest {
     try {
       job = await(JobQueue.enqueue(pool, NewJob.of(BookingJobs.FINALIZE, new JsonObject().put("booking_id", id))
         .maxAttempts(1))).id();
-      eventually(() -> "dead".equals(await(JobQueue.get(pool, job)).orElseThrow().getString("status")));
+      eventually(() -> "dead".equals(await(JobQueue.get(pool, job)).orElseThrow().status()));
     } finally {
       smtp.start();
     }
@@ -373,14 +374,14 @@ class FinalizationTest {
 
   /** Waits for a job to succeed and returns its result; fails the test if it ends any other way. */
   private static JsonObject succeeded(UUID job) throws Exception {
-    JsonObject[] seen = new JsonObject[1];
+    JobRow[] seen = new JobRow[1];
     eventually(() -> {
       seen[0] = await(JobQueue.get(pool, job)).orElseThrow();
-      String status = seen[0].getString("status");
+      String status = seen[0].status();
       assertThat(status).isNotIn("dead", "cancelled");
       return "succeeded".equals(status);
     });
-    return (JsonObject) seen[0].getValue("result");
+    return seen[0].result();
   }
 
   private static List<MimeMessage> mailsTo(String email) throws Exception {

@@ -4,6 +4,7 @@ import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.jobs.JobQueue;
+import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.platform.Database;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
@@ -67,18 +68,18 @@ class OutboxUpgradeTest {
         .put("smtp_host", "127.0.0.1").put("smtp_port", smtp.getSmtp().getPort()), false);
       Pool pool = node.platform().pool();
 
-      JsonObject job = null;
+      JobRow job = null;
       long deadline = System.currentTimeMillis() + 15_000;
       while (System.currentTimeMillis() < deadline) {
         job = await(JobQueue.get(pool, sendJob)).orElseThrow();
-        if ("succeeded".equals(job.getString("status")) || "dead".equals(job.getString("status"))) {
+        if ("succeeded".equals(job.status()) || "dead".equals(job.status())) {
           break;
         }
         Thread.sleep(100);
       }
-      assertThat(job.getString("type")).isEqualTo(BookingJobs.FINALIZE);
-      assertThat(job.getString("status")).isEqualTo("succeeded");
-      assertThat(((JsonObject) job.getValue("result")).getJsonObject("email").getString("status")).isEqualTo("sent");
+      assertThat(job.type()).isEqualTo(BookingJobs.FINALIZE);
+      assertThat(job.status()).isEqualTo("succeeded");
+      assertThat(job.result().getJsonObject("email").getString("status")).isEqualTo("sent");
       Row mail = await(pool.preparedQuery("SELECT status, attempts, job_id FROM outbox WHERE booking_id = $1")
         .execute(Tuple.of(bookingId))).iterator().next();
       assertThat(mail.getString("status")).isEqualTo("sent");

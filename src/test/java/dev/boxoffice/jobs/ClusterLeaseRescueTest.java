@@ -57,7 +57,7 @@ class ClusterLeaseRescueTest {
     UUID id = await(JobQueue.enqueue(doomed.platform().pool(), NewJob.of("test.cluster.slow", new JsonObject())))
       .id();
     String doomedId = doomed.platform().membership().nodeId();
-    awaitJob(id, job -> "running".equals(job.getString("status")));
+    awaitJob(id, job -> "running".equals(job.status()));
     assertThat(lockedBy(id)).isEqualTo(doomedId);
 
     await(JobWorkers.handle(survivor.vertx(), "test.cluster.slow",
@@ -71,10 +71,10 @@ class ClusterLeaseRescueTest {
     ((HazelcastClusterManager) ((VertxInternal) doomed.vertx()).clusterManager()).getHazelcastInstance()
       .getLifecycleService().terminate();
 
-    JsonObject done = awaitJob(id, job -> "succeeded".equals(job.getString("status")));
-    assertThat(done.getInteger("attempts")).isEqualTo(2);
-    assertThat(done.getString("last_error")).contains(doomedId);
-    assertThat(done.getJsonObject("result").getString("by")).isEqualTo(survivor.platform().membership().nodeId());
+    JobRow done = awaitJob(id, job -> "succeeded".equals(job.status()));
+    assertThat(done.attempts()).isEqualTo(2);
+    assertThat(done.lastError()).contains(doomedId);
+    assertThat(done.result().getString("by")).isEqualTo(survivor.platform().membership().nodeId());
   }
 
   private static String lockedBy(UUID id) throws Exception {
@@ -82,9 +82,9 @@ class ClusterLeaseRescueTest {
       .execute(io.vertx.sqlclient.Tuple.of(id))).iterator().next().getString("locked_by");
   }
 
-  private static JsonObject awaitJob(UUID id, java.util.function.Predicate<JsonObject> done) throws Exception {
+  private static JobRow awaitJob(UUID id, java.util.function.Predicate<JobRow> done) throws Exception {
     long deadline = System.currentTimeMillis() + 20_000;
-    JsonObject job = null;
+    JobRow job = null;
     while (System.currentTimeMillis() < deadline) {
       job = await(JobQueue.get(survivor.platform().pool(), id)).orElse(null);
       if (job != null && done.test(job)) {

@@ -87,19 +87,19 @@ class JobEngineTest {
   @Test
   void anEnqueuedJobRunsAndKeepsItsResult() throws Exception {
     UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.echo", new JsonObject().put("text", "hi")))).id();
-    JsonObject job = awaitStatus(id, "succeeded");
-    assertThat(job.getJsonObject("result").getString("echo")).isEqualTo("hi");
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
-    assertThat(job.getString("finished_at")).isNotNull();
+    JobRow job = awaitStatus(id, "succeeded");
+    assertThat(job.result().getString("echo")).isEqualTo("hi");
+    assertThat(job.attempts()).isEqualTo(1);
+    assertThat(job.finishedAt()).isNotNull();
   }
 
   @Test
   void aFailingJobIsRetriedWithGrowingBackoffThenDiesWithItsLastError() throws Exception {
     String key = UUID.randomUUID().toString();
     UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.flaky", new JsonObject().put("key", key)))).id();
-    JsonObject job = awaitStatus(id, "dead");
-    assertThat(job.getInteger("attempts")).isEqualTo(3);
-    assertThat(job.getString("last_error")).isEqualTo("boom on attempt 3");
+    JobRow job = awaitStatus(id, "dead");
+    assertThat(job.attempts()).isEqualTo(3);
+    assertThat(job.lastError()).isEqualTo("boom on attempt 3");
     List<Long> times = attemptTimes.get(key);
     assertThat(times).hasSize(3);
     long firstGap = times.get(1) - times.get(0);
@@ -112,9 +112,9 @@ class JobEngineTest {
   void aPermanentFailureSkipsTheRemainingAttemptsAndRunsTheCompensation() throws Exception {
     int before = compensations.get();
     UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.permanent", new JsonObject()))).id();
-    JsonObject job = awaitStatus(id, "dead");
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
-    assertThat(job.getString("last_error")).isEqualTo("card expired");
+    JobRow job = awaitStatus(id, "dead");
+    assertThat(job.attempts()).isEqualTo(1);
+    assertThat(job.lastError()).isEqualTo("card expired");
     Row compensation = awaitRow("SELECT * FROM jobs WHERE unique_key = $1 AND status = 'succeeded'",
       Tuple.of("test.compensate:" + id));
     assertThat(((JsonObject) compensation.getValue("result")).getString("compensated")).isEqualTo(id.toString());
@@ -128,15 +128,15 @@ class JobEngineTest {
     List<Job> jobs = await(pool.withTransaction(tx ->
       here.enqueueAll(tx, List.of(NewJob.of("test.record", new JsonObject().put("key", key))))));
     assertThat(jobs).hasSize(1);
-    JsonObject inserted = await(JobQueue.get(pool, jobs.get(0).id())).orElseThrow();
-    assertThat(inserted.getString("status")).isEqualTo("running");
-    assertThat(inserted.getInteger("attempts")).isEqualTo(1);
+    JobRow inserted = await(JobQueue.get(pool, jobs.get(0).id())).orElseThrow();
+    assertThat(inserted.status()).isEqualTo("running");
+    assertThat(inserted.attempts()).isEqualTo(1);
 
     long handedOff = System.currentTimeMillis();
     here.start(jobs);
 
-    JsonObject job = awaitStatus(jobs.get(0).id(), "succeeded");
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
+    JobRow job = awaitStatus(jobs.get(0).id(), "succeeded");
+    assertThat(job.attempts()).isEqualTo(1);
     assertThat(attemptTimes.get(key)).hasSize(1);
     // neither the poll (a minute) nor a lease rescue (3 s lease) ran it
     assertThat(attemptTimes.get(key).get(0) - handedOff).isLessThan(1000);
@@ -150,9 +150,9 @@ class JobEngineTest {
     List<Job> jobs = await(pool.withTransaction(tx ->
       here.enqueueAll(tx, List.of(NewJob.of("test.record", new JsonObject().put("key", key))))));
 
-    JsonObject job = awaitStatus(jobs.get(0).id(), "succeeded");
-    assertThat(job.getInteger("attempts")).isEqualTo(2);
-    assertThat(job.getString("last_error")).startsWith("lease lost");
+    JobRow job = awaitStatus(jobs.get(0).id(), "succeeded");
+    assertThat(job.attempts()).isEqualTo(2);
+    assertThat(job.lastError()).startsWith("lease lost");
     assertThat(attemptTimes.get(key)).hasSize(1);
   }
 
@@ -192,7 +192,7 @@ class JobEngineTest {
     here.start(jobs);
 
     for (Job job : jobs) {
-      assertThat(awaitStatus(job.id(), "succeeded").getInteger("attempts")).isEqualTo(1);
+      assertThat(awaitStatus(job.id(), "succeeded").attempts()).isEqualTo(1);
     }
     for (int i = 0; i < many.size(); i++) {
       assertThat(attemptTimes.get(key + ":" + i)).as("job %d ran once", i).hasSize(1);
@@ -205,7 +205,7 @@ class JobEngineTest {
     String key = UUID.randomUUID().toString();
     Instant due = Instant.now().plusMillis(1500);
     UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.record", new JsonObject().put("key", key)).at(due))).id();
-    assertThat(await(JobQueue.get(pool, id)).orElseThrow().getString("status")).isEqualTo("scheduled");
+    assertThat(await(JobQueue.get(pool, id)).orElseThrow().status()).isEqualTo("scheduled");
     awaitStatus(id, "succeeded");
     long started = attemptTimes.get(key).get(0);
     assertThat(started).isGreaterThanOrEqualTo(due.toEpochMilli());
@@ -232,7 +232,7 @@ class JobEngineTest {
     assertThat(await(JobQueue.cancel(pool, id))).isPresent();
     Thread.sleep(1200);
     assertThat(attemptTimes.get(key)).isNull();
-    assertThat(await(JobQueue.get(pool, id)).orElseThrow().getString("status")).isEqualTo("cancelled");
+    assertThat(await(JobQueue.get(pool, id)).orElseThrow().status()).isEqualTo("cancelled");
     assertThat(await(JobQueue.cancel(pool, id))).isEmpty(); // finished: nothing to cancel
 
     assertThat(await(JobQueue.retry(pool, id))).isPresent();
@@ -247,10 +247,10 @@ class JobEngineTest {
         INSERT INTO jobs (id, type, payload, status, attempts, max_attempts, run_at, locked_by, lease_until, started_at)
         VALUES ($1, 'test.echo', '{"text":"rescued"}', 'running', 1, 3, now(), 'ghost-node', now() - interval '1 second',
                 now() - interval '31 seconds')""").execute(Tuple.of(id)));
-    JsonObject job = awaitStatus(id, "succeeded");
-    assertThat(job.getInteger("attempts")).isEqualTo(2);
-    assertThat(job.getString("last_error")).contains("lease lost: node ghost-node");
-    assertThat(job.getJsonObject("result").getString("echo")).isEqualTo("rescued");
+    JobRow job = awaitStatus(id, "succeeded");
+    assertThat(job.attempts()).isEqualTo(2);
+    assertThat(job.lastError()).contains("lease lost: node ghost-node");
+    assertThat(job.result().getString("echo")).isEqualTo("rescued");
   }
 
   @Test
@@ -284,12 +284,12 @@ class JobEngineTest {
     }
   }
 
-  static JsonObject awaitStatus(UUID id, String status) throws Exception {
+  static JobRow awaitStatus(UUID id, String status) throws Exception {
     long deadline = System.currentTimeMillis() + 15_000;
-    JsonObject job = null;
+    JobRow job = null;
     while (System.currentTimeMillis() < deadline) {
       job = await(JobQueue.get(pool, id)).orElse(null);
-      if (job != null && status.equals(job.getString("status"))) {
+      if (job != null && status.equals(job.status())) {
         return job;
       }
       Thread.sleep(25);

@@ -1,6 +1,7 @@
 package dev.boxoffice.users;
 
 import dev.boxoffice.jobs.JobQueue;
+import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
@@ -40,27 +41,26 @@ final class UsersTesting {
     return await(JobQueue.enqueue(pool, NewJob.of(type, payload))).id();
   }
 
-  /** Runs a job through the real engine and returns its row (Task view) once it is succeeded or dead. */
-  static JsonObject run(Pool pool, String type, JsonObject payload) throws Exception {
+  /** Runs a job through the real engine and returns its row once it is succeeded or dead. */
+  static JobRow run(Pool pool, String type, JsonObject payload) throws Exception {
     return finished(pool, enqueue(pool, type, payload));
   }
 
-  static JsonObject finished(Pool pool, UUID job) throws Exception {
-    JsonObject[] seen = new JsonObject[1];
+  static JobRow finished(Pool pool, UUID job) throws Exception {
+    JobRow[] seen = new JobRow[1];
     eventually(() -> {
       seen[0] = await(JobQueue.get(pool, job)).orElseThrow();
-      return Set.of("succeeded", "dead", "cancelled").contains(seen[0].getString("status"));
+      return Set.of("succeeded", "dead", "cancelled").contains(seen[0].status());
     }, Duration.ofSeconds(30));
     return seen[0];
   }
 
   /** The job's result, failing the test (with its last error) unless it succeeded. */
-  static JsonObject succeeded(JsonObject job) {
-    if (!"succeeded".equals(job.getString("status"))) {
-      throw new AssertionError("job " + job.getString("type") + " ended " + job.getString("status") + ": "
-        + job.getString("last_error"));
+  static JsonObject succeeded(JobRow job) {
+    if (!"succeeded".equals(job.status())) {
+      throw new AssertionError("job " + job.type() + " ended " + job.status() + ": " + job.lastError());
     }
-    return (JsonObject) job.getValue("result");
+    return job.result();
   }
 
   static long count(Pool pool, String sql) throws Exception {
