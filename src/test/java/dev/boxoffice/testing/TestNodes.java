@@ -2,6 +2,8 @@ package dev.boxoffice.testing;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.Clock;
+import dev.boxoffice.platform.EmbeddedServices;
 import io.vertx.core.json.JsonObject;
 
 import java.util.concurrent.TimeUnit;
@@ -45,6 +47,12 @@ public final class TestNodes {
   public static Boxoffice.Node start(JsonObject settings, boolean clustered) throws Exception {
     return Boxoffice.start(AppConfig.of(settings), clustered).toCompletionStage().toCompletableFuture()
       .get(90, TimeUnit.SECONDS);
+  }
+
+  /** A node whose job engines run on {@code clock} (a {@link TestClock} lets the test move their time). */
+  public static Boxoffice.Node start(JsonObject settings, boolean clustered, Clock clock) throws Exception {
+    return Boxoffice.start(AppConfig.of(settings), clustered, new EmbeddedServices(), clock).toCompletionStage()
+      .toCompletableFuture().get(90, TimeUnit.SECONDS);
   }
 
   public static void stop(Boxoffice.Node node) throws Exception {
