@@ -63,13 +63,19 @@ final class DueListener {
       });
   }
 
-  /** Stops the timers and the subscriber. */
-  Future<Void> stop() {
+  /** No more wake-ups: the poll and the timer stop (on the engine's context). */
+  void stop() {
     stopping = true;
     clock.cancelTimer(pollTimer);
     if (timerId >= 0) {
       clock.cancelTimer(timerId);
+      timerId = -1;
     }
+  }
+
+  /** Stops listening. */
+  Future<Void> close() {
+    stopping = true;
     return subscriber == null ? Future.succeededFuture() : subscriber.close();
   }
 

@@ -106,13 +106,11 @@ public final class JobEngine extends VerticleBase {
           log.warn("queue {}: {} job(s) still running after {} ms; their leases bring them back", settings.queue(),
             slots.taken(), DRAIN_MS);
         }
+        leases.stop();
+        due.stop();
         drained.complete();
       }
     });
-    return Future.join(released, drained.future())
-      .eventually(() -> {
-        leases.stop();
-        return due.stop();
-      });
+    return Future.join(released, drained.future()).eventually(() -> due.close());
   }
 }

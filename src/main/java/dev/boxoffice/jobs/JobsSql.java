@@ -14,8 +14,9 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * Every statement that takes, keeps or gives up a lease, or records how an attempt ended: the engine's side of the
- * {@code jobs} table. The other two doors keep their statements beside them: {@link JobQueue} (enqueue, and the
+ * Every statement the engine runs on the {@code jobs} table: what is due, claims, lease renewal and rescue,
+ * outcomes, and the handoff's insert (a claim made while inserting), so that the rules for leases and attempts read
+ * in one place. The table's other two doors keep their statements beside them: {@link JobQueue} (enqueue, and the
  * changes people ask for) and {@link JobRetention} (the purge).
  *
  * <p>Times that decide what is due or whose lease ran out read {@code coalesce($n, now())}: the database's clock,
