@@ -168,7 +168,8 @@ public final class Boxoffice {
     List<String> engines = new ArrayList<>();
     Future<?> chain = NodeServices.deploy(platform);
     if (config.hasRole("workers")) {
-      chain = chain.compose(v -> Features.deployWorkers(platform)).compose(v -> deployJobEngines(platform, clock, engines));
+      chain = chain.compose(v -> Features.deployWorkers(platform))
+        .compose(v -> deployJobEngines(platform, clock, engines));
     }
     if (config.hasRole("scheduler")) {
       chain = chain.compose(v -> Features.deployScheduler(platform));

@@ -37,7 +37,8 @@ final class JobsSql {
       LIMIT $4
       FOR UPDATE SKIP LOCKED)
     UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, locked_by = $1,
-                      lease_until = greatest(coalesce($7::timestamptz, now()), j.run_at) + $2 * interval '1 millisecond',
+                      lease_until = greatest(coalesce($7::timestamptz, now()), j.run_at)
+                                    + $2 * interval '1 millisecond',
                       started_at = greatest(now(), j.run_at), updated_at = now()
     FROM next WHERE j.id = next.id
     RETURNING j.id, j.type, j.payload, j.attempts, j.max_attempts, j.owner,

@@ -83,8 +83,10 @@ final class OutcomeWriter {
         ok.stream().map(Succeeded::result).toArray(JsonObject[]::new));
     Future<?> retried = ko.isEmpty() ? Future.succeededFuture()
       : sql.inTransaction(tx -> sql.fail(tx, ko.stream().map(Failed::id).toArray(UUID[]::new),
-          ko.stream().map(Failed::attempt).toArray(Integer[]::new), ko.stream().map(Failed::error).toArray(String[]::new),
-          ko.stream().map(Failed::permanent).toArray(Boolean[]::new), ko.stream().map(Failed::delayMs).toArray(Long[]::new))
+          ko.stream().map(Failed::attempt).toArray(Integer[]::new),
+          ko.stream().map(Failed::error).toArray(String[]::new),
+          ko.stream().map(Failed::permanent).toArray(Boolean[]::new),
+          ko.stream().map(Failed::delayMs).toArray(Long[]::new))
         .compose(rows -> compensateDead(tx, rows)));
     Future.join(done, retried).onComplete(ar -> {
       if (ar.failed()) {

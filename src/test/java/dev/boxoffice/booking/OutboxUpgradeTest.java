@@ -10,7 +10,6 @@ import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
