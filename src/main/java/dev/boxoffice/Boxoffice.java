@@ -7,6 +7,7 @@ import dev.boxoffice.ops.Health;
 import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.ops.NodeServices;
 import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.Clock;
 import dev.boxoffice.platform.ClusterConfig;
 import dev.boxoffice.platform.ClusterMembership;
 import dev.boxoffice.platform.Database;
@@ -71,8 +72,15 @@ public final class Boxoffice {
     return start(config, clustered, new EmbeddedServices());
   }
 
-  /** Starts a node; {@code embedded} starts dev storage if the config names none, and is closed with the node. */
   public static Future<Node> start(AppConfig config, boolean clustered, EmbeddedServices embedded) {
+    return start(config, clustered, embedded, Clock.SYSTEM);
+  }
+
+  /**
+   * Starts a node; {@code embedded} starts dev storage if the config names none, and is closed with the node.
+   * {@code clock} drives the job engines' due times, timers and leases (tests pass one they can move).
+   */
+  public static Future<Node> start(AppConfig config, boolean clustered, EmbeddedServices embedded, Clock clock) {
     try {
       config.validate();
       config = withStorage(config, embedded);
@@ -91,7 +99,7 @@ public final class Boxoffice {
       .onSuccess(vertx -> vertx.executeBlocking(() -> {
           Database.migrate(cfg.string("pg_uri"), embedded.postgresDataDir());
           return vertx;
-        }).compose(v -> deploy(cfg, v, embedded))
+        }).compose(v -> deploy(cfg, v, embedded, clock))
         .onSuccess(started::complete)
         .onFailure(err -> shutDown(vertx, null, List.of(), embedded).onComplete(v -> started.fail(err))));
     return started.future();
@@ -149,7 +157,7 @@ public final class Boxoffice {
     return config;
   }
 
-  private static Future<Node> deploy(AppConfig config, Vertx vertx, EmbeddedServices embedded) {
+  private static Future<Node> deploy(AppConfig config, Vertx vertx, EmbeddedServices embedded, Clock clock) {
     Pool pool = Database.pool(vertx, config.string("pg_uri"), config.integer("pg_pool_size"),
       config.string("pg_plan_cache_mode"));
     RedisAPI redis = RedisClients.create(vertx, config.string("redis_uri"));
@@ -160,7 +168,8 @@ public final class Boxoffice {
     List<String> engines = new ArrayList<>();
     Future<?> chain = NodeServices.deploy(platform);
     if (config.hasRole("workers")) {
-      chain = chain.compose(v -> Features.deployWorkers(platform)).compose(v -> deployJobEngines(platform, engines));
+      chain = chain.compose(v -> Features.deployWorkers(platform))
+        .compose(v -> deployJobEngines(platform, clock, engines));
     }
     if (config.hasRole("scheduler")) {
       chain = chain.compose(v -> Features.deployScheduler(platform));
@@ -177,8 +186,11 @@ public final class Boxoffice {
     }).onFailure(err -> pool.close());
   }
 
-  /** One engine per queue ({@code jobs_queues}: {@code name:concurrency,...}); the default queue always runs. */
-  private static Future<Void> deployJobEngines(Platform platform, List<String> deployed) {
+  /**
+   * One engine per queue ({@code jobs_queues}: {@code name:concurrency,...}); the default queue always runs, so its
+   * engine is the one that rescues lost leases for all queues.
+   */
+  private static Future<Void> deployJobEngines(Platform platform, Clock clock, List<String> deployed) {
     AppConfig config = platform.config();
     Map<String, Integer> queues = new java.util.LinkedHashMap<>();
     queues.put(JobType.DEFAULT_QUEUE, 1024);
@@ -194,9 +206,9 @@ public final class Boxoffice {
     for (Map.Entry<String, Integer> q : queues.entrySet()) {
       JobEngine.Settings settings = new JobEngine.Settings(q.getKey(), config.integer("jobs_lease_seconds") * 1000L,
         Math.min(config.integer("jobs_claim_batch"), q.getValue()), q.getValue(),
-        config.integer("jobs_poll_seconds") * 1000L);
+        config.integer("jobs_poll_seconds") * 1000L, JobType.DEFAULT_QUEUE.equals(q.getKey()));
       chain = chain.compose(v -> platform.vertx().deployVerticle(new JobEngine(platform.pool(),
-        platform.pgConnectOptions(), platform.membership(), settings))).onSuccess(deployed::add);
+        platform.pgConnectOptions(), platform.membership(), settings, clock))).onSuccess(deployed::add);
     }
     return chain.mapEmpty();
   }

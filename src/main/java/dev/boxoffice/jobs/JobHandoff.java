@@ -1,14 +1,15 @@
 package dev.boxoffice.jobs;
 
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Clock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.LocalMap;
+import io.vertx.core.shareddata.Shareable;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.Tuple;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,36 +29,28 @@ import java.util.Optional;
 public final class JobHandoff {
   private static final String ENGINES = "boxoffice.jobs.engines";
 
-  // due now, attempt 1 started now under this node's lease; duplicates of live unique keys are skipped (and so not
-  // returned, so not run)
-  private static final String INSERT_RUNNING = """
-    INSERT INTO jobs (id, type, payload, status, attempts, max_attempts, run_at, started_at, lease_until, locked_by,
-                      unique_key, owner, queue)
-    SELECT gen_random_uuid(), t, p, 'running', 1, m, now(), now(), now() + $6 * interval '1 millisecond', $7, k, o, $8
-    FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::text[], $5::text[]) AS x(t, p, m, k, o)
-    ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN %s DO NOTHING
-    RETURNING id, type, payload, attempts, max_attempts, owner""".formatted(JobQueue.LIVE);
+  /** A queue's engine on this node, as enqueuers need it: who leases, for how long, on which clock. */
+  private record Engine(String node, long leaseMillis, Clock clock) implements Shareable {
+  }
 
   private final Vertx vertx;
   private final String queue;
-  private final String nodeId;
-  private final long leaseMillis;
+  private final Engine engine;
 
-  private JobHandoff(Vertx vertx, String queue, String nodeId, long leaseMillis) {
+  private JobHandoff(Vertx vertx, String queue, Engine engine) {
     this.vertx = vertx;
     this.queue = queue;
-    this.nodeId = nodeId;
-    this.leaseMillis = leaseMillis;
+    this.engine = engine;
   }
 
   /** A handoff for jobs of {@code type}, if this node can run them: its queue's engine and the handler are here. */
   public static Optional<JobHandoff> local(Vertx vertx, String type) {
     String queue = JobTypes.get(type).queue();
-    JsonObject engine = engines(vertx).get(queue);
+    Engine engine = engines(vertx).get(queue);
     if (engine == null || !JobWorkers.registeredTypes(vertx).contains(type)) {
       return Optional.empty();
     }
-    return Optional.of(new JobHandoff(vertx, queue, engine.getString("node"), engine.getLong("lease_ms")));
+    return Optional.of(new JobHandoff(vertx, queue, engine));
   }
 
   /**
@@ -87,9 +80,7 @@ public final class JobHandoff {
         throw new IllegalArgumentException("a handoff takes jobs due now on queue " + queue + ", got " + c.types()[i]);
       }
     }
-    return tx.preparedQuery(INSERT_RUNNING)
-      .execute(Tuple.of(c.types(), c.payloads(), c.maxAttempts(), c.keys(), c.owners(), leaseMillis, nodeId)
-        .addString(queue))
+    return JobsSql.insertRunning(tx, c, engine.leaseMillis(), engine.node(), queue, engine.clock().sqlNow())
       .map(rows -> {
         List<Job> claimed = new ArrayList<>(rows.size());
         rows.forEach(row -> claimed.add(Job.from(row)));
@@ -108,16 +99,16 @@ public final class JobHandoff {
       new DeliveryOptions().setLocalOnly(true));
   }
 
-  /** The engine of {@code queue} on this node takes handoffs from now on ({@code null} lease: no longer). */
-  static void engineUp(Vertx vertx, String queue, String nodeId, long leaseMillis) {
-    engines(vertx).put(queue, new JsonObject().put("node", nodeId).put("lease_ms", leaseMillis));
+  /** The engine of {@code queue} on this node takes handoffs from now on. */
+  static void engineUp(Vertx vertx, String queue, String nodeId, long leaseMillis, Clock clock) {
+    engines(vertx).put(queue, new Engine(nodeId, leaseMillis, clock));
   }
 
   static void engineDown(Vertx vertx, String queue) {
     engines(vertx).remove(queue);
   }
 
-  private static LocalMap<String, JsonObject> engines(Vertx vertx) {
+  private static LocalMap<String, Engine> engines(Vertx vertx) {
     return vertx.sharedData().getLocalMap(ENGINES);
   }
 }

@@ -1,7 +1,6 @@
 package dev.boxoffice.jobs;
 
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -57,10 +56,10 @@ public final class JobQueue {
   private JobQueue() {
   }
 
-  /** Result of an enqueue: the job row (as the Task view) and whether it was created or an existing live one. */
-  public record Enqueued(JsonObject task, boolean created) {
+  /** Result of an enqueue: the job row and whether it was created or is an existing live one. */
+  public record Enqueued(JobRow job, boolean created) {
     public UUID id() {
-      return UUID.fromString(task.getString("id"));
+      return job.id();
     }
   }
 
@@ -122,31 +121,25 @@ public final class JobQueue {
     }
   }
 
-  public static Future<Optional<JsonObject>> get(SqlClient sql, UUID id) {
+  public static Future<Optional<JobRow>> get(SqlClient sql, UUID id) {
     return sql.preparedQuery(GET).execute(Tuple.of(id)).map(JobQueue::first);
   }
 
   /** Cancels a job that has not started; empty when it is running or finished. */
-  public static Future<Optional<JsonObject>> cancel(SqlClient sql, UUID id) {
+  public static Future<Optional<JobRow>> cancel(SqlClient sql, UUID id) {
     return sql.preparedQuery(CANCEL).execute(Tuple.of(id)).map(JobQueue::first);
   }
 
   /** Runs a dead or cancelled job again from its first attempt; empty when it is not in such a state. */
-  public static Future<Optional<JsonObject>> retry(SqlClient sql, UUID id) {
+  public static Future<Optional<JobRow>> retry(SqlClient sql, UUID id) {
     return sql.preparedQuery(RETRY).execute(Tuple.of(id)).map(JobQueue::first);
   }
 
-  public static JsonArray views(RowSet<Row> rows) {
-    JsonArray out = new JsonArray();
-    rows.forEach(r -> out.add(Job.view(r)));
-    return out;
-  }
-
   private static Enqueued enqueued(Row row) {
-    return new Enqueued(Job.view(row), row.getBoolean("created"));
+    return new Enqueued(JobRow.from(row), row.getBoolean("created"));
   }
 
-  private static Optional<JsonObject> first(RowSet<Row> rows) {
-    return rows.size() == 0 ? Optional.empty() : Optional.of(Job.view(rows.iterator().next()));
+  private static Optional<JobRow> first(RowSet<Row> rows) {
+    return rows.size() == 0 ? Optional.empty() : Optional.of(JobRow.from(rows.iterator().next()));
   }
 }

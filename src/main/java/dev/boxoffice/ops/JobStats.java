@@ -1,8 +1,9 @@
 package dev.boxoffice.ops;
 
-import dev.boxoffice.jobs.Job;
+import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.jobs.JobTypes;
+import dev.boxoffice.tasks.TaskView;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -110,7 +111,7 @@ final class JobStats {
    * 404 for them).
    */
   static JsonObject failureView(Row row) {
-    JsonObject view = Job.view(row);
+    JsonObject view = TaskView.of(JobRow.from(row));
     if (view.getString("owner") == null) {
       view.put("owner", "system");
     }

@@ -1,6 +1,6 @@
 package dev.boxoffice.tasks;
 
-import dev.boxoffice.jobs.Job;
+import dev.boxoffice.jobs.JobRow;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -27,8 +27,8 @@ final class TaskStore {
   private static final String OWN = "type = ANY($1) AND owner = $2";
 
   /*
-   * The public status of a row whose run_at has passed while it was 'scheduled' is 'queued' (see Job.view); the
-   * filter says the same, so a listed task always shows the status that was asked for.
+   * The public status of a row whose run_at has passed while it was 'scheduled' is 'queued' (see
+   * TaskView.status); the filter says the same, so a listed task always shows the status that was asked for.
    */
   private static final String FILTERS = """
 
@@ -83,11 +83,12 @@ final class TaskStore {
   /** The task if it exists and the caller may see it. */
   static Future<Optional<JsonObject>> get(SqlClient sql, String owner, UUID id) {
     return sql.preparedQuery(GET.forOwner(owner)).execute(args(TaskTypes.publicArray(), owner, id)).map(rows ->
-      rows.size() == 0 ? Optional.empty() : Optional.of(view(Job.view(rows.iterator().next()))));
+      rows.size() == 0 ? Optional.empty() : Optional.of(view(JobRow.from(rows.iterator().next()))));
   }
 
   /** The API's Task shape: the job view plus {@code task_id}, with the caller's own unique key. */
-  static JsonObject view(JsonObject job) {
+  static JsonObject view(JobRow row) {
+    JsonObject job = TaskView.of(row);
     String owner = job.getString("owner");
     if (owner == null) {
       job.put("owner", owner = "system");
@@ -118,7 +119,7 @@ final class TaskStore {
 
   private static JsonArray views(io.vertx.sqlclient.RowSet<Row> rows) {
     JsonArray out = new JsonArray();
-    rows.forEach(r -> out.add(view(Job.view(r))));
+    rows.forEach(r -> out.add(view(JobRow.from(r))));
     return out;
   }
 

@@ -1,6 +1,7 @@
 package dev.boxoffice.tasks;
 
 import dev.boxoffice.jobs.JobQueue;
+import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.platform.ApiHandlers;
@@ -91,7 +92,7 @@ public final class TasksVerticle extends VerticleBase {
       job = job.uniqueKey(TaskStore.ownedKey(req.user(), k));
     }
     return JobQueue.enqueue(pool, job)
-      .map(e -> Bus.ApiReply.of(e.created() ? 202 : 200, TaskStore.view(e.task())));
+      .map(e -> Bus.ApiReply.of(e.created() ? 202 : 200, TaskStore.view(e.job())));
   }
 
   private Future<JsonObject> submit(Bus.ApiRequest req) {
@@ -101,7 +102,7 @@ public final class TasksVerticle extends VerticleBase {
     }
     NewJob job = NewJob.of(TaskTypes.TEXT_PROCESS, new JsonObject().put("data", text)).owner(req.user());
     return JobQueue.enqueue(pool, job).map(e -> Bus.ApiReply.of(202, new JsonObject()
-      .put("task_id", e.task().getString("id")).put("status", e.task().getString("status"))));
+      .put("task_id", e.id().toString()).put("status", TaskView.status(e.job()))));
   }
 
   private Future<JsonObject> list(Bus.ApiRequest req) {
@@ -131,10 +132,10 @@ public final class TasksVerticle extends VerticleBase {
       return JobQueue.retry(pool, id).compose(done -> {
         if (done.isEmpty() && isRetryable(task.getString("status"))) {
           // dead or cancelled, but a live task with the same unique_key exists: retrying would run it twice
-          return JobQueue.get(pool, id).compose(now -> now.isPresent() && isRetryable(now.get().getString("status"))
+          return JobQueue.get(pool, id).compose(now -> now.isPresent() && isRetryable(now.get().status())
             ? Future.failedFuture(Failure.conflict(
               "Task cannot be retried while another live task holds its unique_key")
-              .with("status", now.get().getString("status")))
+              .with("status", TaskView.status(now.get())))
             : answer(Optional.empty(), id, "Task cannot be retried"));
         }
         return answer(done, id, "Task cannot be retried");
@@ -147,12 +148,12 @@ public final class TasksVerticle extends VerticleBase {
   }
 
   /** 200 with the changed task, or 409 naming the status that did not allow the change. */
-  private Future<JsonObject> answer(Optional<JsonObject> changed, UUID id, String refusal) {
+  private Future<JsonObject> answer(Optional<JobRow> changed, UUID id, String refusal) {
     if (changed.isPresent()) {
       return Future.succeededFuture(Bus.ApiReply.ok(TaskStore.view(changed.get())));
     }
     return JobQueue.get(pool, id).compose(now -> Future.failedFuture(Failure.conflict(refusal)
-      .with("status", now.map(t -> t.getString("status")).orElse("unknown"))));
+      .with("status", now.map(TaskView::status).orElse("unknown"))));
   }
 
   /** The task named by the path parameter, if the caller may see it; else 404 (422 for a malformed id). */

@@ -16,8 +16,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.boxoffice.testing.Await.await;
 
 /**
  * Job engine benchmark (run by hand: bench/jobs.sh). Reports
@@ -96,10 +97,6 @@ public final class JobEngineBench {
 
   private static long pct(long[] sorted, int p) {
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(600, TimeUnit.SECONDS);
   }
 
 }

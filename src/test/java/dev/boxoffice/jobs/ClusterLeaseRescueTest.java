@@ -1,6 +1,8 @@
 package dev.boxoffice.jobs;
 
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.testing.Await;
+import dev.boxoffice.testing.TestClock;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import io.vertx.core.Future;
@@ -9,14 +11,18 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -26,6 +32,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @ExtendWith(VertxExtension.class)
 class ClusterLeaseRescueTest {
+  /** Done sooner than this, the job was not waiting for the minute-long lease to run out. */
+  private static final Duration WELL_WITHIN_THE_LEASE = Duration.ofSeconds(20);
+  /** The doomed node's clock: its engine's drain runs on it. */
+  private static final TestClock doomedClock = new TestClock();
   private static Boxoffice.Node doomed;
   private static Boxoffice.Node survivor;
 
@@ -38,7 +48,7 @@ class ClusterLeaseRescueTest {
     int p2 = TestStorage.freePort();
     JsonObject base = TestNodes.settings(db, TestStorage.redisPrefix("ClusterLeaseRescueTest"))
       .put("roles", "workers").put("jobs_lease_seconds", 60);
-    doomed = TestNodes.start(TestNodes.clustered(base, cluster, p1, p1, p2), true);
+    doomed = TestNodes.start(TestNodes.clustered(base, cluster, p1, p1, p2), true, doomedClock);
     survivor = TestNodes.start(TestNodes.clustered(base.copy().put("http_port", TestStorage.freePort()), cluster, p2,
       p1, p2), true);
   }
@@ -57,45 +67,38 @@ class ClusterLeaseRescueTest {
     UUID id = await(JobQueue.enqueue(doomed.platform().pool(), NewJob.of("test.cluster.slow", new JsonObject())))
       .id();
     String doomedId = doomed.platform().membership().nodeId();
-    awaitJob(id, job -> "running".equals(job.getString("status")));
+    awaitJob(id, "running", Await.TIMEOUT);
     assertThat(lockedBy(id)).isEqualTo(doomedId);
 
     await(JobWorkers.handle(survivor.vertx(), "test.cluster.slow",
       job -> Future.succeededFuture(new JsonObject().put("by", survivor.platform().membership().nodeId()))));
     // as with kill -9: the node's verticles stop (the engine's drain gives up on the never-ending attempt after
-    // JobEngine.DRAIN_MS and leaves its lease: no goodbye write, no more renewals) and its cluster member vanishes
-    // without leaving gracefully
+    // JobEngine.DRAIN_MS, here of the doomed node's clock, and leaves its lease: no goodbye write, no more
+    // renewals) and its cluster member vanishes without leaving gracefully
     for (String deployment : doomed.vertx().deploymentIDs()) {
-      await(doomed.vertx().undeploy(deployment));
+      Future<Void> undeployed = doomed.vertx().undeploy(deployment);
+      eventually(() -> {
+        doomedClock.advance(Duration.ofMillis(JobEngine.DRAIN_MS));
+        assertThat(undeployed.isComplete()).isTrue();
+      });
+      await(undeployed);
     }
     ((HazelcastClusterManager) ((VertxInternal) doomed.vertx()).clusterManager()).getHazelcastInstance()
       .getLifecycleService().terminate();
 
-    JsonObject done = awaitJob(id, job -> "succeeded".equals(job.getString("status")));
-    assertThat(done.getInteger("attempts")).isEqualTo(2);
-    assertThat(done.getString("last_error")).contains(doomedId);
-    assertThat(done.getJsonObject("result").getString("by")).isEqualTo(survivor.platform().membership().nodeId());
+    JobRow done = awaitJob(id, "succeeded", WELL_WITHIN_THE_LEASE);
+    assertThat(done.attempts()).isEqualTo(2);
+    assertThat(done.lastError()).contains(doomedId);
+    assertThat(done.result().getString("by")).isEqualTo(survivor.platform().membership().nodeId());
   }
 
-  private static String lockedBy(UUID id) throws Exception {
+  private static String lockedBy(UUID id) {
     return await(survivor.platform().pool().preparedQuery("SELECT locked_by FROM jobs WHERE id = $1")
-      .execute(io.vertx.sqlclient.Tuple.of(id))).iterator().next().getString("locked_by");
+      .execute(Tuple.of(id))).iterator().next().getString("locked_by");
   }
 
-  private static JsonObject awaitJob(UUID id, java.util.function.Predicate<JsonObject> done) throws Exception {
-    long deadline = System.currentTimeMillis() + 20_000;
-    JsonObject job = null;
-    while (System.currentTimeMillis() < deadline) {
-      job = await(JobQueue.get(survivor.platform().pool(), id)).orElse(null);
-      if (job != null && done.test(job)) {
-        return job;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("job " + id + " not done in time; last seen " + job);
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  private static JobRow awaitJob(UUID id, String status, Duration within) {
+    return eventually(within, () -> JobQueue.get(survivor.platform().pool(), id).map(Optional::orElseThrow),
+      job -> status.equals(job.status()));
   }
 }

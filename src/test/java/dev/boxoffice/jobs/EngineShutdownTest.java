@@ -5,6 +5,7 @@ import dev.boxoffice.platform.Database;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -17,9 +18,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A node that closes drains its job engines: running jobs finish and are recorded, waiting ones go back. */
@@ -36,9 +38,11 @@ class EngineShutdownTest {
     Boxoffice.Node node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("EngineShutdown"))
       .put("roles", "workers").put("jobs_queues", "default:1024,sleepy:" + CONCURRENCY), false);
     AtomicInteger started = new AtomicInteger();
+    // the running jobs finish once the node is closing, however long closing takes to begin
+    Promise<Void> closing = Promise.promise();
     await(JobWorkers.handle(node.vertx(), "test.sleepy", job -> {
       started.incrementAndGet();
-      return node.vertx().timer(700).map(t -> new JsonObject().put("slept", true));
+      return closing.future().map(v -> new JsonObject().put("slept", true));
     }));
     JobHandoff here = JobHandoff.local(node.vertx(), "test.sleepy").orElseThrow();
     List<NewJob> batch = new ArrayList<>();
@@ -47,13 +51,13 @@ class EngineShutdownTest {
     }
     List<Job> jobs = await(node.platform().pool().withTransaction(tx -> here.enqueueAll(tx, batch)));
     here.start(jobs);
-    long deadline = System.currentTimeMillis() + 5_000;
-    while (started.get() < CONCURRENCY && System.currentTimeMillis() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(started.get()).as("jobs running when the node closes").isEqualTo(CONCURRENCY);
+    eventually(() -> assertThat(started.get()).as("jobs running when the node closes").isEqualTo(CONCURRENCY));
 
-    TestNodes.stop(node);
+    Future<Void> closed = node.close();
+    // the engine no longer takes handoffs: it is draining
+    eventually(() -> assertThat(JobHandoff.local(node.vertx(), "test.sleepy")).isEmpty());
+    closing.complete();
+    await(closed);
 
     assertThat(started.get()).as("nothing new started while draining").isEqualTo(CONCURRENCY);
     Pool pool = Database.pool(vertx, db, 1);
@@ -70,9 +74,5 @@ class EngineShutdownTest {
     } finally {
       pool.close();
     }
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 }

@@ -1,6 +1,7 @@
 package dev.boxoffice.jobs;
 
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.testing.TestClock;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import io.vertx.core.Future;
@@ -18,17 +19,25 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The job engine's promises: run, retry with backoff, die with the last error, delay on time, dedupe, rescue. */
+/**
+ * The job engine's promises: run, retry with backoff, die with the last error, delay on time, dedupe, rescue. The
+ * node runs on a {@link TestClock}: waits for due times, backoff and leases are the clock moved forward, and attempt
+ * times are read from it.
+ */
 @ExtendWith(VertxExtension.class)
 class JobEngineTest {
+  private static final TestClock clock = new TestClock();
+  private static final long LEASE_MS = 3_000;
   private static Boxoffice.Node node;
   private static Pool pool;
   private static final Map<String, List<Long>> attemptTimes = new ConcurrentHashMap<>();
@@ -50,8 +59,8 @@ class JobEngineTest {
     String db = TestStorage.get().newDatabase("JobEngineTest");
     // a one-minute poll: anything that happens sooner was driven by timers and notifications
     node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("JobEngineTest"))
-      .put("roles", "workers").put("jobs_poll_seconds", 60).put("jobs_lease_seconds", 3)
-      .put("jobs_queues", "default:1024,narrow:" + NARROW), false);
+      .put("roles", "workers").put("jobs_poll_seconds", 60).put("jobs_lease_seconds", LEASE_MS / 1000)
+      .put("jobs_queues", "default:1024,narrow:" + NARROW), false, clock);
     pool = node.platform().pool();
     var vertx = node.vertx();
     await(JobWorkers.handle(vertx, "test.echo", job ->
@@ -87,19 +96,26 @@ class JobEngineTest {
   @Test
   void anEnqueuedJobRunsAndKeepsItsResult() throws Exception {
     UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.echo", new JsonObject().put("text", "hi")))).id();
-    JsonObject job = awaitStatus(id, "succeeded");
-    assertThat(job.getJsonObject("result").getString("echo")).isEqualTo("hi");
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
-    assertThat(job.getString("finished_at")).isNotNull();
+    JobRow job = awaitStatus(id, "succeeded");
+    assertThat(job.result().getString("echo")).isEqualTo("hi");
+    assertThat(job.attempts()).isEqualTo(1);
+    assertThat(job.finishedAt()).isNotNull();
   }
 
   @Test
   void aFailingJobIsRetriedWithGrowingBackoffThenDiesWithItsLastError() throws Exception {
     String key = UUID.randomUUID().toString();
     UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.flaky", new JsonObject().put("key", key)))).id();
-    JsonObject job = awaitStatus(id, "dead");
-    assertThat(job.getInteger("attempts")).isEqualTo(3);
-    assertThat(job.getString("last_error")).isEqualTo("boom on attempt 3");
+    // each time it waits for its retry, time moves on to the retry's due time
+    JobRow job = eventually(() -> {
+      JobRow now = await(JobQueue.get(pool, id)).orElseThrow();
+      if ("failed".equals(now.status())) {
+        clock.advanceTo(now.runAt());
+      }
+      return Future.succeededFuture(now);
+    }, row -> "dead".equals(row.status()));
+    assertThat(job.attempts()).isEqualTo(3);
+    assertThat(job.lastError()).isEqualTo("boom on attempt 3");
     List<Long> times = attemptTimes.get(key);
     assertThat(times).hasSize(3);
     long firstGap = times.get(1) - times.get(0);
@@ -112,9 +128,9 @@ class JobEngineTest {
   void aPermanentFailureSkipsTheRemainingAttemptsAndRunsTheCompensation() throws Exception {
     int before = compensations.get();
     UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.permanent", new JsonObject()))).id();
-    JsonObject job = awaitStatus(id, "dead");
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
-    assertThat(job.getString("last_error")).isEqualTo("card expired");
+    JobRow job = awaitStatus(id, "dead");
+    assertThat(job.attempts()).isEqualTo(1);
+    assertThat(job.lastError()).isEqualTo("card expired");
     Row compensation = awaitRow("SELECT * FROM jobs WHERE unique_key = $1 AND status = 'succeeded'",
       Tuple.of("test.compensate:" + id));
     assertThat(((JsonObject) compensation.getValue("result")).getString("compensated")).isEqualTo(id.toString());
@@ -128,15 +144,15 @@ class JobEngineTest {
     List<Job> jobs = await(pool.withTransaction(tx ->
       here.enqueueAll(tx, List.of(NewJob.of("test.record", new JsonObject().put("key", key))))));
     assertThat(jobs).hasSize(1);
-    JsonObject inserted = await(JobQueue.get(pool, jobs.get(0).id())).orElseThrow();
-    assertThat(inserted.getString("status")).isEqualTo("running");
-    assertThat(inserted.getInteger("attempts")).isEqualTo(1);
+    JobRow inserted = await(JobQueue.get(pool, jobs.get(0).id())).orElseThrow();
+    assertThat(inserted.status()).isEqualTo("running");
+    assertThat(inserted.attempts()).isEqualTo(1);
 
-    long handedOff = System.currentTimeMillis();
+    long handedOff = clock.millis();
     here.start(jobs);
 
-    JsonObject job = awaitStatus(jobs.get(0).id(), "succeeded");
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
+    JobRow job = awaitStatus(jobs.get(0).id(), "succeeded");
+    assertThat(job.attempts()).isEqualTo(1);
     assertThat(attemptTimes.get(key)).hasSize(1);
     // neither the poll (a minute) nor a lease rescue (3 s lease) ran it
     assertThat(attemptTimes.get(key).get(0) - handedOff).isLessThan(1000);
@@ -150,9 +166,17 @@ class JobEngineTest {
     List<Job> jobs = await(pool.withTransaction(tx ->
       here.enqueueAll(tx, List.of(NewJob.of("test.record", new JsonObject().put("key", key))))));
 
-    JsonObject job = awaitStatus(jobs.get(0).id(), "succeeded");
-    assertThat(job.getInteger("attempts")).isEqualTo(2);
-    assertThat(job.getString("last_error")).startsWith("lease lost");
+    // time passes, half a lease renewal beat at a time, until the lease has run out and the rescue took the job
+    // back; the second attempt then runs on time as it comes
+    JobRow job = eventually(() -> {
+      JobRow now = await(JobQueue.get(pool, jobs.get(0).id())).orElseThrow();
+      if ("running".equals(now.status()) && now.attempts() == 1) {
+        clock.advance(Duration.ofMillis(LEASE_MS / 6));
+      }
+      return Future.succeededFuture(now);
+    }, row -> "succeeded".equals(row.status()));
+    assertThat(job.attempts()).isEqualTo(2);
+    assertThat(job.lastError()).startsWith("lease lost");
     assertThat(attemptTimes.get(key)).hasSize(1);
   }
 
@@ -160,7 +184,7 @@ class JobEngineTest {
   void aHandoffAddsNothingWhileALiveJobHoldsTheUniqueKey() throws Exception {
     String uniqueKey = "handoff:" + UUID.randomUUID();
     UUID live = await(JobQueue.enqueue(pool, NewJob.of("test.record", new JsonObject())
-      .uniqueKey(uniqueKey).at(Instant.now().plusSeconds(3600)))).id();
+      .uniqueKey(uniqueKey).at(Instant.ofEpochMilli(clock.millis()).plusSeconds(3600)))).id();
     JobHandoff here = JobHandoff.local(node.vertx(), "test.record").orElseThrow();
 
     List<Job> jobs = await(pool.withTransaction(tx ->
@@ -192,7 +216,7 @@ class JobEngineTest {
     here.start(jobs);
 
     for (Job job : jobs) {
-      assertThat(awaitStatus(job.id(), "succeeded").getInteger("attempts")).isEqualTo(1);
+      assertThat(awaitStatus(job.id(), "succeeded").attempts()).isEqualTo(1);
     }
     for (int i = 0; i < many.size(); i++) {
       assertThat(attemptTimes.get(key + ":" + i)).as("job %d ran once", i).hasSize(1);
@@ -203,9 +227,13 @@ class JobEngineTest {
   @Test
   void aDelayedJobStartsAtItsDueTimeDrivenByATimerNotThePoll() throws Exception {
     String key = UUID.randomUUID().toString();
-    Instant due = Instant.now().plusMillis(1500);
+    // further ahead than real time gets while the test looks for the engine's timer
+    Instant due = Instant.ofEpochMilli(clock.millis()).plusSeconds(10);
     UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.record", new JsonObject().put("key", key)).at(due))).id();
-    assertThat(await(JobQueue.get(pool, id)).orElseThrow().getString("status")).isEqualTo("scheduled");
+    assertThat(await(JobQueue.get(pool, id)).orElseThrow().status()).isEqualTo("scheduled");
+    // the engine armed its timer for the due time (less half the look-ahead); time moves on to when it fires
+    long timer = eventually(() -> Future.succeededFuture(timerFor(due)), Optional::isPresent).orElseThrow();
+    clock.advanceTo(Instant.ofEpochMilli(timer));
     awaitStatus(id, "succeeded");
     long started = attemptTimes.get(key).get(0);
     assertThat(started).isGreaterThanOrEqualTo(due.toEpochMilli());
@@ -215,7 +243,7 @@ class JobEngineTest {
   @Test
   void aUniqueKeyReturnsTheLiveJobInsteadOfASecondOne() throws Exception {
     String key = "once-" + UUID.randomUUID();
-    Instant later = Instant.now().plusSeconds(3600);
+    Instant later = Instant.ofEpochMilli(clock.millis()).plusSeconds(3600);
     JobQueue.Enqueued first = await(JobQueue.enqueue(pool, NewJob.of("test.echo", new JsonObject()).at(later)
       .uniqueKey(key)));
     JobQueue.Enqueued second = await(JobQueue.enqueue(pool, NewJob.of("test.echo", new JsonObject()).uniqueKey(key)));
@@ -228,11 +256,14 @@ class JobEngineTest {
   void aCancelledScheduledJobNeverRunsAndCanBeRetried() throws Exception {
     String key = UUID.randomUUID().toString();
     UUID id = await(JobQueue.enqueue(pool, NewJob.of("test.record", new JsonObject().put("key", key))
-      .at(Instant.now().plusMillis(700)))).id();
+      .at(Instant.ofEpochMilli(clock.millis()).plusMillis(700)))).id();
     assertThat(await(JobQueue.cancel(pool, id))).isPresent();
-    Thread.sleep(1200);
+    clock.advance(Duration.ofMillis(1200));
+    // a job due now, enqueued after the due time passed: once it ran, so had anything that due time woke
+    UUID after = await(JobQueue.enqueue(pool, NewJob.of("test.record", new JsonObject()))).id();
+    awaitStatus(after, "succeeded");
     assertThat(attemptTimes.get(key)).isNull();
-    assertThat(await(JobQueue.get(pool, id)).orElseThrow().getString("status")).isEqualTo("cancelled");
+    assertThat(await(JobQueue.get(pool, id)).orElseThrow().status()).isEqualTo("cancelled");
     assertThat(await(JobQueue.cancel(pool, id))).isEmpty(); // finished: nothing to cancel
 
     assertThat(await(JobQueue.retry(pool, id))).isPresent();
@@ -247,10 +278,11 @@ class JobEngineTest {
         INSERT INTO jobs (id, type, payload, status, attempts, max_attempts, run_at, locked_by, lease_until, started_at)
         VALUES ($1, 'test.echo', '{"text":"rescued"}', 'running', 1, 3, now(), 'ghost-node', now() - interval '1 second',
                 now() - interval '31 seconds')""").execute(Tuple.of(id)));
-    JsonObject job = awaitStatus(id, "succeeded");
-    assertThat(job.getInteger("attempts")).isEqualTo(2);
-    assertThat(job.getString("last_error")).contains("lease lost: node ghost-node");
-    assertThat(job.getJsonObject("result").getString("echo")).isEqualTo("rescued");
+    clock.advance(Duration.ofMillis(LEASE_MS / 3)); // the next lease beat, when expired leases are rescued
+    JobRow job = awaitStatus(id, "succeeded");
+    assertThat(job.attempts()).isEqualTo(2);
+    assertThat(job.lastError()).contains("lease lost: node ghost-node");
+    assertThat(job.result().getString("echo")).isEqualTo("rescued");
   }
 
   @Test
@@ -261,16 +293,9 @@ class JobEngineTest {
       payloads.add(new JsonObject().put("key", key + ":" + i));
     }
     assertThat(await(JobQueue.enqueueBatch(pool, "test.record", payloads))).isEqualTo(500);
-    long deadline = System.currentTimeMillis() + 20_000;
-    int done = 0;
-    while (System.currentTimeMillis() < deadline) {
-      done = await(pool.query("SELECT count(*) AS n FROM jobs WHERE type = 'test.record' AND status = 'succeeded' "
-        + "AND payload->>'key' LIKE '" + key + ":%'").execute()).iterator().next().getInteger("n");
-      if (done == 500) {
-        break;
-      }
-      Thread.sleep(100);
-    }
+    int done = eventually(() -> pool.query("SELECT count(*) AS n FROM jobs WHERE type = 'test.record' "
+        + "AND status = 'succeeded' AND payload->>'key' LIKE '" + key + ":%'").execute()
+      .map(rows -> rows.iterator().next().getInteger("n")), n -> n == 500);
     assertThat(done).isEqualTo(500);
     for (int i = 0; i < 500; i++) {
       assertThat(attemptTimes.get(key + ":" + i)).as("job %d ran once", i).hasSize(1);
@@ -280,37 +305,21 @@ class JobEngineTest {
   private static void record(Job job) {
     String key = job.payload().getString("key");
     if (key != null) {
-      attemptTimes.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(System.currentTimeMillis());
+      attemptTimes.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(clock.millis());
     }
   }
 
-  static JsonObject awaitStatus(UUID id, String status) throws Exception {
-    long deadline = System.currentTimeMillis() + 15_000;
-    JsonObject job = null;
-    while (System.currentTimeMillis() < deadline) {
-      job = await(JobQueue.get(pool, id)).orElse(null);
-      if (job != null && status.equals(job.getString("status"))) {
-        return job;
-      }
-      Thread.sleep(25);
-    }
-    throw new AssertionError("job " + id + " never reached " + status + "; last seen " + job);
+  /** A timer of the engine's set to fire within the claim's look-ahead before {@code due}. */
+  private static Optional<Long> timerFor(Instant due) {
+    long at = due.toEpochMilli();
+    return clock.deadlines().stream().filter(d -> d >= at - Claimer.LOOKAHEAD_MS && d <= at).findFirst();
   }
 
-  static Row awaitRow(String sql, Tuple args) throws Exception {
-    long deadline = System.currentTimeMillis() + 15_000;
-    while (System.currentTimeMillis() < deadline) {
-      var rows = await(pool.preparedQuery(sql).execute(args));
-      if (rows.size() > 0) {
-        return rows.iterator().next();
-      }
-      Thread.sleep(25);
-    }
-    throw new AssertionError("no row for " + sql);
+  private static JobRow awaitStatus(UUID id, String status) {
+    return eventually(() -> JobQueue.get(pool, id).map(Optional::orElseThrow), job -> status.equals(job.status()));
   }
 
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  private static Row awaitRow(String sql, Tuple args) {
+    return eventually(() -> pool.preparedQuery(sql).execute(args), rows -> rows.size() > 0).iterator().next();
   }
-
 }

@@ -3,7 +3,6 @@ package dev.boxoffice.jobs;
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
-import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -14,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
+import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Finished internal jobs go once they are past the retention; tasks, dead jobs and live jobs stay. */
@@ -80,9 +79,5 @@ class JobRetentionTest {
       left.put(r.getString("what"), r.getLong("n"));
     }
     return left;
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }

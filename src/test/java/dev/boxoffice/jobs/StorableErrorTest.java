@@ -8,9 +8,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class StorableErrorTest {
   @Test
   void nulCharactersFromBinaryDataAreReplacedAndLongMessagesCut() {
-    assertThat(JobEngine.storable("bad parameter %PDF-1.4\u0000\u0000x")).isEqualTo("bad parameter %PDF-1.4??x");
-    assertThat(JobEngine.storable("e".repeat(5000))).hasSize(2000);
-    assertThat(JobEngine.storable("plain")).isEqualTo("plain");
-    assertThat(JobEngine.storable(null)).isNull();
+    assertThat(OutcomeWriter.storable("bad parameter %PDF-1.4\u0000\u0000x")).isEqualTo("bad parameter %PDF-1.4??x");
+    assertThat(OutcomeWriter.storable("e".repeat(5000))).hasSize(2000);
+    assertThat(OutcomeWriter.storable("plain")).isEqualTo("plain");
+    assertThat(OutcomeWriter.storable(null)).isNull();
   }
 }

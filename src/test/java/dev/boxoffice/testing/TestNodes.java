@@ -2,6 +2,8 @@ package dev.boxoffice.testing;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.Clock;
+import dev.boxoffice.platform.EmbeddedServices;
 import io.vertx.core.json.JsonObject;
 
 /** Starts boxoffice nodes inside the test JVM, each with its own Vert.x instance, exactly as Main does. */
@@ -43,6 +45,11 @@ public final class TestNodes {
   /** Starts a node; a start that fails throws its own failure (the message says why). */
   public static Boxoffice.Node start(JsonObject settings, boolean clustered) throws Exception {
     return Await.await(Boxoffice.start(AppConfig.of(settings), clustered));
+  }
+
+  /** A node whose job engines run on {@code clock} (a {@link TestClock} lets the test move their time). */
+  public static Boxoffice.Node start(JsonObject settings, boolean clustered, Clock clock) throws Exception {
+    return Await.await(Boxoffice.start(AppConfig.of(settings), clustered, new EmbeddedServices(), clock));
   }
 
   public static void stop(Boxoffice.Node node) throws Exception {

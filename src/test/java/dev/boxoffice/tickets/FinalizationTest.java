@@ -6,6 +6,7 @@ import dev.boxoffice.Boxoffice;
 import dev.boxoffice.auth.Jwt;
 import dev.boxoffice.booking.BookingJobs;
 import dev.boxoffice.jobs.JobQueue;
+import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.testing.ApiClient;
@@ -242,8 +243,7 @@ class FinalizationTest {
     try {
       job = await(JobQueue.enqueue(pool, NewJob.of(BookingJobs.FINALIZE, new JsonObject().put("booking_id", id))
         .maxAttempts(1))).id();
-      eventually(WITHIN, () -> JobQueue.get(pool, job).map(Optional::orElseThrow),
-        j -> "dead".equals(j.getString("status")));
+      eventually(WITHIN, () -> JobQueue.get(pool, job).map(Optional::orElseThrow), j -> "dead".equals(j.status()));
     } finally {
       smtp.start();
     }
@@ -352,11 +352,11 @@ class FinalizationTest {
 
   /** The job's result once it has succeeded; fails the test if it ends any other way. */
   private static JsonObject succeeded(UUID job) {
-    JsonObject done = eventually(WITHIN, () -> JobQueue.get(pool, job).map(Optional::orElseThrow), j -> {
-      assertThat(j.getString("status")).isNotIn("dead", "cancelled");
-      return "succeeded".equals(j.getString("status"));
+    JobRow done = eventually(WITHIN, () -> JobQueue.get(pool, job).map(Optional::orElseThrow), j -> {
+      assertThat(j.status()).isNotIn("dead", "cancelled");
+      return "succeeded".equals(j.status());
     });
-    return (JsonObject) done.getValue("result");
+    return done.result();
   }
 
   private static List<MimeMessage> mailsTo(String email) throws Exception {

@@ -5,6 +5,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
@@ -225,8 +226,8 @@ class UsersApiTest {
     fake.malformedDetail.add(5L);
     await(pool.query("UPDATE users SET card_checked_at = NULL WHERE external_id = 5").execute());
     await(pool.query("DELETE FROM cards WHERE user_id = (SELECT id FROM users WHERE external_id = 5)").execute());
-    JsonObject dead = run(pool, UsersJobs.ENRICH_CARDS, new JsonObject().put("batch_size", 1));
-    assertThat(dead.getString("status")).isEqualTo("dead");
+    JobRow dead = run(pool, UsersJobs.ENRICH_CARDS, new JsonObject().put("batch_size", 1));
+    assertThat(dead.status()).isEqualTo("dead");
     fake.malformedDetail.clear();
     succeeded(run(pool, UsersJobs.ENRICH_CARDS, new JsonObject()));
     assertThat(count(pool, "SELECT count(*) FROM cards")).isEqualTo(219);

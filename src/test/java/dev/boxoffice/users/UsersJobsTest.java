@@ -2,6 +2,7 @@ package dev.boxoffice.users;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.jobs.JobQueue;
+import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
@@ -192,10 +193,10 @@ class UsersJobsTest {
   void transientServerErrorsAreRetriedInsideTheAttempt() throws Exception {
     fake.failNext.set(2);
 
-    JsonObject job = run(pool, UsersJobs.SYNC, new JsonObject());
+    JobRow job = run(pool, UsersJobs.SYNC, new JsonObject());
 
     assertThat(succeeded(job).getLong("synced")).isEqualTo(USERS);
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
+    assertThat(job.attempts()).isEqualTo(1);
     assertThat(fake.faultsServed.get()).isEqualTo(2);
     assertThat(count(pool, "SELECT count(*) FROM users")).isEqualTo(USERS);
   }
@@ -206,10 +207,10 @@ class UsersJobsTest {
     fake.failStatus = 429;
     fake.failNext.set(2);
 
-    JsonObject job = run(pool, UsersJobs.ENRICH_CARDS, new JsonObject().put("batch_size", 3));
+    JobRow job = run(pool, UsersJobs.ENRICH_CARDS, new JsonObject().put("batch_size", 3));
 
     assertThat(succeeded(job).getInteger("enriched")).isEqualTo(3);
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
+    assertThat(job.attempts()).isEqualTo(1);
   }
 
   @Test
@@ -218,10 +219,10 @@ class UsersJobsTest {
     fake.failStatus = 503;
     fake.failNext.set(4);
 
-    JsonObject job = run(pool, UsersJobs.SYNC, new JsonObject());
+    JobRow job = run(pool, UsersJobs.SYNC, new JsonObject());
 
     assertThat(succeeded(job).getLong("synced")).isEqualTo(USERS);
-    assertThat(job.getInteger("attempts")).isEqualTo(2);
+    assertThat(job.attempts()).isEqualTo(2);
     assertThat(fake.faultsServed.get()).isEqualTo(4);
     assertThat(count(pool, "SELECT count(*) FROM users")).isEqualTo(USERS);
   }
@@ -230,12 +231,12 @@ class UsersJobsTest {
   void aProviderThatNeverRecoversLeavesADeadJobWithTheLastError() throws Exception {
     fake.failNext.set(1_000);
 
-    JsonObject job = finished(pool, await(JobQueue.enqueue(pool, NewJob.of(UsersJobs.SYNC, new JsonObject())
+    JobRow job = finished(pool, await(JobQueue.enqueue(pool, NewJob.of(UsersJobs.SYNC, new JsonObject())
       .maxAttempts(2))).id());
 
-    assertThat(job.getString("status")).isEqualTo("dead");
-    assertThat(job.getInteger("attempts")).isEqualTo(2);
-    assertThat(job.getString("last_error"))
+    assertThat(job.status()).isEqualTo("dead");
+    assertThat(job.attempts()).isEqualTo(2);
+    assertThat(job.lastError())
       .isEqualTo("users provider: GET " + fake.url() + "/users?limit=100&skip=0&select="
         + UsersProvider.DIRECTORY_FIELDS + " failed after 3 tries: HTTP 500");
     assertThat(count(pool, "SELECT count(*) FROM users")).isZero();
@@ -246,10 +247,10 @@ class UsersJobsTest {
     succeeded(run(pool, UsersJobs.SYNC, new JsonObject()));
     fake.slowNext.set(2);
 
-    JsonObject job = run(pool, UsersJobs.ENRICH_ADDRESSES, new JsonObject().put("batch_size", 4));
+    JobRow job = run(pool, UsersJobs.ENRICH_ADDRESSES, new JsonObject().put("batch_size", 4));
 
     assertThat(succeeded(job).getInteger("enriched")).isEqualTo(4);
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
+    assertThat(job.attempts()).isEqualTo(1);
     assertThat(fake.faultsServed.get()).isEqualTo(2);
   }
 
@@ -257,22 +258,22 @@ class UsersJobsTest {
   void timeoutsOnEveryTryFailTheAttemptWithAClearError() throws Exception {
     fake.slowNext.set(3);
 
-    JsonObject job = finished(pool, await(JobQueue.enqueue(pool, NewJob.of(UsersJobs.SYNC, new JsonObject())
+    JobRow job = finished(pool, await(JobQueue.enqueue(pool, NewJob.of(UsersJobs.SYNC, new JsonObject())
       .maxAttempts(1))).id());
 
-    assertThat(job.getString("status")).isEqualTo("dead");
-    assertThat(job.getString("last_error")).endsWith("failed after 3 tries: no answer within 1000 ms");
+    assertThat(job.status()).isEqualTo("dead");
+    assertThat(job.lastError()).endsWith("failed after 3 tries: no answer within 1000 ms");
   }
 
   @Test
   void aMalformedPageEndsInADeadJobAndNoHalfWrittenUsers() throws Exception {
     fake.malformedAtSkip = 100;
 
-    JsonObject job = run(pool, UsersJobs.SYNC, new JsonObject());
+    JobRow job = run(pool, UsersJobs.SYNC, new JsonObject());
 
-    assertThat(job.getString("status")).isEqualTo("dead");
-    assertThat(job.getInteger("attempts")).as("not retried").isEqualTo(1);
-    assertThat(job.getString("last_error")).isEqualTo("users provider: GET " + fake.url()
+    assertThat(job.status()).isEqualTo("dead");
+    assertThat(job.attempts()).as("not retried").isEqualTo(1);
+    assertThat(job.lastError()).isEqualTo("users provider: GET " + fake.url()
       + "/users?limit=100&skip=100&select=" + UsersProvider.DIRECTORY_FIELDS
       + " answered a malformed body (not JSON)");
     // the first page was written whole, the broken one not at all
@@ -285,11 +286,11 @@ class UsersJobsTest {
   void aPageWithAUserWithoutIdEndsInADeadJobNamingIt() throws Exception {
     fake.missingIdAtSkip = 200;
 
-    JsonObject job = run(pool, UsersJobs.SYNC, new JsonObject());
+    JobRow job = run(pool, UsersJobs.SYNC, new JsonObject());
 
-    assertThat(job.getString("status")).isEqualTo("dead");
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
-    assertThat(job.getString("last_error")).startsWith("users provider: GET " + fake.url() + "/users?")
+    assertThat(job.status()).isEqualTo("dead");
+    assertThat(job.attempts()).isEqualTo(1);
+    assertThat(job.lastError()).startsWith("users provider: GET " + fake.url() + "/users?")
       .endsWith("skip=200&select=" + UsersProvider.DIRECTORY_FIELDS
         + " (user #4 of the page) has no valid \"id\"");
     assertThat(count(pool, "SELECT count(*) FROM users")).isEqualTo(200);
@@ -300,12 +301,12 @@ class UsersJobsTest {
   void aRefusedRequestEndsInADeadJobAtOnce() throws Exception {
     fake.listStatus = 403;
 
-    JsonObject job = run(pool, UsersJobs.SYNC, new JsonObject());
+    JobRow job = run(pool, UsersJobs.SYNC, new JsonObject());
 
-    assertThat(job.getString("status")).isEqualTo("dead");
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
+    assertThat(job.status()).isEqualTo("dead");
+    assertThat(job.attempts()).isEqualTo(1);
     assertThat(fake.listCalls.get()).as("no retry of a 4xx").isEqualTo(1);
-    assertThat(job.getString("last_error")).startsWith("users provider: GET " + fake.url() + "/users?")
+    assertThat(job.lastError()).startsWith("users provider: GET " + fake.url() + "/users?")
       .contains("answered HTTP 403");
     assertThat(count(pool, "SELECT count(*) FROM users")).isZero();
   }
@@ -315,10 +316,10 @@ class UsersJobsTest {
     succeeded(run(pool, UsersJobs.SYNC, new JsonObject()));
     fake.malformedDetail.add(4L);
 
-    JsonObject job = run(pool, UsersJobs.ENRICH_CARDS, new JsonObject().put("batch_size", 10));
+    JobRow job = run(pool, UsersJobs.ENRICH_CARDS, new JsonObject().put("batch_size", 10));
 
-    assertThat(job.getString("status")).isEqualTo("dead");
-    assertThat(job.getString("last_error"))
+    assertThat(job.status()).isEqualTo("dead");
+    assertThat(job.lastError())
       .isEqualTo("users provider: GET " + fake.url() + "/users/4 answered a malformed body (not JSON)");
     assertThat(cardHolders()).containsExactly(1L, 2L, 3L);
     assertThat(count(pool, "SELECT count(*) FROM users WHERE card_checked_at IS NOT NULL")).isEqualTo(3);
@@ -332,11 +333,11 @@ class UsersJobsTest {
 
   @Test
   void aBadBatchSizeIsRefusedWithoutRetries() throws Exception {
-    JsonObject job = run(pool, UsersJobs.ENRICH_ADDRESSES, new JsonObject().put("batch_size", 0));
+    JobRow job = run(pool, UsersJobs.ENRICH_ADDRESSES, new JsonObject().put("batch_size", 0));
 
-    assertThat(job.getString("status")).isEqualTo("dead");
-    assertThat(job.getInteger("attempts")).isEqualTo(1);
-    assertThat(job.getString("last_error")).isEqualTo("batch_size must be a whole number from 1 to 1000");
+    assertThat(job.status()).isEqualTo("dead");
+    assertThat(job.attempts()).isEqualTo(1);
+    assertThat(job.lastError()).isEqualTo("batch_size must be a whole number from 1 to 1000");
   }
 
   @Test
@@ -356,10 +357,10 @@ class UsersJobsTest {
 
     int addressRuns = 0;
     for (UUID id : jobs) {
-      JsonObject job = finished(pool, id);
+      JobRow job = finished(pool, id);
       JsonObject result = succeeded(job);
-      assertThat(job.getInteger("attempts")).isEqualTo(1);
-      if (UsersJobs.ENRICH_ADDRESSES.equals(job.getString("type")) && result.getInteger("picked") > 0) {
+      assertThat(job.attempts()).isEqualTo(1);
+      if (UsersJobs.ENRICH_ADDRESSES.equals(job.type()) && result.getInteger("picked") > 0) {
         addressRuns++;
       }
     }

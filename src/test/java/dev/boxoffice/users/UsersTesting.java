@@ -1,6 +1,7 @@
 package dev.boxoffice.users;
 
 import dev.boxoffice.jobs.JobQueue;
+import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
@@ -41,23 +42,22 @@ final class UsersTesting {
     return await(JobQueue.enqueue(pool, NewJob.of(type, payload))).id();
   }
 
-  /** Runs a job through the real engine and returns its row (Task view) once it is succeeded or dead. */
-  static JsonObject run(Pool pool, String type, JsonObject payload) {
+  /** Runs a job through the real engine and returns its row once it is succeeded or dead. */
+  static JobRow run(Pool pool, String type, JsonObject payload) {
     return finished(pool, enqueue(pool, type, payload));
   }
 
-  static JsonObject finished(Pool pool, UUID job) {
+  static JobRow finished(Pool pool, UUID job) {
     return eventually(() -> JobQueue.get(pool, job).map(Optional::orElseThrow),
-      j -> Set.of("succeeded", "dead", "cancelled").contains(j.getString("status")));
+      j -> Set.of("succeeded", "dead", "cancelled").contains(j.status()));
   }
 
   /** The job's result, failing the test (with its last error) unless it succeeded. */
-  static JsonObject succeeded(JsonObject job) {
-    if (!"succeeded".equals(job.getString("status"))) {
-      throw new AssertionError("job " + job.getString("type") + " ended " + job.getString("status") + ": "
-        + job.getString("last_error"));
+  static JsonObject succeeded(JobRow job) {
+    if (!"succeeded".equals(job.status())) {
+      throw new AssertionError("job " + job.type() + " ended " + job.status() + ": " + job.lastError());
     }
-    return (JsonObject) job.getValue("result");
+    return job.result();
   }
 
   static long count(Pool pool, String sql) {

@@ -1,0 +1,82 @@
+package dev.boxoffice.jobs;
+
+import dev.boxoffice.platform.Clock;
+import dev.boxoffice.platform.ClusterMembership;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Leases. Every engine renews the leases of the attempts it holds, a third of a lease apart, so they never run out
+ * while this node lives. The node's rescuer engine ({@link JobEngine.Settings#rescuesLeases}, one per node) also
+ * takes back the work of nodes that stopped renewing: on the same beat every lease that ran out, at once every
+ * lease of a member that left the cluster, and on start-up whatever an earlier run of this node left. Rescued jobs
+ * are due again at once, or dead (with their compensation) when out of tries.
+ */
+final class LeaseKeeper {
+  private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
+
+  private final JobsSql sql;
+  private final Clock clock;
+  private final Slots slots;
+  private final ClusterMembership membership;
+  private final JobEngine.Settings settings;
+  private final String nodeId;
+  private long beat = -1;
+
+  LeaseKeeper(JobsSql sql, Clock clock, Slots slots, ClusterMembership membership, JobEngine.Settings settings,
+              String nodeId) {
+    this.sql = sql;
+    this.clock = clock;
+    this.slots = slots;
+    this.membership = membership;
+    this.settings = settings;
+    this.nodeId = nodeId;
+  }
+
+  void start() {
+    if (settings.rescuesLeases()) {
+      membership.onMemberLeft(left -> {
+        log.warn("cluster member {} left; taking back its leased jobs", left);
+        rescue(new String[]{left});
+      });
+    }
+    beat = clock.setPeriodic(Math.max(500, settings.leaseMillis() / 3), id -> {
+      renew();
+      if (settings.rescuesLeases()) {
+        rescue(new String[0]);
+      }
+    });
+  }
+
+  /** Once the engine listens: what ran out while no node was looking. */
+  void started() {
+    if (settings.rescuesLeases()) {
+      rescue(new String[0]);
+    }
+  }
+
+  void stop() {
+    clock.cancelTimer(beat);
+  }
+
+  private void renew() {
+    if (slots.noneLeased()) {
+      return;
+    }
+    sql.renew(nodeId, settings.leaseMillis(), slots.leasedIds())
+      .onFailure(err -> log.warn("lease renewal failed: {}", err.getMessage()));
+  }
+
+  /** Returns expired leases (and all leases of {@code departed} nodes) to the queue, or to dead when out of tries. */
+  private void rescue(String[] departed) {
+    sql.inTransaction(tx -> sql.rescue(tx, departed)
+        .compose(rows -> {
+          if (rows.size() > 0) {
+            log.warn("rescued {} job(s) from lost leases{}", rows.size(),
+              departed.length > 0 ? " of departed node " + departed[0] : "");
+          }
+          return OutcomeWriter.compensateDead(tx, rows);
+        }))
+      .onFailure(err -> log.debug("lease rescue skipped: {}", err.getMessage()));
+  }
+}

@@ -1,0 +1,139 @@
+package dev.boxoffice.jobs;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Records how attempts ended. Completions ride together: one statement for everything that succeeded since the last
+ * write, one transaction for everything that failed, and at most one write in flight; what ends meanwhile waits for
+ * the next. Jobs that die get their type's compensation in the same transaction.
+ */
+final class OutcomeWriter {
+  private static final Logger log = LoggerFactory.getLogger(OutcomeWriter.class);
+
+  /** Outcomes waiting for the next flush. */
+  private record Succeeded(UUID id, int attempt, JsonObject result) {
+  }
+
+  private record Failed(UUID id, int attempt, String error, boolean permanent, long delayMs) {
+  }
+
+  private final Vertx vertx;
+  private final JobsSql sql;
+  private final Runnable roomMade;
+  private final Runnable written;
+  private List<Succeeded> succeeded = new ArrayList<>();
+  private List<Failed> failed = new ArrayList<>();
+  private boolean flushing;
+  private boolean flushQueued;
+
+  /**
+   * {@code roomMade} runs when a write is done (the slots of what it recorded are free: handed-off jobs may start),
+   * then {@code written}, after the next write was queued (a claim that waited for room may run).
+   */
+  OutcomeWriter(Vertx vertx, JobsSql sql, Runnable roomMade, Runnable written) {
+    this.vertx = vertx;
+    this.sql = sql;
+    this.roomMade = roomMade;
+    this.written = written;
+  }
+
+  void succeeded(Job job, JsonObject result) {
+    succeeded.add(new Succeeded(job.id(), job.attempt(), result));
+  }
+
+  /** Retried after the type's backoff for this attempt, or dead when permanent or out of tries. */
+  void failed(Job job, JobType type, String error, boolean permanent) {
+    failed.add(new Failed(job.id(), job.attempt(), storable(error), permanent, type.retryDelayMillis(job.attempt())));
+  }
+
+  /** Nothing waits to be written and no write is in flight. */
+  boolean idle() {
+    return !flushing && succeeded.isEmpty() && failed.isEmpty();
+  }
+
+  /** Writes what ended, now if no write is in flight, else right after it. */
+  void flushSoon() {
+    if (flushing) {
+      flushQueued = true;
+      return;
+    }
+    flushing = true;
+    vertx.runOnContext(v -> flush());
+  }
+
+  private void flush() {
+    List<Succeeded> ok = succeeded;
+    List<Failed> ko = failed;
+    succeeded = new ArrayList<>();
+    failed = new ArrayList<>();
+    Future<?> done = ok.isEmpty() ? Future.succeededFuture()
+      : sql.complete(ok.stream().map(Succeeded::id).toArray(UUID[]::new),
+        ok.stream().map(Succeeded::attempt).toArray(Integer[]::new),
+        ok.stream().map(Succeeded::result).toArray(JsonObject[]::new));
+    Future<?> retried = ko.isEmpty() ? Future.succeededFuture()
+      : sql.inTransaction(tx -> sql.fail(tx, ko.stream().map(Failed::id).toArray(UUID[]::new),
+          ko.stream().map(Failed::attempt).toArray(Integer[]::new),
+          ko.stream().map(Failed::error).toArray(String[]::new),
+          ko.stream().map(Failed::permanent).toArray(Boolean[]::new),
+          ko.stream().map(Failed::delayMs).toArray(Long[]::new))
+        .compose(rows -> compensateDead(tx, rows)));
+    Future.join(done, retried).onComplete(ar -> {
+      if (ar.failed()) {
+        // rows stay 'running' and the lease brings them back; handlers are idempotent
+        log.warn("recording job outcomes failed ({} ok, {} failed): {}", ok.size(), ko.size(),
+          ar.cause().getMessage());
+      }
+      flushing = false;
+      roomMade.run();
+      if (flushQueued || !succeeded.isEmpty() || !failed.isEmpty()) {
+        flushQueued = false;
+        flushSoon();
+      }
+      written.run();
+    });
+  }
+
+  /**
+   * Rows a failure or a rescue just changed: dead jobs whose type names a compensation get it, enqueued in the
+   * same transaction; retries need nothing here (their update notifies the engines).
+   */
+  static Future<Void> compensateDead(SqlClient tx, RowSet<Row> rows) {
+    List<Future<?>> compensations = new ArrayList<>();
+    for (Row row : rows) {
+      String type = row.getString("type");
+      if ("dead".equals(row.getString("status"))) {
+        log.warn("job {} ({}) is dead: {}", row.getUUID("id"), type, row.getString("last_error"));
+        JobTypes.find(type).map(JobType::onDead).ifPresent(onDead -> {
+          JsonObject payload = ((JsonObject) row.getValue("payload")).copy()
+            .put("failed_job", row.getUUID("id").toString()).put("failure", row.getString("last_error"));
+          compensations.add(JobQueue.enqueue(tx, NewJob.of(onDead, payload).owner(row.getString("owner"))
+            .uniqueKey(onDead + ":" + row.getUUID("id"))));
+        });
+      }
+    }
+    return Future.all(compensations).mapEmpty();
+  }
+
+  /**
+   * An error message Postgres can keep: jsonb and text refuse NUL characters, and one message quoting binary data
+   * (a driver echoing a bad parameter) made every outcome of its batch fail to record, so the jobs ran again.
+   */
+  static String storable(String error) {
+    if (error == null) {
+      return null;
+    }
+    String clean = error.indexOf('\u0000') < 0 ? error : error.replace('\u0000', '?');
+    return clean.length() <= 2000 ? clean : clean.substring(0, 2000);
+  }
+}
