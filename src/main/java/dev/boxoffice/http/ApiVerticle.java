@@ -37,7 +37,7 @@ import java.util.function.Consumer;
 /**
  * The HTTP edge. Routes, validation and security come from openapi.yaml; each operation is forwarded to
  * {@code api.<operationId>} on the clustered event bus and the reply is written back. Operations answered at the
- * edge itself (health, pages) are registered through {@link #local}.
+ * edge itself (health, pages) are given to the constructor as local operations.
  */
 public final class ApiVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ApiVerticle.class);

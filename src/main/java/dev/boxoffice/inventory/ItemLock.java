@@ -25,7 +25,7 @@ import java.util.function.Supplier;
  * <p>The lock only reduces contention: bookings of one item queue here instead of piling onto the same Postgres row.
  * Correctness never depends on it. If Redis is down, slow, or the lock cannot be had within a short bounded wait,
  * the work runs anyway: while Redis is down the API keeps taking bookings; Postgres alone prevents oversell (the
- * conditional UPDATE in {@link Inventory#hold} and the CHECK constraints). After a Redis error the lock is skipped
+ * conditional UPDATE in {@link Inventory#holdAll} and the CHECK constraints). After a Redis error the lock is skipped
  * for a moment, so an outage costs no latency per booking.
  *
  * <p>The TTL bounds how long a crashed holder blocks others; the work it guards (one short transaction) must be

@@ -17,9 +17,11 @@ import io.vertx.sqlclient.Tuple;
 import java.util.UUID;
 
 /**
- * Products CRUD. {@code quantity} is the stock left: bookings take from it through {@link Inventory#hold}, and an
- * admin edit sets it outright. Uniqueness of {@code unique_id} and "no delete while bookings reference it" are left
- * to the database constraints, so there is no check-then-act race.
+ * Products CRUD. {@code quantity} is the stock left: bookings take from it through
+ * {@link Inventory#holdAll}, and an admin edit sets it outright. Uniqueness of {@code unique_id} is left to the
+ * database constraint, so there is no check-then-act race. A delete is refused (409) only by a foreign key; the
+ * bookings' reference is {@code ON DELETE SET NULL}, so today a product that live bookings hold can still be
+ * deleted, although the contract promises 409 for it.
  */
 public final class ProductsApi {
   private static final String COLUMNS = "id, name, quantity, unique_id";
