@@ -83,10 +83,11 @@ public record Transition(String name, List<String> from, String to, String sql, 
         List<Row> changed = new java.util.ArrayList<>(rows.size());
         // returned in the order booking batches lock items (events, then products, by id): no deadlock with them
         java.util.Map<Inventory.Item, Integer> released = new java.util.TreeMap<>(Inventory.Item.LOCK_ORDER);
+        boolean releases = releases();
         for (Row row : rows) {
           changed.add(row);
           BookingLog.info(row.getLong("id"), "booking {} → {} ({})", row.getLong("id"), to, name);
-          if (releases()) {
+          if (releases) {
             released.merge(BookingStore.item(row), row.getInteger("quantity"), Integer::sum);
           }
         }
