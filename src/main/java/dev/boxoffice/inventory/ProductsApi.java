@@ -19,9 +19,8 @@ import java.util.UUID;
 /**
  * Products CRUD. {@code quantity} is the stock left: bookings take from it through
  * {@link Inventory#holdAll}, and an admin edit sets it outright. Uniqueness of {@code unique_id} is left to the
- * database constraint, so there is no check-then-act race. A delete is refused (409) only by a foreign key; the
- * bookings' reference is {@code ON DELETE SET NULL}, so today a product that live bookings hold can still be
- * deleted, although the contract promises 409 for it.
+ * database constraint, so there is no check-then-act race. A delete is refused (409) while live bookings hold the
+ * product; finished bookings keep their history through {@code ON DELETE SET NULL}.
  */
 public final class ProductsApi {
   private static final String COLUMNS = "id, name, quantity, unique_id";
@@ -37,6 +36,13 @@ public final class ProductsApi {
         updated_at = now()
     WHERE id = $1
     RETURNING id, name, quantity, unique_id""";
+  // The delete locks the row first: booking batches lock it too (FOR NO KEY UPDATE, which FOR UPDATE excludes) before
+  // they hold stock, so once the lock is ours no new hold can appear and every committed one is visible to LIVE.
+  private static final String LOCK = "SELECT id FROM products WHERE id = $1 FOR UPDATE";
+  // live = still waiting to be paid or ticketed (the contract's list); finalized and finished ones keep a null item
+  private static final String LIVE = """
+    SELECT EXISTS (SELECT 1 FROM bookings
+                   WHERE product_id = $1 AND status IN ('pending', 'payment_processed', 'confirmed')) AS live""";
   private static final String DELETE = "DELETE FROM products WHERE id = $1";
 
   private final Pool pool;
@@ -94,13 +100,15 @@ public final class ProductsApi {
   }
 
   private Future<JsonObject> delete(Bus.ApiRequest req) {
-    return pool.preparedQuery(DELETE).execute(Tuple.of(req.pathId("id")))
-      .recover(err -> Future.failedFuture(Violation.FOREIGN_KEY.of(err)
-        ? Failure.conflict("Product has bookings")
-        : err))
-      .compose(rows -> rows.rowCount() == 0
-        ? Future.failedFuture(Failure.notFound("Product not found"))
-        : Future.succeededFuture(Bus.ApiReply.noContent()));
+    Tuple id = Tuple.of(req.pathId("id"));
+    return pool.withTransaction(tx -> tx.preparedQuery(LOCK).execute(id).compose(locked -> {
+      if (locked.size() == 0) {
+        return Future.failedFuture(Failure.notFound("Product not found"));
+      }
+      return tx.preparedQuery(LIVE).execute(id).compose(live -> live.iterator().next().getBoolean("live")
+        ? Future.failedFuture(Failure.conflict("Product is held by live bookings; cancel them or let them finish"))
+        : tx.preparedQuery(DELETE).execute(id).map(Bus.ApiReply.noContent()));
+    }));
   }
 
   private static Throwable mapWriteFailure(Throwable err) {
