@@ -163,6 +163,8 @@ public final class ApiVerticle extends VerticleBase {
             log.warn("operation {} answered {}: {} ({})", operationId, error.status(), re.getMessage(),
               re.failureType());
           }
+        } else if (err instanceof Failure f) {
+          log.warn("operation {} answered {}: {}", operationId, f.status(), f.error()); // e.g. its node left
         } else {
           log.error("operation {} failed", operationId, err);
         }

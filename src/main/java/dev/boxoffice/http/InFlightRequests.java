@@ -111,13 +111,16 @@ final class InFlightRequests {
       return;
     }
     long leftAt = System.nanoTime();
-    int now = failWhere(e -> node.equals(e.node));
+    int acknowledged = failWhere(e -> node.equals(e.node));
+    if (acknowledged > 0) {
+      log.warn("member {} left the cluster: {} request(s) it was serving answered 502", node, acknowledged);
+    }
     vertx.setTimer(UNACKED_CHECK_MS, t -> {
       long sentBy = leftAt + TimeUnit.MILLISECONDS.toNanos(ROUTING_LAG_MS);
-      int later = failWhere(e -> e.node == null && e.sentNanos - sentBy <= 0);
-      if (now + later > 0) {
-        log.warn("member {} left the cluster: {} request(s) it was serving answered 502 ({} acknowledged, {} not)",
-          node, now + later, now, later);
+      int unacknowledged = failWhere(e -> e.node == null && e.sentNanos - sentBy <= 0);
+      if (unacknowledged > 0) {
+        log.warn("member {} left the cluster: {} request(s) no node had acknowledged answered 502", node,
+          unacknowledged);
       }
     });
   }
