@@ -12,7 +12,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The handler side of failing fast when a node leaves: a request from another node's edge that is still being
+ * The handler side of failing fast when a node leaves: a request from a clustered edge that is still being
  * served {@link #ACK_AFTER_MS} after it arrived is acknowledged to that edge with this node's id
  * ({@code {"node", "ids": [request_id...]}} to the request's {@code ack_to} address), so the edge knows whom it
  * waits on and can answer at once when this node leaves the cluster (see {@code http.ApiReceipts}). Quick requests
@@ -46,11 +46,15 @@ final class ApiReceipts {
     this.nodeId = new ClusterMembership(vertx).nodeId();
   }
 
-  /** Starts tracking a request from another node's edge; null for a local one or one that asks for no receipt. */
+  /**
+   * Starts tracking a request; null for one that asks for no receipt (a standalone node's edge). A request from
+   * this node's own edge is acknowledged too (a local message): the edge gives up on slow requests nobody
+   * acknowledged when any member leaves.
+   */
   Receipt track(JsonObject request) {
     String ackTo = request.getString("ack_to");
     Long id = request.getLong("request_id");
-    if (ackTo == null || id == null || nodeId.equals(request.getString("edge_node"))) {
+    if (ackTo == null || id == null) {
       return null;
     }
     Receipt r = new Receipt(ackTo, id);
