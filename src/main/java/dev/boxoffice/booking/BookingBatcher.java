@@ -199,8 +199,10 @@ final class BookingBatcher {
     List<Pending> refused = new ArrayList<>();
     Set<Inventory.Item> unknown = new HashSet<>();
     // the payments are handed to this node's engine once the transaction has committed
-    return AfterCommit.transaction(pool, (tx, after) -> guard.bound(tx)
-        .compose(b -> allocate(tx, batch, accepted, refused, unknown))
+    // the bound is pipelined with the first statement (the server runs them in order): no extra round trip
+    return AfterCommit.transaction(pool, (tx, after) -> Future.all(guard.bound(tx),
+          allocate(tx, batch, accepted, refused, unknown))
+        .map(both -> both.<Map<Inventory.Item, Integer>>resultAt(1))
         .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
           : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * answered at once (502, "may have completed") instead of at the bus timeout. The event bus itself only times out:
  * a reply from a member that is gone never comes.
  *
- * <p>Each request carries {@code request_id}, {@code edge_node} and {@code ack_to} (this instance's address); the
+ * <p>Each request carries {@code request_id} and {@code ack_to} (this instance's address); the
  * handler's node acknowledges a request it is still serving {@code ACK_AFTER_MS} (100 ms) after receipt, with its node
  * id (platform's {@code ApiReceipts}). When a member leaves (Hazelcast membership):
  * <ul>
@@ -84,7 +84,7 @@ final class InFlightRequests {
     long id = ++nextId;
     Entry entry = new Entry();
     entries.put(id, entry);
-    request.put("request_id", id).put("edge_node", membership.nodeId()).put("ack_to", ackAddress);
+    request.put("request_id", id).put("ack_to", ackAddress);
     vertx.eventBus().<JsonObject>request(address, request, options).onComplete(ar -> {
       entries.remove(id);
       if (ar.succeeded()) {

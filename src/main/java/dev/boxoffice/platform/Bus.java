@@ -63,7 +63,7 @@ public final class Bus {
    * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"}}},
    * plus {@code "budget_ms"}: how long the edge lets the cluster take, relative (node clocks differ); the handler's
    * node turns it into a {@link Deadline} on receipt ({@link #received}). For the edge's receipts (see
-   * {@code ApiReceipts}): {@code "request_id"}, {@code "edge_node"}, {@code "ack_to"}.
+   * {@code ApiReceipts}): {@code "request_id"}, {@code "ack_to"}.
    */
   public record ApiRequest(JsonObject json) {
     /** Key of the relative budget the edge sends. */
