@@ -152,7 +152,14 @@ public final class ApiVerticle extends VerticleBase {
     }
     // the handler gets the budget (relative: node clocks differ) and answers 503 itself when it runs out; the edge
     // waits a grace longer, for a commit in flight, and answers 504 only when the handler could not answer at all
-    long budget = config.integer("request_timeout_ms");
+    long budget;
+    try {
+      budget = InFlightRequests.budget(rc.request().getHeader(InFlightRequests.BUDGET_HEADER),
+        config.integer("request_timeout_ms"));
+    } catch (Failure invalid) {
+      respondError(rc, invalid);
+      return;
+    }
     request.put(Bus.ApiRequest.BUDGET_MS, budget);
     inFlight.request(Bus.api(operationId), request, budget + config.integer("request_grace_ms"))
       .onSuccess(reply -> respond(rc, reply.body()))

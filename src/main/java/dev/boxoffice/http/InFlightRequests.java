@@ -138,6 +138,25 @@ final class InFlightRequests {
     return ids.size();
   }
 
+  /** The header by which a client shortens its request's budget (never lengthens it). */
+  static final String BUDGET_HEADER = "X-Request-Budget-Ms";
+
+  /** The budget of one request: the configured one, or the client's {@link #BUDGET_HEADER} when shorter. */
+  static long budget(String header, long configured) {
+    if (header == null) {
+      return configured;
+    }
+    try {
+      long asked = Long.parseLong(header.trim());
+      if (asked >= 1) {
+        return Math.min(asked, configured);
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw Failure.invalid(BUDGET_HEADER, "must be an integer number of milliseconds, at least 1");
+  }
+
   /** The answer to a request whose node left: it may have been done, or not; the client checks before retrying. */
   static Failure memberLeft() {
     return Failure.of(502, "The node serving this request left the cluster; it may have completed before it left")
