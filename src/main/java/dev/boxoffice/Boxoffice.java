@@ -159,7 +159,7 @@ public final class Boxoffice {
 
   private static Future<Node> deploy(AppConfig config, Vertx vertx, EmbeddedServices embedded, Clock clock) {
     Pool pool = Database.pool(vertx, config.string("pg_uri"), config.integer("pg_pool_size"),
-      config.string("pg_plan_cache_mode"));
+      config.string("pg_plan_cache_mode"), Database.Timeouts.from(config));
     RedisAPI redis = RedisClients.create(vertx, config.string("redis_uri"));
     Platform platform = new Platform(config, vertx, pool, redis, new ClusterMembership(vertx),
       config.string("pg_uri"));

@@ -83,6 +83,22 @@ CREATE INDEX bookings_product ON bookings (product_id) WHERE product_id IS NOT N
 -- sweep the due ones in order. No job per booking: that was an insert in the booking's transaction and a cancel
 -- at confirmation, each a write to every jobs index.
 CREATE INDEX bookings_holding_until ON bookings (expires_at) WHERE status IN ('pending','payment_processed');
+-- A booking whose client has been answered (its deadline gone: 503, or the edge's 504) must never commit later. The
+-- group commit sets boxoffice.commit_by (SET LOCAL, on this server's clock, from the time its batch has left) and
+-- sends no COMMIT after it; but a COMMIT sent in time can still reach a stalled server late. This check runs at
+-- COMMIT (deferred) and refuses it then, as a statement timeout would (57014); the transaction rolls back. The WHEN
+-- clause is evaluated at insert time: inserts without the setting queue nothing.
+CREATE FUNCTION bookings_commit_deadline() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF clock_timestamp() > current_setting('boxoffice.commit_by', true)::timestamptz THEN
+    RAISE EXCEPTION 'commit deadline % passed: the booking''s client has been answered',
+      current_setting('boxoffice.commit_by', true) USING ERRCODE = '57014';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER bookings_commit_deadline AFTER INSERT ON bookings DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW WHEN (coalesce(current_setting('boxoffice.commit_by', true), '') <> '')
+  EXECUTE FUNCTION bookings_commit_deadline();
 
 -- ================================================================================================ finalization
 

@@ -57,7 +57,7 @@ public final class BookingApi {
     } catch (Failure e) {
       return Future.failedFuture(e);
     }
-    return batcher.submit(booking)
+    return batcher.submit(booking, req.deadline())
       .recover(err -> Future.failedFuture(unknownItem(err, booking)))
       .map(row -> {
         long id = row.getLong("id");

@@ -3,6 +3,7 @@ package dev.boxoffice.booking;
 import dev.boxoffice.inventory.Inventory;
 import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.platform.AfterCommit;
+import dev.boxoffice.platform.Deadline;
 import dev.boxoffice.platform.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -41,6 +42,9 @@ import java.util.function.LongConsumer;
  * announce the batch's earliest hold expiry. Redis
  * locks on the batch's items keep other nodes' batches of the same items from queueing inside Postgres; correctness
  * never depends on them. Confined to the verticle's event loop.
+ *
+ * <p>Under a stall of PostgreSQL, {@link BookingBounds} keeps the waiting bookings bounded and answers those whose
+ * budget runs out (503) without ever committing them afterwards.
  */
 final class BookingBatcher {
   private static final int MAX_BATCH = 256;
@@ -52,19 +56,24 @@ final class BookingBatcher {
   private final ItemLock lock;
   private final int holdSeconds;
   private final LongConsumer holdsDue;
+  private final BookingBounds bounds;
+  /** Bookings in {@link #waiting}. */
+  private int waitingCount;
   /** Items with waiting bookings, the longest-waiting first. */
   private final Map<Inventory.Item, ArrayDeque<Pending>> waiting = new LinkedHashMap<>();
   private final Set<Inventory.Item> busy = new HashSet<>();
   private int running;
 
-  private record Pending(BookingStore.NewBooking booking, Promise<Row> promise) {
+  private record Pending(BookingStore.NewBooking booking, Promise<Row> promise, Deadline deadline) {
     Inventory.Item item() {
       return booking.item();
     }
   }
 
   /** {@code holdsDue} hears the earliest {@code expires_at} (epoch ms) of each committed batch. */
-  BookingBatcher(Pool pool, BookingSaga saga, ItemLock lock, int holdSeconds, LongConsumer holdsDue) {
+  BookingBatcher(Pool pool, BookingSaga saga, ItemLock lock, int holdSeconds, LongConsumer holdsDue,
+                 BookingBounds bounds) {
+    this.bounds = bounds;
     this.pool = pool;
     this.saga = saga;
     this.lock = lock;
@@ -74,10 +83,49 @@ final class BookingBatcher {
 
   /** The created booking row, or a failure carrying 404 (unknown item) / 409 (not enough left). */
   Future<Row> submit(BookingStore.NewBooking booking) {
+    return submit(booking, Deadline.NONE);
+  }
+
+  /** As {@link #submit(BookingStore.NewBooking)}, for a client that waits until {@code deadline}; 503 beyond it. */
+  Future<Row> submit(BookingStore.NewBooking booking, Deadline deadline) {
+    Failure full = bounds.admit(waitingCount);
+    if (full != null) {
+      return Future.failedFuture(full);
+    }
+    if (deadline.within(BookingBounds.MIN_START_MS)) {
+      return Future.failedFuture(bounds.tooLate());
+    }
     Promise<Row> promise = Promise.promise();
-    waiting.computeIfAbsent(booking.item(), k -> new ArrayDeque<>()).add(new Pending(booking, promise));
+    waiting.computeIfAbsent(booking.item(), k -> new ArrayDeque<>()).add(new Pending(booking, promise, deadline));
+    waitingCount++;
     dispatch();
+    if (waitingCount > 0) {
+      bounds.sweepWhile(this::answerLate);
+    }
     return promise.future();
+  }
+
+  int waitingCount() {
+    return waitingCount;
+  }
+
+  /** Answers 503 to the waiting bookings that can no longer commit in time; whether any still wait. */
+  private boolean answerLate() {
+    for (Iterator<ArrayDeque<Pending>> it = waiting.values().iterator(); it.hasNext(); ) {
+      ArrayDeque<Pending> queue = it.next();
+      queue.removeIf(p -> {
+        if (!p.deadline().within(BookingBounds.MIN_START_MS)) {
+          return false;
+        }
+        waitingCount--;
+        p.promise().tryFail(bounds.tooLate());
+        return true;
+      });
+      if (queue.isEmpty()) {
+        it.remove();
+      }
+    }
+    return waitingCount > 0;
   }
 
   /** Starts transactions while there is room and waiting bookings of items not in a running one. */
@@ -93,7 +141,13 @@ final class BookingBatcher {
         }
         ArrayDeque<Pending> queue = entry.getValue();
         while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
-          batch.add(queue.poll());
+          Pending p = queue.poll();
+          waitingCount--;
+          if (p.deadline().within(BookingBounds.MIN_START_MS)) {
+            p.promise().tryFail(bounds.tooLate());
+          } else {
+            batch.add(p);
+          }
         }
         items.add(entry.getKey());
         if (queue.isEmpty()) {
@@ -117,27 +171,53 @@ final class BookingBatcher {
     }
   }
 
-  /** One transaction for the batch; completes each booking's promise once it has committed. */
-  private Future<Void> commit(List<Pending> batch) {
+  /**
+   * One transaction for the batch, bounded by its earliest deadline; completes each booking's promise once it has
+   * committed. Bookings whose time ran out meanwhile (waiting for the item locks) are answered 503 first.
+   */
+  private Future<Void> commit(List<Pending> all) {
+    List<Pending> batch = new ArrayList<>(all.size());
+    Deadline earliest = Deadline.NONE;
+    for (Pending p : all) {
+      if (p.deadline().within(BookingBounds.MIN_START_MS)) {
+        p.promise().tryFail(bounds.tooLate());
+      } else {
+        batch.add(p);
+        earliest = earliest.min(p.deadline());
+      }
+    }
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    BookingBounds.Guard guard = bounds.guard(earliest, batch.stream()
+      .map(p -> (Runnable) () -> p.promise().tryFail(bounds.tooLate())).toList());
+    return commit(batch, guard).onComplete(ar -> guard.done());
+  }
+
+  private Future<Void> commit(List<Pending> batch, BookingBounds.Guard guard) {
     List<Pending> accepted = new ArrayList<>(batch.size());
     List<Pending> refused = new ArrayList<>();
     Set<Inventory.Item> unknown = new HashSet<>();
     // the payments are handed to this node's engine once the transaction has committed
-    return AfterCommit.transaction(pool, (tx, after) -> allocate(tx, batch, accepted, refused, unknown)
+    // the bound is pipelined with the first statement (the server runs them in order): no extra round trip
+    return AfterCommit.transaction(pool, (tx, after) -> Future.all(guard.bound(tx),
+          allocate(tx, batch, accepted, refused, unknown))
+        .map(both -> both.<Map<Inventory.Item, Integer>>resultAt(1))
         .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
           : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
-            .compose(rows -> saga.startedAll(tx, after, rows).map(rows))))
+            .compose(rows -> saga.startedAll(tx, after, rows).map(rows)))
+        .compose(rows -> guard.beforeCommit().map(rows)))
       .map(rows -> {
         long earliest = Long.MAX_VALUE;
         for (int i = 0; i < rows.size(); i++) {
-          accepted.get(i).promise().complete(rows.get(i));
+          accepted.get(i).promise().tryComplete(rows.get(i));
           earliest = Math.min(earliest, rows.get(i).getOffsetDateTime("expires_at").toInstant().toEpochMilli());
         }
         if (!rows.isEmpty()) {
           holdsDue.accept(earliest);
         }
-        refused.forEach(p -> p.promise().fail(refusal(p.item(), unknown.contains(p.item()))));
+        refused.forEach(p -> p.promise().tryFail(refusal(p.item(), unknown.contains(p.item()))));
         return null;
       });
   }

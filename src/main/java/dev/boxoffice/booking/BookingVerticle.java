@@ -33,8 +33,17 @@ public final class BookingVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
+    BookingBatcher[] self = new BookingBatcher[1];
+    BookingBounds bounds;
+    try {
+      bounds = new BookingBounds(vertx, config.integer("booking_queue_limit"), config.integer("request_grace_ms"),
+        () -> self[0] == null ? 0 : self[0].waitingCount());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
     BookingBatcher batcher = new BookingBatcher(platform.pool(), saga, ItemLock.of(platform), holdSeconds,
-      due -> vertx.eventBus().publish(Bus.HOLDS_DUE, due));
+      due -> vertx.eventBus().publish(Bus.HOLDS_DUE, due), bounds);
+    self[0] = batcher;
     return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), reprocessing, batcher).serve(vertx));
   }
 

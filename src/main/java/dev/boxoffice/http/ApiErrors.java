@@ -46,7 +46,8 @@ public final class ApiErrors {
   static Failure reply(ReplyException reply) {
     switch (reply.failureType()) {
       case NO_HANDLERS:
-        return Failure.unavailable("No worker node is serving this request right now; try again shortly");
+        return Failure.unavailable("No worker node is serving this request right now; try again shortly")
+          .with("retry_after", 1);
       case TIMEOUT:
         return Failure.of(504, "The request timed out in the cluster; it may still complete");
       default:

@@ -8,7 +8,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerResponse;
@@ -41,7 +40,6 @@ import java.util.function.Consumer;
  */
 public final class ApiVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ApiVerticle.class);
-  private static final long BUS_TIMEOUT_MS = 15_000;
   /** On undeploy, how long requests in flight may take to finish; new connections are refused at once. */
   public static final long SHUTDOWN_GRACE_MS = 10_000;
 
@@ -49,6 +47,7 @@ public final class ApiVerticle extends VerticleBase {
   private final Map<String, Handler<RoutingContext>> localOperations;
   private final Consumer<Router> extraRoutes;
   private HttpServer server;
+  private InFlightRequests inFlight;
 
   /**
    * @param localOperations operationId → handler for operations served on this node without the bus
@@ -64,7 +63,8 @@ public final class ApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     JWTAuth jwt = Jwt.provider(vertx, config.jwtSecret());
-    return OpenAPIContract.from(vertx, "openapi.yaml").compose(contract -> {
+    inFlight = new InFlightRequests(vertx, context);
+    return inFlight.start().compose(v -> OpenAPIContract.from(vertx, "openapi.yaml")).compose(contract -> {
       RouterBuilder builder = RouterBuilder.create(vertx, new ValidatorCache(contract),
         RequestExtractor.withBodyHandler());
       builder.rootHandler(BodyHandler.create().setBodyLimit(1024 * 1024).setHandleFileUploads(false));
@@ -150,8 +150,18 @@ public final class ApiVerticle extends VerticleBase {
       request.put("user", new JsonObject().put("sub", user.principal().getString("sub"))
         .put("role", user.principal().getString("role")));
     }
-    vertx.eventBus().<JsonObject>request(Bus.api(operationId), request,
-        new DeliveryOptions().setSendTimeout(BUS_TIMEOUT_MS))
+    // the handler gets the budget (relative: node clocks differ) and answers 503 itself when it runs out; the edge
+    // waits a grace longer, for a commit in flight, and answers 504 only when the handler could not answer at all
+    long budget;
+    try {
+      budget = InFlightRequests.budget(rc.request().getHeader(InFlightRequests.BUDGET_HEADER),
+        config.integer("request_timeout_ms"));
+    } catch (Failure invalid) {
+      respondError(rc, invalid);
+      return;
+    }
+    request.put(Bus.ApiRequest.BUDGET_MS, budget);
+    inFlight.request(Bus.api(operationId), request, budget + config.integer("request_grace_ms"))
       .onSuccess(reply -> respond(rc, reply.body()))
       .onFailure(err -> {
         Failure error = ApiErrors.from(err, 500);
@@ -160,6 +170,8 @@ public final class ApiVerticle extends VerticleBase {
             log.warn("operation {} answered {}: {} ({})", operationId, error.status(), re.getMessage(),
               re.failureType());
           }
+        } else if (err instanceof Failure f) {
+          log.warn("operation {} answered {}: {}", operationId, f.status(), f.error()); // e.g. its node left
         } else {
           log.error("operation {} failed", operationId, err);
         }
@@ -207,6 +219,9 @@ public final class ApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (inFlight != null) {
+      inFlight.stop();
+    }
     return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_MS, TimeUnit.MILLISECONDS);
   }
 }

@@ -23,6 +23,8 @@ public final class JobRetention extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(JobRetention.class);
   static final int BATCH = 5_000;
   private static final long MAX_PERIOD_MS = 300_000;
+  /** One purge batch's bound, above the connections' default. */
+  private static final String STATEMENT_TIMEOUT = "2min";
 
   // finished_at range over the jobs_finished index; finished_at is set on every succeeded or cancelled job
   private static final String PURGE = """
@@ -66,7 +68,9 @@ public final class JobRetention extends VerticleBase {
   }
 
   private Future<Long> purge(long sofar) {
-    return pool.preparedQuery(PURGE).execute(Tuple.of(retentionSeconds, keptTypes, BATCH)).compose(rows -> {
+    // a batch over a big backlog may outlast the connections' statement_timeout: its own, longer bound
+    return pool.withTransaction(tx -> tx.query("SET LOCAL statement_timeout = '" + STATEMENT_TIMEOUT + "'").execute()
+      .compose(v -> tx.preparedQuery(PURGE).execute(Tuple.of(retentionSeconds, keptTypes, BATCH)))).compose(rows -> {
       long total = sofar + rows.rowCount();
       if (rows.rowCount() == BATCH) {
         return purge(total);

@@ -62,9 +62,13 @@ public final class TableMaintenance extends VerticleBase {
           warned = true;
           log.warn("the server's autovacuum is off: boxoffice vacuums its own tables every {} s", periodMillis / 1000);
         }
+        // VACUUM of a big table may outlast the connections' statement_timeout, and cannot run inside a
+        // transaction (no SET LOCAL): the bound is lifted for this session and restored before it goes back
         return conn.query("SELECT pg_try_advisory_lock(" + LOCK_KEY + ")").execute()
           .compose(locked -> locked.iterator().next().getBoolean(0)
-            ? vacuum(conn, 0).eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute())
+            ? conn.query("SET statement_timeout = 0").execute().compose(v -> vacuum(conn, 0))
+              .eventually(() -> conn.query("RESET statement_timeout").execute())
+              .eventually(() -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute())
               .map(true)
             : Future.succeededFuture(false));
       })

@@ -19,15 +19,37 @@ import java.util.function.Function;
 public final class ApiHandlers {
   private static final Logger log = LoggerFactory.getLogger(ApiHandlers.class);
   static final long STORAGE_RETRY_AFTER_SECONDS = 2;
+  /** Less budget than this left on arrival and a request is refused unread (503): it could not finish in time. */
+  static final long MIN_BUDGET_MS = 50;
 
   private ApiHandlers() {
   }
 
   public static Future<Void> serve(Vertx vertx, String operationId,
                                    Function<Bus.ApiRequest, Future<JsonObject>> handler) {
+    ApiReceipts receipts = new ApiReceipts(vertx);
     MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Bus.api(operationId), Replies.answering(
-      body -> handler.apply(new Bus.ApiRequest(body)), reply -> reply, err -> refusal(operationId, err).toReply()));
+      body -> within(Bus.ApiRequest.received(body), handler, receipts), reply -> reply,
+      err -> refusal(operationId, err).toReply()));
     return consumer.completion();
+  }
+
+  /**
+   * Refuses a request whose budget is (nearly) gone: its client is answered, or about to be, whatever happens here.
+   * Otherwise runs the handler, acknowledging receipt to a remote edge if it takes a while.
+   */
+  private static Future<JsonObject> within(Bus.ApiRequest req, Function<Bus.ApiRequest, Future<JsonObject>> handler,
+                                           ApiReceipts receipts) {
+    if (req.deadline().within(MIN_BUDGET_MS)) {
+      return Future.failedFuture(Deadline.exhausted());
+    }
+    ApiReceipts.Receipt receipt = receipts.track(req.json());
+    try {
+      return handler.apply(req).onComplete(ar -> receipts.done(receipt));
+    } catch (RuntimeException e) {
+      receipts.done(receipt);
+      throw e;
+    }
   }
 
   /** The answer to a handler's failure. */
@@ -37,6 +59,12 @@ public final class ApiHandlers {
     }
     if (err instanceof ReplyException re && re.failureCode() >= 400) {
       return Failure.fromReply(re.failureCode(), re.getMessage(), null); // an HTTP answer relayed from the bus
+    }
+    if (Failures.timedOut(err)) {
+      // statement_timeout or idle_in_transaction_session_timeout: the work was rolled back
+      log.warn("operation {} failed: the database took too long ({})", operationId, err.toString());
+      return Failure.unavailable("The database took too long; nothing was done, retry shortly")
+        .with("retry_after", STORAGE_RETRY_AFTER_SECONDS);
     }
     if (Failures.storageUnavailable(err)) {
       // Postgres (or Redis) is away: nothing was accepted, and the client should simply retry

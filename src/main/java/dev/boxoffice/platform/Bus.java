@@ -21,6 +21,14 @@ public final class Bus {
     return "api." + operationId;
   }
 
+  /**
+   * Where one HTTP edge instance hears which node is serving its slow requests: {@code {"node", "ids": [...]}}
+   * (see {@code ApiReceipts}); {@code edgeInstance} is the edge's node id and an instance id.
+   */
+  public static String apiReceipts(String edgeInstance) {
+    return "api.receipts." + edgeInstance;
+  }
+
   /** Where a node's worker verticle for a job type listens (local consumer). */
   public static String jobRun(String type) {
     return "jobs.run." + type;
@@ -52,9 +60,30 @@ public final class Bus {
   public static final String HOLDS_DUE = "bookings.holds.due";
 
   /**
-   * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"}}}.
+   * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"}}},
+   * plus {@code "budget_ms"}: how long the edge lets the cluster take, relative (node clocks differ); the handler's
+   * node turns it into a {@link Deadline} on receipt ({@link #received}). For the edge's receipts (see
+   * {@code ApiReceipts}): {@code "request_id"}, {@code "ack_to"}.
    */
   public record ApiRequest(JsonObject json) {
+    /** Key of the relative budget the edge sends. */
+    public static final String BUDGET_MS = "budget_ms";
+    private static final String DEADLINE_NANOS = "deadline_nanos";
+
+    /** The request as received on this node: its budget becomes a deadline on this node's clock. */
+    public static ApiRequest received(JsonObject json) {
+      Object budget = json.getValue(BUDGET_MS);
+      if (budget instanceof Number n && !json.containsKey(DEADLINE_NANOS)) {
+        json.put(DEADLINE_NANOS, Deadline.in(n.longValue()).atNanos());
+      }
+      return new ApiRequest(json);
+    }
+
+    /** When the edge stops waiting, on this node's clock; {@link Deadline#NONE} when the request carries no budget. */
+    public Deadline deadline() {
+      Long at = json.getLong(DEADLINE_NANOS);
+      return at == null ? Deadline.NONE : new Deadline(at);
+    }
     public JsonObject params() {
       return json.getJsonObject("params", new JsonObject());
     }

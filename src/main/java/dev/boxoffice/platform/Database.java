@@ -1,6 +1,7 @@
 package dev.boxoffice.platform;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -23,7 +24,39 @@ public final class Database {
   }
 
   public static Pool pool(Vertx vertx, String uri, int size) {
-    return pool(vertx, uri, size, "auto");
+    return pool(vertx, uri, size, "auto", Timeouts.DEFAULTS);
+  }
+
+  /**
+   * The server-side bounds every connection of this node starts with, sent as startup parameters so that no
+   * statement, however it is issued, runs without them: {@code statement_timeout} (a statement PostgreSQL cannot
+   * finish in time is cancelled and its transaction rolled back), {@code idle_in_transaction_session_timeout} (a
+   * transaction whose node stopped talking mid-way, frozen or cut off, releases its row locks) and TCP keepalive on
+   * both ends ({@code tcp_keepalives_*}: the server notices a vanished node's connections within about
+   * {@code 2 × keepaliveSeconds} instead of the kernel's two hours). Work that legitimately runs longer lifts the
+   * bound for itself ({@code SET LOCAL statement_timeout}, or for the session around a VACUUM). 0 disables a bound.
+   */
+  public record Timeouts(long statementMs, long idleInTransactionMs, int keepaliveSeconds) {
+    public static final Timeouts DEFAULTS = new Timeouts(10_000, 10_000, 30);
+
+    public static Timeouts from(AppConfig config) {
+      return new Timeouts(config.integer("pg_statement_timeout_ms"), config.integer("pg_idle_in_transaction_timeout_ms"),
+        config.integer("pg_tcp_keepalive_seconds"));
+    }
+  }
+
+  /** The options of every connection to {@code uri}: the pool's, and the job engine's own LISTEN connections. */
+  public static PgConnectOptions connectOptions(String uri, Timeouts timeouts) {
+    PgConnectOptions connect = PgConnectOptions.fromUri(uri)
+      .addProperty("statement_timeout", String.valueOf(timeouts.statementMs()))
+      .addProperty("idle_in_transaction_session_timeout", String.valueOf(timeouts.idleInTransactionMs()));
+    if (timeouts.keepaliveSeconds() > 0) {
+      int idle = timeouts.keepaliveSeconds();
+      connect.addProperty("tcp_keepalives_idle", String.valueOf(idle))
+        .addProperty("tcp_keepalives_interval", String.valueOf(Math.max(1, idle / 3)))
+        .addProperty("tcp_keepalives_count", "3");
+    }
+    return connect;
   }
 
   /**
@@ -34,8 +67,8 @@ public final class Database {
    * until the table is next analyzed (autovacuum, or {@code TableMaintenance} while autovacuum is off), which
    * invalidates the cached plans; {@code force_custom_plan} remains the setting for a server that analyzes rarely.
    */
-  public static Pool pool(Vertx vertx, String uri, int size, String planCacheMode) {
-    PgConnectOptions connect = PgConnectOptions.fromUri(uri)
+  public static Pool pool(Vertx vertx, String uri, int size, String planCacheMode, Timeouts timeouts) {
+    PgConnectOptions connect = connectOptions(uri, timeouts)
       .setCachePreparedStatements(true)
       .setPipeliningLimit(256)
       .setReconnectAttempts(2)
@@ -48,7 +81,9 @@ public final class Database {
       .setMaxWaitQueueSize(10_000)
       .setIdleTimeout(60)
       .setEventLoopSize(0);
-    return PgBuilder.pool().with(pool).connectingTo(connect).using(vertx).build();
+    // the client's own keepalive (the kernel's timings): a half-open connection to a vanished server errors out
+    NetClientOptions net = new NetClientOptions().setTcpKeepAlive(timeouts.keepaliveSeconds() > 0);
+    return PgBuilder.pool().with(pool).with(net).connectingTo(connect).using(vertx).build();
   }
 
   /*

@@ -57,6 +57,19 @@ public final class Failures {
     return failure;
   }
 
+  /**
+   * A statement cancelled by {@code statement_timeout} (57014) or a session ended by
+   * {@code idle_in_transaction_session_timeout} (25P03), anywhere in the cause chain: the transaction rolled back.
+   */
+  public static boolean timedOut(Throwable failure) {
+    for (Throwable c = failure; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof PgException pg && ("57014".equals(pg.getSqlState()) || "25P03".equals(pg.getSqlState()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Connection-level failures anywhere in the cause chain: the database or Redis is down or restarting. */
   public static boolean storageUnavailable(Throwable failure) {
     for (Throwable c = failure; c != null; c = c.getCause() == c ? null : c.getCause()) {

@@ -10,6 +10,6 @@ public record Platform(AppConfig config, Vertx vertx, Pool pool, RedisAPI redis,
                        String pgUri) {
 
   public PgConnectOptions pgConnectOptions() {
-    return PgConnectOptions.fromUri(pgUri);
+    return Database.connectOptions(pgUri, Database.Timeouts.from(config));
   }
 }

@@ -67,6 +67,8 @@ final class Cluster implements AutoCloseable {
     env.put("BOXOFFICE_ENRICH_ADDRESSES_CRON", "off");
     env.put("BOXOFFICE_ENRICH_CARDS_CRON", "off");
     env.put("BOXOFFICE_USERS_PROVIDER_URL", "http://127.0.0.1:9");
+    // the database-stall scenario (StallScenario): a waiting bound its burst exceeds
+    env.put("BOXOFFICE_BOOKING_QUEUE_LIMIT", String.valueOf(StallScenario.LIMIT));
     env.put("BOXOFFICE_LOG_FORMAT", "TEXT");
     env.put("BOXOFFICE_LOG_LEVEL", s.logLevel());
   }
