@@ -64,6 +64,9 @@ CREATE TABLE bookings (
   finalized_at      timestamptz,
   ticket_emailed_at timestamptz,
   last_error        text,
+  -- what the booking was confirmed with: the payment provider's reference (auto mode), or manual:<username> when a
+  -- person confirmed it without a processed payment (manual mode, or an admin). Set once, by the confirmation.
+  payment_ref       text,
   CONSTRAINT bookings_one_item CHECK (event_id IS NULL OR product_id IS NULL)
 );
 

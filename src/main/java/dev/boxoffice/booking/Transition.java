@@ -19,14 +19,18 @@ import java.util.Optional;
  * to a non-holding one, in the caller's transaction (the quantity return rule of {@link BookingStatus}).
  */
 public record Transition(String name, List<String> from, String to, String sql, String sqlMany) {
-  // WHERE id = $1 (one booking) or id = ANY($1) (an array of them), then the transition's own condition
+  // One booking (WHERE b.id = $1, its payment reference $5) or many (joined to unnest($1 ids, $5 references)), then
+  // the transition's own condition. A confirmation keeps the reference a booking already has (a processed payment)
+  // and otherwise records the one given: what it was confirmed with is then always on the row.
   private static final String UPDATE = """
-    UPDATE bookings SET status = $3, updated_at = now(),
-           confirmed_at = CASE WHEN $3 = 'confirmed' THEN now() ELSE confirmed_at END,
-           finalized_at = CASE WHEN $3 = 'finalized' THEN now() ELSE finalized_at END,
-           last_error = coalesce($4, last_error)
-    WHERE id %s AND status = ANY($2) %s
-    RETURNING *""";
+    UPDATE bookings b SET status = $3, updated_at = now(),
+           confirmed_at = CASE WHEN $3 = 'confirmed' THEN now() ELSE b.confirmed_at END,
+           finalized_at = CASE WHEN $3 = 'finalized' THEN now() ELSE b.finalized_at END,
+           last_error = coalesce($4, b.last_error),
+           payment_ref = CASE WHEN $3 = 'confirmed' THEN coalesce(b.payment_ref, %s) ELSE b.payment_ref END
+    %s
+    WHERE %s AND b.status = ANY($2) %s
+    RETURNING b.*""";
 
   /**
    * The saga's payment step when the provider approves: straight to confirmed in the same statement, so a booking
@@ -38,11 +42,11 @@ public record Transition(String name, List<String> from, String to, String sql, 
   /** Payment declined: the hold returns now, compensation then cancels. */
   public static final Transition PAYMENT_DECLINED = of("payment declined",
     List.of(BookingStatus.PENDING), BookingStatus.PAYMENT_FAILED, "");
-  /** Manual confirm (POST) or the saga's confirm step; never after the hold has run out. */
+  /** Manual confirm (POST: manual payment mode, or an admin); never after the hold has run out. */
   public static final Transition CONFIRM = of("confirm",
     List.of(BookingStatus.PENDING, BookingStatus.PAYMENT_PROCESSED), BookingStatus.CONFIRMED,
     "AND expires_at > now()");
-  /** The saga's confirm step: only after a processed payment. */
+  /** The saga's confirm step, and a user's confirm in auto payment mode: only after a processed payment. */
   public static final Transition CONFIRM_PAID = of("confirm after payment",
     List.of(BookingStatus.PAYMENT_PROCESSED), BookingStatus.CONFIRMED, "AND expires_at > now()");
   /** Cancel (POST) of a booking that still holds quantity. */
@@ -68,8 +72,8 @@ public record Transition(String name, List<String> from, String to, String sql, 
     if (holding != 0 && holding != from.size()) {
       throw new IllegalArgumentException("transition " + name + " mixes holding and non-holding statuses");
     }
-    return new Transition(name, from, to, UPDATE.formatted("= $1", condition),
-      UPDATE.formatted("= ANY($1)", condition));
+    return new Transition(name, from, to, UPDATE.formatted("$5::text", "", "b.id = $1", condition),
+      UPDATE.formatted("x.ref", "FROM unnest($1::bigint[], $5::text[]) AS x(id, ref)", "b.id = x.id", condition));
   }
 
   /**
@@ -77,8 +81,17 @@ public record Transition(String name, List<String> from, String to, String sql, 
    * changed rows. Released quantity is returned per item in one UPDATE each.
    */
   public Future<List<Row>> applyAll(SqlClient tx, List<Long> bookingIds, String lastError) {
+    return applyAll(tx, bookingIds, lastError, null);
+  }
+
+  /**
+   * {@link #applyAll(SqlClient, List, String)} where a confirmation records {@code paymentRefs.get(i)} for
+   * {@code bookingIds.get(i)} (null list or element: none).
+   */
+  public Future<List<Row>> applyAll(SqlClient tx, List<Long> bookingIds, String lastError, List<String> paymentRefs) {
+    String[] refs = paymentRefs == null ? new String[bookingIds.size()] : paymentRefs.toArray(new String[0]);
     return tx.preparedQuery(sqlMany)
-      .execute(Tuple.of(bookingIds.toArray(new Long[0]), from.toArray(new String[0]), to, lastError))
+      .execute(Tuple.of(bookingIds.toArray(new Long[0]), from.toArray(new String[0]), to, lastError, refs))
       .compose(rows -> {
         List<Row> changed = new java.util.ArrayList<>(rows.size());
         // returned in the order booking batches lock items (events, then products, by id): no deadlock with them
@@ -104,7 +117,12 @@ public record Transition(String name, List<String> from, String to, String sql, 
 
   /** Applies the change if the booking is in a {@code from} status; the changed row, or empty. */
   public Future<Optional<Row>> apply(SqlClient tx, long bookingId, String lastError) {
-    return tx.preparedQuery(sql).execute(Tuple.of(bookingId, from.toArray(new String[0]), to, lastError))
+    return apply(tx, bookingId, lastError, null);
+  }
+
+  /** {@link #apply(SqlClient, long, String)}; a confirmation without a payment reference yet records {@code paymentRef}. */
+  public Future<Optional<Row>> apply(SqlClient tx, long bookingId, String lastError, String paymentRef) {
+    return tx.preparedQuery(sql).execute(Tuple.of(bookingId, from.toArray(new String[0]), to, lastError, paymentRef))
       .compose(rows -> {
         if (rows.size() == 0) {
           return Future.succeededFuture(Optional.<Row>empty());
