@@ -49,6 +49,7 @@ public final class ApiVerticle extends VerticleBase {
   private final Map<String, Handler<RoutingContext>> localOperations;
   private final Consumer<Router> extraRoutes;
   private HttpServer server;
+  private ClientAddress clientAddress;
 
   /**
    * @param localOperations operationId → handler for operations served on this node without the bus
@@ -64,6 +65,11 @@ public final class ApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     JWTAuth jwt = Jwt.provider(vertx, config.jwtSecret());
+    try {
+      clientAddress = ClientAddress.fromSetting(config.string("trusted_proxies"));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
     return OpenAPIContract.from(vertx, "openapi.yaml").compose(contract -> {
       RouterBuilder builder = RouterBuilder.create(vertx, new ValidatorCache(contract),
         RequestExtractor.withBodyHandler());
@@ -141,7 +147,7 @@ public final class ApiVerticle extends VerticleBase {
     JsonObject request = new JsonObject()
       .put("operation", operationId)
       .put("params", params)
-      .put("client_ip", rc.request().remoteAddress() == null ? null : rc.request().remoteAddress().host());
+      .put("client_ip", clientAddress.of(rc.request()));
     if (validated != null && validated.getBody() != null && !validated.getBody().isNull()) {
       request.put("body", validated.getBody().get());
     }
