@@ -84,7 +84,7 @@ public final class Boxoffice {
   public static Future<Node> start(AppConfig config, boolean clustered, EmbeddedServices embedded, Clock clock) {
     try {
       config.validate();
-      config = withStorage(config, embedded);
+      config = withStorage(config, embedded).withDevSecrets();
     } catch (Exception e) {
       embedded.close(); // what started before the failure; this runs before any Vert.x
       return Future.failedFuture(e);

@@ -93,7 +93,7 @@ public final class ApiVerticle extends VerticleBase {
       api.route().failureHandler(this::onFailure);
       return vertx.createHttpServer()
         .requestHandler(root)
-        .listen(config.integer("http_port"), config.string("http_host"));
+        .listen(config.integer("http_port"), config.httpHost());
     }).onSuccess(s -> {
       server = s;
       log.info("HTTP API listening on port {}", s.actualPort());

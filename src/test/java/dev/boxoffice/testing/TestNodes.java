@@ -21,6 +21,7 @@ public final class TestNodes {
       .put("redis_key_prefix", redisPrefix)
       .put("http_port", TestStorage.freePort())
       .put("http_host", "127.0.0.1")
+      .put("jwt_secret", AppConfig.DEV_JWT_SECRET) // what TestTokens signs with
       .put("jobs_poll_seconds", 5)
       .put("users_provider_url", "http://127.0.0.1:9")
       .put("smtp_host", null);
