@@ -96,7 +96,11 @@ CREATE INDEX bookings_holding_until ON bookings (expires_at) WHERE status IN ('p
 CREATE TABLE tickets (
   booking_id bigint      PRIMARY KEY REFERENCES bookings (id),
   pdf        bytea       NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now()
+  created_at timestamptz NOT NULL DEFAULT now(),
+  -- the first scan at the gate (POST /tickets/scan) and the account that scanned it: set once, atomically
+  -- (UPDATE ... WHERE scanned_at IS NULL), so a ticket admits once and later scans report this time
+  scanned_at timestamptz,
+  scanned_by text
 );
 
 -- Outgoing e-mail. A row is written in the transaction that creates the fact it announces, and delivered by the

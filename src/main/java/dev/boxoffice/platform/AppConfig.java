@@ -137,12 +137,23 @@ public final class AppConfig {
     return host != null && !host.isBlank() ? host.trim() : isProd() ? "0.0.0.0" : "127.0.0.1";
   }
 
-  /** Dev profile: the JWT secret, when not configured, is the data directory's own ({@link DevSecrets}). */
+  /**
+   * Dev profile: the JWT secret and the ticket key, when not configured, are the data directory's own
+   * ({@link DevSecrets}).
+   */
   public AppConfig withDevSecrets() throws java.io.IOException {
-    if (isProd() || jwtSecret() != null) {
-      return this;
+    AppConfig config = this;
+    if (isProd()) {
+      return config;
     }
-    return with("jwt_secret", DevSecrets.get(Path.of(string("data_dir")), "jwt-secret"));
+    if (jwtSecret() == null) {
+      config = config.with("jwt_secret", DevSecrets.get(Path.of(string("data_dir")), "jwt-secret"));
+    }
+    String ticketKey = string("ticket_key");
+    if (ticketKey == null || ticketKey.isBlank()) {
+      config = config.with("ticket_key", DevSecrets.get(Path.of(string("data_dir")), "ticket-key"));
+    }
+    return config;
   }
 
   /** Refuses settings that must never reach production, and a profile that is neither dev nor prod. */
@@ -159,6 +170,11 @@ public final class AppConfig {
       }
       if (secret.length() < 32) {
         throw new IllegalStateException("BOXOFFICE_JWT_SECRET must be at least 32 characters in prod");
+      }
+      String ticketKey = string("ticket_key");
+      if (ticketKey == null || ticketKey.length() < 32) {
+        throw new IllegalStateException("prod profile needs BOXOFFICE_TICKET_KEY of at least 32 characters (it signs "
+          + "the tickets' QR codes)");
       }
       if (string("pg_uri") == null || string("redis_uri") == null) {
         throw new IllegalStateException("prod profile needs BOXOFFICE_PG_URI and BOXOFFICE_REDIS_URI");

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -44,9 +45,23 @@ class ProfilesTest {
   void theProfileIsCaseInsensitive() {
     AppConfig.load(Map.of("BOXOFFICE_PROFILE", "DEV"), Map.of()).validate();
     AppConfig prod = AppConfig.load(Map.of("BOXOFFICE_PROFILE", "Prod", "BOXOFFICE_JWT_SECRET", PROD_SECRET,
-      "BOXOFFICE_PG_URI", "postgresql://x@h/db", "BOXOFFICE_REDIS_URI", "redis://h"), Map.of());
+      "BOXOFFICE_TICKET_KEY", PROD_SECRET, "BOXOFFICE_PG_URI", "postgresql://x@h/db",
+      "BOXOFFICE_REDIS_URI", "redis://h"), Map.of());
     prod.validate();
     assertThat(prod.isProd()).isTrue();
+  }
+
+  @Test
+  void prodNeedsATicketKeyAndDevMakesOne(@TempDir Path dir) throws Exception {
+    for (String key : new String[] {null, "short"}) {
+      AppConfig prod = AppConfig.load(Map.of("BOXOFFICE_PROFILE", "prod", "BOXOFFICE_JWT_SECRET", PROD_SECRET,
+        "BOXOFFICE_PG_URI", "postgresql://x@h/db", "BOXOFFICE_REDIS_URI", "redis://h"), key == null ? Map.of()
+        : Map.of("ticket_key", key));
+      assertThatThrownBy(prod::validate).hasMessageContaining("BOXOFFICE_TICKET_KEY");
+    }
+    String devKey = AppConfig.load(Map.of(), Map.of("data_dir", dir.toString())).withDevSecrets().string("ticket_key");
+    assertThat(devKey).hasSizeGreaterThanOrEqualTo(32);
+    assertThat(Files.readString(dir.resolve("ticket-key")).trim()).isEqualTo(devKey);
   }
 
   @Test
@@ -83,9 +98,13 @@ class ProfilesTest {
     assertThat(first).hasSizeGreaterThanOrEqualTo(32).isNotEqualTo(AppConfig.DEV_JWT_SECRET).isEqualTo(again)
       .isNotEqualTo(other);
     Path file = dir.resolve("a").resolve("jwt-secret");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    Path ticketKey = dir.resolve("a").resolve("ticket-key");
+    for (Path secret : List.of(file, ticketKey)) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(secret))).as(secret.toString())
+        .isEqualTo("rw-------");
+    }
     try (var listing = Files.list(dir.resolve("a"))) {
-      assertThat(listing).as("no temporary file left behind").containsExactly(file);
+      assertThat(listing).as("no temporary file left behind").containsExactlyInAnyOrder(file, ticketKey);
     }
     assertThat(AppConfig.load(Map.of(), Map.of("data_dir", dir.toString(), "jwt_secret", "configured"))
       .withDevSecrets().jwtSecret()).as("a configured secret wins").isEqualTo("configured");
