@@ -57,6 +57,15 @@ final class LocalLoginCounters {
     }
   }
 
+  synchronized void release(String... keys) {
+    for (String key : keys) {
+      Window w = windows.get(key);
+      if (w != null && w.count() > 0) {
+        windows.put(key, new Window(w.count() - 1, w.endsAt()));
+      }
+    }
+  }
+
   private Window live(String key, long now) {
     Window w = windows.get(key);
     if (w != null && w.endsAt() <= now) {

@@ -59,6 +59,13 @@ public final class LoginLimiter {
     return 0
     """;
 
+  private static final String RELEASE = """
+    for i, key in ipairs(KEYS) do
+      if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+    end
+    return 0
+    """;
+
   private final RedisAPI redis;
   private final String keyPrefix;
   private final int maxFailures;
@@ -89,6 +96,18 @@ public final class LoginLimiter {
         return Future.succeededFuture(seconds(local.acquire(List.of(pairKey(username, clientIp), userKey(username)),
           List.of(maxFailures, userMaxFailures))));
       });
+  }
+
+  /**
+   * The attempt was never checked (the hashing pool was full): its slots are given back in both counters, so a
+   * login burst that answers 503 does not also use up the user's attempts.
+   */
+  public Future<Void> unchecked(String username, String clientIp) {
+    local.release(pairKey(username, clientIp), userKey(username));
+    return redis.eval(List.of(RELEASE, "2", pairKey(username, clientIp), userKey(username)))
+      .timeout(REDIS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+      .<Void>mapEmpty()
+      .recover(err -> Future.succeededFuture());
   }
 
   /** The password was right: the slots taken by {@link #acquire} are given back. */

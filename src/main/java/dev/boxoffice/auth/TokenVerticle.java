@@ -75,7 +75,10 @@ public final class TokenVerticle extends VerticleBase {
         Passwords.verify(hashing, account == null ? dummyHash : account.passwordHash(), password)
           .compose(ok -> ok && account != null
             ? limiter.succeeded(username, clientIp).map(v -> issue(account))
-            : Future.failedFuture(Failure.unauthorized(INVALID))));
+            : Future.failedFuture(Failure.unauthorized(INVALID)))
+          .recover(err -> err instanceof Failure f && f.status() == 503
+            ? limiter.unchecked(username, clientIp).compose(v -> Future.failedFuture(err))
+            : Future.failedFuture(err)));
     });
   }
 

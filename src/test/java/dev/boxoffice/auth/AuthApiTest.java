@@ -180,6 +180,18 @@ class AuthApiTest {
   }
 
   @Test
+  void anAttemptTheHashingPoolRefusedGivesItsSlotBack() throws Exception {
+    LoginLimiter limiter = new LoginLimiter(node.platform().redis(), node.redisPrefix() + "unchecked:", 2, 10, 60);
+
+    assertThat(await(limiter.acquire("carol", "10.0.0.7"))).isZero();
+    assertThat(await(limiter.acquire("carol", "10.0.0.7"))).isZero();
+    assertThat(await(limiter.acquire("carol", "10.0.0.7"))).as("both slots taken").isPositive();
+    await(limiter.unchecked("carol", "10.0.0.7"));
+
+    assertThat(await(limiter.acquire("carol", "10.0.0.7"))).as("the unchecked attempt's slot is free again").isZero();
+  }
+
+  @Test
   void limiterWindowExpiresAndTheCountersAlwaysHaveATtl() throws Exception {
     String prefix = node.redisPrefix() + "window:";
     LoginLimiter limiter = new LoginLimiter(node.platform().redis(), prefix, 2, 10, 1);
