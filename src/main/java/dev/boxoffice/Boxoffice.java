@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The composition root: storage, the (clustered) Vert.x instance, migrations, and the verticles this node's roles
@@ -83,7 +84,7 @@ public final class Boxoffice {
   public static Future<Node> start(AppConfig config, boolean clustered, EmbeddedServices embedded, Clock clock) {
     try {
       config.validate();
-      config = withStorage(config, embedded);
+      config = withStorage(config, embedded).withDevSecrets();
     } catch (Exception e) {
       embedded.close(); // what started before the failure; this runs before any Vert.x
       return Future.failedFuture(e);
@@ -166,6 +167,8 @@ public final class Boxoffice {
     Features.registerJobTypes(platform);
 
     List<String> engines = new ArrayList<>();
+    // readiness says "starting" until every deployment below is done (the HTTP instances listen one by one)
+    AtomicBoolean started = new AtomicBoolean();
     Future<?> chain = NodeServices.deploy(platform);
     if (config.hasRole("workers")) {
       chain = chain.compose(v -> Features.deployWorkers(platform))
@@ -175,10 +178,11 @@ public final class Boxoffice {
       chain = chain.compose(v -> Features.deployScheduler(platform));
     }
     Future<String> http = !config.hasRole("http") ? chain.map((String) null)
-      : chain.compose(v -> vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform),
+      : chain.compose(v -> vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform, started),
           router -> Features.extraRoutes(platform, router)),
         new DeploymentOptions().setInstances(Math.max(1, Runtime.getRuntime().availableProcessors()))));
     return http.map(httpDeployment -> {
+      started.set(true);
       log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}", platform.membership().nodeId(),
         config.profile(), config.roles(), config.hasRole("http") ? config.string("http_port") : "-",
         platform.membership().members().size());
@@ -213,12 +217,12 @@ public final class Boxoffice {
     return chain.mapEmpty();
   }
 
-  private static Map<String, Handler<RoutingContext>> localOperations(Platform platform) {
+  private static Map<String, Handler<RoutingContext>> localOperations(Platform platform, AtomicBoolean started) {
     Map<String, Handler<RoutingContext>> ops = new HashMap<>();
     ops.put("getRoot", rc -> json(rc, new JsonObject().put("message", "Hello World")));
     ops.put("getHealthz", rc -> json(rc, new JsonObject().put("status", "ok")));
     ops.put("getLiveness", Health.liveness(platform));
-    ops.put("getReadiness", Health.readiness(platform));
+    ops.put("getReadiness", Health.readiness(platform, started::get));
     ops.putAll(Features.localOperations(platform));
     return ops;
   }

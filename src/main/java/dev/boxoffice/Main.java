@@ -23,6 +23,7 @@ public final class Main {
     AppConfig config;
     try {
       config = AppConfig.load();
+      config.validate();
     } catch (RuntimeException e) {
       log.error("invalid configuration: {}", e.getMessage());
       System.exit(2);

@@ -64,6 +64,9 @@ CREATE TABLE bookings (
   finalized_at      timestamptz,
   ticket_emailed_at timestamptz,
   last_error        text,
+  -- what the booking was confirmed with: the payment provider's reference (auto mode), or manual:<username> when a
+  -- person confirmed it without a processed payment (manual mode, or an admin). Set once, by the confirmation.
+  payment_ref       text,
   CONSTRAINT bookings_one_item CHECK (event_id IS NULL OR product_id IS NULL)
 );
 
@@ -109,7 +112,11 @@ CREATE CONSTRAINT TRIGGER bookings_commit_deadline AFTER INSERT ON bookings DEFE
 CREATE TABLE tickets (
   booking_id bigint      PRIMARY KEY REFERENCES bookings (id),
   pdf        bytea       NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now()
+  created_at timestamptz NOT NULL DEFAULT now(),
+  -- the first scan at the gate (POST /tickets/scan) and the account that scanned it: set once, atomically
+  -- (UPDATE ... WHERE scanned_at IS NULL), so a ticket admits once and later scans report this time
+  scanned_at timestamptz,
+  scanned_by text
 );
 
 -- Outgoing e-mail. A row is written in the transaction that creates the fact it announces, and delivered by the

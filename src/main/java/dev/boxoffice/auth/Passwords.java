@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * Salted, slow password hashes: PBKDF2-HMAC-SHA512 from vertx-auth-common, stored in its
  * {@code $pbkdf2$it=N$salt$hash} form. Both directions are CPU-heavy on purpose, so they run on worker threads,
- * unordered so that concurrent logins do not queue behind each other.
+ * unordered so that concurrent logins do not queue behind each other: logins on their own {@link HashingPool}, the
+ * few hashes of start-up (account bootstrap) on the shared worker pool.
  */
 public final class Passwords {
   /** OWASP's 2023 figure for PBKDF2-HMAC-SHA512; stored hashes keep their own count, so raising it is safe. */
@@ -30,6 +31,11 @@ public final class Passwords {
   /** Constant-time comparison inside the strategy; a null or unparsable hash never verifies. */
   public static Future<Boolean> verify(Vertx vertx, String hash, String password) {
     return vertx.executeBlocking(() -> verifyNow(hash, password), false);
+  }
+
+  /** A login's check, on the logins' own bounded pool (a 503 failure when it is full). */
+  static Future<Boolean> verify(HashingPool pool, String hash, String password) {
+    return pool.run(() -> verifyNow(hash, password));
   }
 
   static String hashNow(String password) {

@@ -23,6 +23,7 @@ public final class TokenVerticle extends VerticleBase {
   private final Platform platform;
   private Accounts accounts;
   private LoginLimiter limiter;
+  private HashingPool hashing;
   private JWTAuth jwt;
   private int ttlSeconds;
   /** Unknown users are checked against this, so they cost the same time as a wrong password. */
@@ -36,8 +37,14 @@ public final class TokenVerticle extends VerticleBase {
   public Future<?> start() {
     AppConfig config = platform.config();
     accounts = new Accounts(platform.pool());
-    limiter = new LoginLimiter(platform.redis(), config.string("redis_key_prefix"),
-      config.integer("login_max_failures"), config.integer("login_window_seconds"));
+    try {
+      limiter = new LoginLimiter(platform.redis(), config.string("redis_key_prefix"),
+        config.integer("login_max_failures"), config.integer("login_user_max_failures"),
+        config.integer("login_window_seconds"));
+      hashing = new HashingPool(vertx, config.integer("login_hash_threads"), config.integer("login_hash_queue"));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
     jwt = Jwt.provider(vertx, config.jwtSecret());
     ttlSeconds = config.integer("jwt_ttl_seconds");
     return Passwords.hash(vertx, UUID.randomUUID().toString())
@@ -57,19 +64,27 @@ public final class TokenVerticle extends VerticleBase {
       return Future.failedFuture(missing("password"));
     }
     String clientIp = req.json().getString("client_ip", "unknown");
-    // Checked before the password, so a blocked pair learns nothing from further guesses.
-    return limiter.retryAfter(username, clientIp).compose(retryAfter -> {
+    // Counted before the password is checked (a slot a right password gives back), so a blocked pair learns
+    // nothing from further guesses and concurrent guesses cannot all be checked.
+    return limiter.acquire(username, clientIp).compose(retryAfter -> {
       if (retryAfter > 0) {
         log.warn("login for {} from {} refused: too many failures", username, clientIp);
         return Future.failedFuture(Failure.tooManyRequests(TOO_MANY, retryAfter));
       }
       return accounts.find(username).compose(account ->
-        Passwords.verify(vertx, account == null ? dummyHash : account.passwordHash(), password)
+        Passwords.verify(hashing, account == null ? dummyHash : account.passwordHash(), password)
           .compose(ok -> ok && account != null
-            ? limiter.clear(username, clientIp).map(v -> issue(account))
-            : limiter.recordFailure(username, clientIp)
-              .compose(v -> Future.failedFuture(Failure.unauthorized(INVALID)))));
+            ? limiter.succeeded(username, clientIp).map(v -> issue(account))
+            : Future.failedFuture(Failure.unauthorized(INVALID)))
+          .recover(err -> err instanceof Failure f && f.status() == 503
+            ? limiter.unchecked(username, clientIp).compose(v -> Future.failedFuture(err))
+            : Future.failedFuture(err)));
     });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return hashing == null ? Future.succeededFuture() : hashing.close();
   }
 
   /** The edge validates the contract first; this only guards direct bus callers, in the same error shape. */

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /** The booking operations of openapi.yaml. A user sees and acts on their own bookings only; admins on all. */
@@ -28,11 +29,13 @@ public final class BookingApi {
   private final Pool pool;
   private final Reprocessing reprocessing;
   private final BookingBatcher batcher;
+  private final boolean autoPayment;
 
-  BookingApi(Pool pool, Reprocessing reprocessing, BookingBatcher batcher) {
+  BookingApi(Pool pool, Reprocessing reprocessing, BookingBatcher batcher, boolean autoPayment) {
     this.pool = pool;
     this.reprocessing = reprocessing;
     this.batcher = batcher;
+    this.autoPayment = autoPayment;
   }
 
   public Future<Void> serve(Vertx vertx) {
@@ -84,15 +87,34 @@ public final class BookingApi {
   /**
    * pending / payment_processed → confirmed, then finalization. A hold that has run out is expired here rather
    * than confirmed, even if no sweep has expired it yet: a booking is never both confirmed and expired.
+   *
+   * <p>In auto payment mode the payment decides: a user confirms only a booking whose payment went through
+   * (payment_processed), else a slow provider would let the owner confirm, and get a ticket, unpaid. An admin may
+   * confirm regardless (a payment taken outside the system); the booking then records {@code manual:<admin>} as its
+   * payment reference, as does any confirmation in manual mode, unless the booking already has one.
    */
   private Future<JsonObject> confirm(Bus.ApiRequest req) {
     long id = req.pathId("id");
+    boolean paidOnly = autoPayment && !req.isAdmin();
+    Transition confirm = paidOnly ? Transition.CONFIRM_PAID : Transition.CONFIRM;
+    String ref = paidOnly ? null : "manual:" + req.user();
     return pool.withTransaction(tx -> visible(tx, req)
-        .compose(b -> Transition.CONFIRM.apply(tx, id, null))
+        .compose(b -> confirm.apply(tx, id, null, ref))
         .compose(row -> row.isPresent()
           ? BookingSaga.confirmedAll(tx, List.of(id)).map(v -> row)
           : Transition.EXPIRE.apply(tx, id, null).map(Optional.<Row>empty())))
-      .compose(row -> changedOrConflict(id, row, "confirmed"));
+      .compose(row -> changedOrConflict(id, row, "confirmed"))
+      .recover(err -> Future.failedFuture(paidOnly ? unpaid(err) : err));
+  }
+
+  /** The 409 of a user's confirm in auto mode says why when the payment is what is missing. */
+  private static Throwable unpaid(Throwable err) {
+    String status = err instanceof Failure f && f.status() == 409 ? f.body().getString("status") : null;
+    if (status != null && Set.of(BookingStatus.PENDING, BookingStatus.PAYMENT_FAILED).contains(status)) {
+      return Failure.conflict("Booking cannot be confirmed in status " + status + ": its payment has not gone through")
+        .with("status", status);
+    }
+    return err;
   }
 
   /** pending / payment_processed / payment_failed / confirmed → cancelled; the hold returns if still held. */

@@ -111,6 +111,10 @@ public final class BookingSaga {
     boolean approved() {
       return outcome.succeeded() && outcome.result().approved();
     }
+
+    String reference() {
+      return outcome.result().reference();
+    }
   }
 
   /**
@@ -138,8 +142,11 @@ public final class BookingSaga {
           outcome.compose(o -> o.approved() ? Future.succeededFuture() : declined(job, id, o.reason(), out))));
       }
       return Future.join(charges.stream().map(Charge::outcome).toList())
-        .transform(ar -> confirmAll(jobs, charges.stream().filter(Charge::approved).map(Charge::bookingId).toList(),
-          Transition.PAYMENT_CONFIRMED, out))
+        .transform(ar -> {
+          List<Charge> approved = charges.stream().filter(Charge::approved).toList();
+          return confirmAll(jobs, approved.stream().map(Charge::bookingId).toList(),
+            approved.stream().map(Charge::reference).toList(), Transition.PAYMENT_CONFIRMED, out);
+        })
         .compose(v -> Future.join(charges.stream().map(Charge::declined).toList()).transform(ar -> {
           // a charge that failed (provider down): that job retries on its own
           charges.stream().filter(c -> c.outcome().failed())
@@ -164,19 +171,20 @@ public final class BookingSaga {
   private Future<BatchResult> confirms(List<Job> jobs) {
     BatchResult out = new BatchResult();
     return statuses(jobs, out).compose(bookings ->
-      confirmAll(jobs, new ArrayList<>(bookings.keySet()), Transition.CONFIRM_PAID, out).map(out));
+      confirmAll(jobs, new ArrayList<>(bookings.keySet()), null, Transition.CONFIRM_PAID, out).map(out));
   }
 
   /**
-   * Applies the confirming transition {@code t} to {@code ids} and enqueues the finalization of each booking it
-   * changed, in one transaction; records each job's result (changed or not, with the status it found).
+   * Applies the confirming transition {@code t} to {@code ids} (recording {@code refs}, the payment reference of
+   * each, or keeping the one a booking has when null) and enqueues the finalization of each booking it changed, in
+   * one transaction; records each job's result (changed or not, with the status it found).
    */
-  private Future<Void> confirmAll(List<Job> jobs, List<Long> ids, Transition t, BatchResult out) {
+  private Future<Void> confirmAll(List<Job> jobs, List<Long> ids, List<String> refs, Transition t, BatchResult out) {
     if (ids.isEmpty()) {
       return Future.succeededFuture();
     }
     // the finalizations go to this node's ticket engine after the commit, when it has one
-    return AfterCommit.transaction(pool, (tx, after) -> t.applyAll(tx, ids, null).compose(changed -> {
+    return AfterCommit.transaction(pool, (tx, after) -> t.applyAll(tx, ids, null, refs).compose(changed -> {
         List<Long> moved = changed.stream().map(r -> r.getLong("id")).toList();
         return handOff(tx, after, BookingJobs.FINALIZE, BookingJobs.steps(BookingJobs.FINALIZE, moved)).map(moved);
       }))

@@ -130,6 +130,7 @@ public final class BookingStore {
       .put("confirmed_at", Times.ts(r.getOffsetDateTime("confirmed_at")))
       .put("finalized_at", Times.ts(r.getOffsetDateTime("finalized_at")))
       .put("ticket_emailed_at", Times.ts(r.getOffsetDateTime("ticket_emailed_at")))
-      .put("last_error", r.getString("last_error"));
+      .put("last_error", r.getString("last_error"))
+      .put("payment_ref", r.getString("payment_ref"));
   }
 }

@@ -21,13 +21,14 @@ public final class BookingVerticle extends VerticleBase {
     BookingSaga saga;
     Reprocessing reprocessing;
     int holdSeconds;
+    boolean autoPayment;
     try {
       holdSeconds = config.integer("hold_seconds");
       if (holdSeconds < 1) {
         throw new IllegalArgumentException("hold_seconds must be at least 1, got " + holdSeconds);
       }
       PaymentProvider payments = SimulatedPayments.fromSetting(config.string("payment_decline_emails"));
-      boolean autoPayment = autoPayment(config.string("payment_mode"));
+      autoPayment = autoPayment(config.string("payment_mode"));
       saga = new BookingSaga(vertx, platform.pool(), payments, autoPayment);
       reprocessing = new Reprocessing(platform.pool(), autoPayment);
     } catch (IllegalArgumentException e) {
@@ -44,7 +45,8 @@ public final class BookingVerticle extends VerticleBase {
     BookingBatcher batcher = new BookingBatcher(platform.pool(), saga, ItemLock.of(platform), holdSeconds,
       due -> vertx.eventBus().publish(Bus.HOLDS_DUE, due), bounds);
     self[0] = batcher;
-    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), reprocessing, batcher).serve(vertx));
+    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), reprocessing, batcher, autoPayment)
+      .serve(vertx));
   }
 
   private static boolean autoPayment(String mode) {

@@ -13,13 +13,14 @@ public interface PaymentProvider {
   record Charge(long bookingId, String email, String name, int quantity, String idempotencyKey) {
   }
 
-  record Outcome(boolean approved, String reason) {
-    public static Outcome approve() {
-      return new Outcome(true, null);
+  /** An approval carries the provider's reference for the charge: the confirmed booking records it. */
+  record Outcome(boolean approved, String reason, String reference) {
+    public static Outcome approve(String reference) {
+      return new Outcome(true, null, reference);
     }
 
     public static Outcome decline(String reason) {
-      return new Outcome(false, reason);
+      return new Outcome(false, reason, null);
     }
   }
 

@@ -30,6 +30,7 @@ public final class SimulatedPayments implements PaymentProvider {
     if (declineEmails != null && declineEmails.matcher(charge.email()).find()) {
       return Future.succeededFuture(Outcome.decline("Payment declined by the provider"));
     }
-    return Future.succeededFuture(Outcome.approve());
+    // derived from the idempotency key, as a real provider answers a repeated charge with its first reference
+    return Future.succeededFuture(Outcome.approve("sim:" + charge.idempotencyKey()));
   }
 }

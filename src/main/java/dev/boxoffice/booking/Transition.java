@@ -19,14 +19,18 @@ import java.util.Optional;
  * to a non-holding one, in the caller's transaction (the quantity return rule of {@link BookingStatus}).
  */
 public record Transition(String name, List<String> from, String to, String sql, String sqlMany) {
-  // WHERE id = $1 (one booking) or id = ANY($1) (an array of them), then the transition's own condition, then what
-  // comes back: the whole row for one booking (the API answers with it), only what the quantity return and the
-  // batch callers read for many (whole rows would be sent, decoded and copied for nothing on the hot path)
+  // One booking (WHERE id = $1, its payment reference $5) or many (id = ANY($1), the reference at the same position
+  // of $5: an array lookup keeps the primary-key plan that a join to unnest() could lose), then the transition's own
+  // condition, then what comes back: the whole row for one booking (the API answers with it), only what the
+  // quantity return and the batch callers read for many (whole rows would be decoded for nothing on the hot path).
+  // A confirmation keeps the reference a booking already has (a processed payment) and otherwise records the one
+  // given: what it was confirmed with is then always on the row.
   private static final String UPDATE = """
     UPDATE bookings SET status = $3, updated_at = now(),
            confirmed_at = CASE WHEN $3 = 'confirmed' THEN now() ELSE confirmed_at END,
            finalized_at = CASE WHEN $3 = 'finalized' THEN now() ELSE finalized_at END,
-           last_error = coalesce($4, last_error)
+           last_error = coalesce($4, last_error),
+           payment_ref = CASE WHEN $3 = 'confirmed' THEN coalesce(payment_ref, %s) ELSE payment_ref END
     WHERE id %s AND status = ANY($2) %s
     RETURNING %s""";
 
@@ -40,11 +44,11 @@ public record Transition(String name, List<String> from, String to, String sql, 
   /** Payment declined: the hold returns now, compensation then cancels. */
   public static final Transition PAYMENT_DECLINED = of("payment declined",
     List.of(BookingStatus.PENDING), BookingStatus.PAYMENT_FAILED, "");
-  /** Manual confirm (POST) or the saga's confirm step; never after the hold has run out. */
+  /** Manual confirm (POST: manual payment mode, or an admin); never after the hold has run out. */
   public static final Transition CONFIRM = of("confirm",
     List.of(BookingStatus.PENDING, BookingStatus.PAYMENT_PROCESSED), BookingStatus.CONFIRMED,
     "AND expires_at > now()");
-  /** The saga's confirm step: only after a processed payment. */
+  /** The saga's confirm step, and a user's confirm in auto payment mode: only after a processed payment. */
   public static final Transition CONFIRM_PAID = of("confirm after payment",
     List.of(BookingStatus.PAYMENT_PROCESSED), BookingStatus.CONFIRMED, "AND expires_at > now()");
   /** Cancel (POST) of a booking that still holds quantity. */
@@ -70,8 +74,9 @@ public record Transition(String name, List<String> from, String to, String sql, 
     if (holding != 0 && holding != from.size()) {
       throw new IllegalArgumentException("transition " + name + " mixes holding and non-holding statuses");
     }
-    return new Transition(name, from, to, UPDATE.formatted("= $1", condition, "*"),
-      UPDATE.formatted("= ANY($1)", condition, "id, event_id, product_id, quantity"));
+    return new Transition(name, from, to, UPDATE.formatted("$5::text", "= $1", condition, "*"),
+      UPDATE.formatted("($5::text[])[array_position($1::bigint[], id)]", "= ANY($1)", condition,
+        "id, event_id, product_id, quantity"));
   }
 
   /**
@@ -79,8 +84,17 @@ public record Transition(String name, List<String> from, String to, String sql, 
    * changed rows' {@code id, event_id, product_id, quantity}. Released quantity is returned per item in one UPDATE each.
    */
   public Future<List<Row>> applyAll(SqlClient tx, List<Long> bookingIds, String lastError) {
+    return applyAll(tx, bookingIds, lastError, null);
+  }
+
+  /**
+   * {@link #applyAll(SqlClient, List, String)} where a confirmation records {@code paymentRefs.get(i)} for
+   * {@code bookingIds.get(i)} (null list or element: none).
+   */
+  public Future<List<Row>> applyAll(SqlClient tx, List<Long> bookingIds, String lastError, List<String> paymentRefs) {
+    String[] refs = paymentRefs == null ? new String[bookingIds.size()] : paymentRefs.toArray(new String[0]);
     return tx.preparedQuery(sqlMany)
-      .execute(Tuple.of(bookingIds.toArray(new Long[0]), from.toArray(new String[0]), to, lastError))
+      .execute(Tuple.of(bookingIds.toArray(new Long[0]), from.toArray(new String[0]), to, lastError, refs))
       .compose(rows -> {
         List<Row> changed = new java.util.ArrayList<>(rows.size());
         // returned in the order booking batches lock items (events, then products, by id): no deadlock with them
@@ -106,7 +120,12 @@ public record Transition(String name, List<String> from, String to, String sql, 
 
   /** Applies the change if the booking is in a {@code from} status; the changed row, or empty. */
   public Future<Optional<Row>> apply(SqlClient tx, long bookingId, String lastError) {
-    return tx.preparedQuery(sql).execute(Tuple.of(bookingId, from.toArray(new String[0]), to, lastError))
+    return apply(tx, bookingId, lastError, null);
+  }
+
+  /** {@link #apply(SqlClient, long, String)}; a confirmation without a payment reference yet records {@code paymentRef}. */
+  public Future<Optional<Row>> apply(SqlClient tx, long bookingId, String lastError, String paymentRef) {
+    return tx.preparedQuery(sql).execute(Tuple.of(bookingId, from.toArray(new String[0]), to, lastError, paymentRef))
       .compose(rows -> {
         if (rows.size() == 0) {
           return Future.succeededFuture(Optional.<Row>empty());

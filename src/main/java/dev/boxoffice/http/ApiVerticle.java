@@ -48,6 +48,7 @@ public final class ApiVerticle extends VerticleBase {
   private final Consumer<Router> extraRoutes;
   private HttpServer server;
   private InFlightRequests inFlight;
+  private ClientAddress clientAddress;
 
   /**
    * @param localOperations operationId → handler for operations served on this node without the bus
@@ -63,6 +64,11 @@ public final class ApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     JWTAuth jwt = Jwt.provider(vertx, config.jwtSecret());
+    try {
+      clientAddress = ClientAddress.fromSetting(config.string("trusted_proxies"));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
     inFlight = new InFlightRequests(vertx, context);
     return inFlight.start().compose(v -> OpenAPIContract.from(vertx, "openapi.yaml")).compose(contract -> {
       RouterBuilder builder = RouterBuilder.create(vertx, new ValidatorCache(contract),
@@ -87,7 +93,7 @@ public final class ApiVerticle extends VerticleBase {
       api.route().failureHandler(this::onFailure);
       return vertx.createHttpServer()
         .requestHandler(root)
-        .listen(config.integer("http_port"), config.string("http_host"));
+        .listen(config.integer("http_port"), config.httpHost());
     }).onSuccess(s -> {
       server = s;
       log.info("HTTP API listening on port {}", s.actualPort());
@@ -141,7 +147,7 @@ public final class ApiVerticle extends VerticleBase {
     JsonObject request = new JsonObject()
       .put("operation", operationId)
       .put("params", params)
-      .put("client_ip", rc.request().remoteAddress() == null ? null : rc.request().remoteAddress().host());
+      .put("client_ip", clientAddress.of(rc.request()));
     if (validated != null && validated.getBody() != null && !validated.getBody().isNull()) {
       request.put("body", validated.getBody().get());
     }

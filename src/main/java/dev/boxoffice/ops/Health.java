@@ -2,14 +2,30 @@ package dev.boxoffice.ops;
 
 import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.Platform;
+import io.vertx.core.Handler;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.CheckResult;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 
-/** Liveness (the process answers) and readiness (Postgres, Redis and the cluster are usable). */
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Liveness (the process answers) and readiness: whether this node can serve bookings.
+ *
+ * <p>Readiness is 503 only when it cannot: PostgreSQL unreachable (every booking is a Postgres transaction) or the
+ * node still starting. Redis down is reported (its check DOWN in the body) but answers 200: bookings keep working
+ * without it (the item lock is skipped, Postgres alone refuses to oversell; logins count on the node), and a load
+ * balancer that took every node out of rotation for a Redis blip would turn a degraded service into an outage.
+ */
 public final class Health {
   private static final long CHECK_TIMEOUT_MS = 2_000;
+  /** The checks that decide readiness; the others are only reported. */
+  private static final Set<String> ESSENTIAL = Set.of("postgres", "startup");
 
   private Health() {
   }
@@ -20,7 +36,8 @@ public final class Health {
     return HealthCheckHandler.createWithHealthChecks(checks);
   }
 
-  public static HealthCheckHandler readiness(Platform p) {
+  /** {@code started}: false until the node has deployed everything its roles ask for. */
+  public static Handler<RoutingContext> readiness(Platform p, BooleanSupplier started) {
     HealthChecks checks = HealthChecks.create(p.vertx());
     checks.register("postgres", CHECK_TIMEOUT_MS, promise -> p.pool().query("SELECT 1").execute()
       .onSuccess(rows -> promise.complete(Status.OK()))
@@ -36,6 +53,29 @@ public final class Health {
         .put("roles", String.join(",", p.config().roles()));
       promise.complete(Status.OK(data));
     });
-    return HealthCheckHandler.createWithHealthChecks(checks);
+    checks.register("startup", promise -> {
+      boolean up = started.getAsBoolean();
+      JsonObject data = new JsonObject().put("state", up ? "serving" : "starting");
+      promise.complete(up ? Status.OK(data) : Status.KO(data));
+    });
+    return rc -> checks.checkStatus().onComplete(ar -> {
+      JsonObject body = ar.succeeded() ? body(ar.result()) : new JsonObject().put("checks", new JsonArray());
+      boolean ready = ar.succeeded() && essentialUp(body);
+      body.put("status", ready ? "UP" : "DOWN").put("outcome", ready ? "UP" : "DOWN");
+      rc.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json;charset=UTF-8")
+        .putHeader("Cache-Control", "no-store").end(body.encode());
+    });
+  }
+
+  private static JsonObject body(CheckResult result) {
+    JsonObject json = result.toJson();
+    JsonArray checks = json.getJsonArray("checks", new JsonArray());
+    return new JsonObject().put("checks", checks);
+  }
+
+  private static boolean essentialUp(JsonObject body) {
+    return body.getJsonArray("checks").stream().map(JsonObject.class::cast)
+      .filter(c -> ESSENTIAL.contains(c.getString("id")))
+      .allMatch(c -> "UP".equals(c.getString("status")));
   }
 }

@@ -17,7 +17,9 @@ import java.util.stream.Collectors;
  * {@code BOXOFFICE_CONFIG}), then one environment variable per key: {@code BOXOFFICE_} + the key in upper case.
  */
 public final class AppConfig {
+  /** A well-known secret (tests sign with it); refused in prod. Dev nodes make a random one ({@link DevSecrets}). */
   public static final String DEV_JWT_SECRET = "boxoffice-dev-secret-change-me-in-prod-0123456789";
+  private static final Set<String> PROFILES = Set.of("dev", "prod");
   private static final String ENV_PREFIX = "BOXOFFICE_";
 
   private final JsonObject values;
@@ -92,7 +94,8 @@ public final class AppConfig {
   }
 
   public boolean isProd() {
-    return "prod".equalsIgnoreCase(string("profile"));
+    String profile = string("profile");
+    return profile != null && "prod".equalsIgnoreCase(profile.trim());
   }
 
   public String profile() {
@@ -118,13 +121,48 @@ public final class AppConfig {
     return roles().contains(role);
   }
 
+  /** The HS256 secret; in dev without one, {@link #withDevSecrets} has put the data directory's in place. */
   public String jwtSecret() {
     String secret = string("jwt_secret");
-    return secret == null || secret.isBlank() ? (isProd() ? null : DEV_JWT_SECRET) : secret;
+    return secret == null || secret.isBlank() ? null : secret;
   }
 
-  /** Refuses settings that must never reach production. */
+  /**
+   * The HTTP listener's address: {@code http_host} when set; else every interface in prod (behind a load balancer
+   * or in a container) and loopback only in dev, whose accounts and secrets must not be reachable from the network
+   * by accident.
+   */
+  public String httpHost() {
+    String host = string("http_host");
+    return host != null && !host.isBlank() ? host.trim() : isProd() ? "0.0.0.0" : "127.0.0.1";
+  }
+
+  /**
+   * Dev profile: the JWT secret and the ticket key, when not configured, are the data directory's own
+   * ({@link DevSecrets}).
+   */
+  public AppConfig withDevSecrets() throws java.io.IOException {
+    AppConfig config = this;
+    if (isProd()) {
+      return config;
+    }
+    if (jwtSecret() == null) {
+      config = config.with("jwt_secret", DevSecrets.get(Path.of(string("data_dir")), "jwt-secret"));
+    }
+    String ticketKey = string("ticket_key");
+    if (ticketKey == null || ticketKey.isBlank()) {
+      config = config.with("ticket_key", DevSecrets.get(Path.of(string("data_dir")), "ticket-key"));
+    }
+    return config;
+  }
+
+  /** Refuses settings that must never reach production, and a profile that is neither dev nor prod. */
   public void validate() {
+    String profile = string("profile");
+    if (profile == null || !PROFILES.contains(profile.trim().toLowerCase(java.util.Locale.ROOT))) {
+      throw new IllegalStateException("BOXOFFICE_PROFILE must be dev or prod, got " + profile
+        + " (refusing to start rather than guess)");
+    }
     if (isProd()) {
       String secret = string("jwt_secret");
       if (secret == null || secret.isBlank() || secret.equals(DEV_JWT_SECRET)) {
@@ -132,6 +170,11 @@ public final class AppConfig {
       }
       if (secret.length() < 32) {
         throw new IllegalStateException("BOXOFFICE_JWT_SECRET must be at least 32 characters in prod");
+      }
+      String ticketKey = string("ticket_key");
+      if (ticketKey == null || ticketKey.length() < 32) {
+        throw new IllegalStateException("prod profile needs BOXOFFICE_TICKET_KEY of at least 32 characters (it signs "
+          + "the tickets' QR codes)");
       }
       if (string("pg_uri") == null || string("redis_uri") == null) {
         throw new IllegalStateException("prod profile needs BOXOFFICE_PG_URI and BOXOFFICE_REDIS_URI");

@@ -79,11 +79,13 @@ public final class Finalization {
   private final Vertx vertx;
   private final Pool pool;
   private final OutboxSender sender;
+  private final TicketCodes codes;
 
-  public Finalization(Vertx vertx, Pool pool, OutboxSender sender) {
+  public Finalization(Vertx vertx, Pool pool, OutboxSender sender, TicketCodes codes) {
     this.vertx = vertx;
     this.pool = pool;
     this.sender = sender;
+    this.codes = codes;
   }
 
   public Future<BatchResult> handleAll(List<Job> jobs) {
@@ -160,7 +162,7 @@ public final class Finalization {
     // a booking's first job of the batch writes its outbox row, and so delivers it
     Map<Long, Job> writers = new HashMap<>();
     confirmed.keySet().forEach(id -> writers.put(id, byBooking.get(id).get(0)));
-    List<TicketPdf.Data> all = confirmed.values().stream().map(Finalization::ticketData).toList();
+    List<TicketPdf.Data> all = confirmed.values().stream().map(this::ticketData).toList();
     // rendering is CPU work off the event loop; one task per batch keeps PDF work to one worker thread
     return vertx.executeBlocking(() -> all.stream().map(d -> Ticket.render(d, writers.get(d.bookingId()))).toList(),
         false)
@@ -299,7 +301,7 @@ public final class Finalization {
     return new JsonObject().put("booking_id", bookingId).put("status", BookingStatus.FINALIZED);
   }
 
-  private static TicketPdf.Data ticketData(Row b) {
+  private TicketPdf.Data ticketData(Row b) {
     String kind = null;
     String item = null;
     String startsAt = null;
@@ -313,6 +315,6 @@ public final class Finalization {
     }
     Integer quantity = b.getInteger("quantity");
     return new TicketPdf.Data(b.getLong("id"), b.getString("name"), b.getString("email"), kind, item,
-      quantity == null ? 1 : quantity, startsAt);
+      quantity == null ? 1 : quantity, startsAt, codes.code(b.getLong("id")));
   }
 }

@@ -19,7 +19,7 @@ import java.time.Duration;
 
 /**
  * Ticket finalization on a workers node: the {@code booking.finalize} job handler (ticket and e-mail), and the
- * ticket download and outbox listing operations.
+ * ticket download, ticket scan and outbox listing operations.
  */
 public final class FinalizationVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(FinalizationVerticle.class);
@@ -46,13 +46,20 @@ public final class FinalizationVerticle extends VerticleBase {
   public Future<?> start() {
     AppConfig config = platform.config();
     mail = mailClient(config);
+    TicketCodes codes;
+    try {
+      codes = new TicketCodes(config.string("ticket_key"));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
     OutboxSender sender = new OutboxSender(vertx, platform.pool(), mail, config.string("mail_from"));
-    Finalization finalization = new Finalization(vertx, platform.pool(), sender);
+    Finalization finalization = new Finalization(vertx, platform.pool(), sender, codes);
     TicketApi tickets = new TicketApi(platform.pool());
     OutboxApi outbox = new OutboxApi(platform.pool());
     return Future.all(
       JobWorkers.handleBatch(vertx, BookingJobs.FINALIZE, finalization::handleAll),
       ApiHandlers.serve(vertx, "getBookingTicket", tickets::get),
+      ApiHandlers.serve(vertx, "scanTicket", new TicketScanApi(platform.pool(), codes)::scan),
       ApiHandlers.serve(vertx, "listOutbox", outbox::list));
   }
 

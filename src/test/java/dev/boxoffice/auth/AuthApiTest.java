@@ -7,7 +7,9 @@ import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.authentication.TokenCredentials;
@@ -33,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** POST /token, the login limiter, and how the HTTP edge treats the tokens it issues. */
 class AuthApiTest {
   @RegisterExtension
-  static final TestNode node = TestNode.create();
+  static final TestNode node = TestNode.create().with("trusted_proxies", "127.0.0.1, ::1");
   private static ApiClient anonymous;
   private static ApiClient admin;
   private static ApiClient user;
@@ -121,31 +123,90 @@ class AuthApiTest {
   }
 
   @Test
-  void limiterWindowExpiresAndFailuresAreCountedAtomicallyWithATtl() throws Exception {
-    String prefix = node.redisPrefix() + "window:";
-    LoginLimiter limiter = new LoginLimiter(node.platform().redis(), prefix, 2, 1);
+  void fiftyConcurrentWrongGuessesGetOnlyTheCapChecked() throws Exception {
+    String username = "burst-" + UUID.randomUUID().toString().substring(0, 8);
+    List<Future<HttpResponse<Buffer>>> guesses = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      guesses.add(anonymous.post("/token", credentials(username, "guess-" + i)));
+    }
+    await(Future.join(guesses));
 
-    await(limiter.recordFailure("alice", "10.0.0.1"));
-    assertThat(await(limiter.retryAfter("alice", "10.0.0.1"))).isZero();
-    await(limiter.recordFailure("alice", "10.0.0.1"));
-    assertThat(await(limiter.retryAfter("alice", "10.0.0.1"))).isEqualTo(1L);
-    assertThat(await(limiter.retryAfter("alice", "10.0.0.2"))).as("other address").isZero();
-    assertThat(await(node.platform().redis().pttl(prefix + "login-failures:10.0.0.1:alice")).toLong())
-      .as("the counter always expires").isBetween(1L, 1000L);
-
-    eventually(Duration.ofSeconds(5), () -> assertThat(await(limiter.retryAfter("alice", "10.0.0.1")))
-      .as("unblocked after the window").isZero());
+    List<Integer> statuses = guesses.stream().map(f -> f.result().statusCode()).toList();
+    assertThat(statuses).as("the first 5 are checked, the rest refused before their hash")
+      .filteredOn(s -> s == 401).hasSize(5);
+    assertThat(statuses).filteredOn(s -> s == 429).hasSize(45);
   }
 
   @Test
-  void limiterFailsOpenWhenRedisIsDown() throws Exception {
+  void aUsernameIsLimitedAcrossAddressesWithAHigherCap() throws Exception {
+    String username = "spread-" + UUID.randomUUID().toString().substring(0, 8);
+    for (int i = 1; i <= 20; i++) {
+      HttpResponse<Buffer> r = await(viaProxy("10.1.0." + i, credentials(username, "wrong")));
+      assertThat(r.statusCode()).as("guess %d of 20, each from its own address", i).isEqualTo(401);
+    }
+    HttpResponse<Buffer> fresh = await(viaProxy("10.1.1.1", credentials(username, "wrong")));
+    assertThat(fresh.statusCode()).as("a 21st address for the same username").isEqualTo(429);
+    assertThat(fresh.getHeader("Retry-After")).isNotNull();
+
+    assertThat(await(viaProxy("10.1.1.1", credentials("testuser", "testpass"))).statusCode())
+      .as("other usernames are unaffected").isEqualTo(200);
+  }
+
+  @Test
+  void theForwardedAddressCountsOnlyFromATrustedProxy() throws Exception {
+    String username = "forwarded-" + UUID.randomUUID().toString().substring(0, 8);
+    for (int i = 1; i <= 5; i++) {
+      assertThat(await(viaProxy("10.2.0.1", credentials(username, "wrong"))).statusCode()).isEqualTo(401);
+    }
+    assertThat(await(viaProxy("10.2.0.1", credentials(username, "wrong"))).statusCode())
+      .as("the forwarded client is blocked").isEqualTo(429);
+    assertThat(await(viaProxy("10.2.0.2", credentials(username, "wrong"))).statusCode())
+      .as("another client behind the same proxy is not").isEqualTo(401);
+  }
+
+  @Test
+  void limiterCountsOnThisNodeWhileRedisIsDown() throws Exception {
     var deadRedis = RedisClients.create(node.vertx(), "redis://127.0.0.1:" + TestStorage.freePort());
-    LoginLimiter limiter = new LoginLimiter(deadRedis, node.redisPrefix(), 1, 60);
+    LoginLimiter limiter = new LoginLimiter(deadRedis, node.redisPrefix(), 2, 3, 60);
 
-    await(limiter.recordFailure("bob", "10.0.0.3"));
-    await(limiter.recordFailure("bob", "10.0.0.3"));
+    assertThat(await(limiter.acquire("bob", "10.0.0.3"))).isZero();
+    assertThat(await(limiter.acquire("bob", "10.0.0.3"))).isZero();
+    assertThat(await(limiter.acquire("bob", "10.0.0.3"))).as("the pair's cap, kept locally").isBetween(1L, 60L);
+    assertThat(await(limiter.acquire("bob", "10.0.0.4"))).isZero();
+    assertThat(await(limiter.acquire("bob", "10.0.0.5"))).as("the username's cap, kept locally").isBetween(1L, 60L);
 
-    assertThat(await(limiter.retryAfter("bob", "10.0.0.3"))).isZero();
+    await(limiter.succeeded("bob", "10.0.0.3"));
+    assertThat(await(limiter.acquire("bob", "10.0.0.3"))).as("a right password gives its slots back").isZero();
+  }
+
+  @Test
+  void anAttemptTheHashingPoolRefusedGivesItsSlotBack() throws Exception {
+    LoginLimiter limiter = new LoginLimiter(node.platform().redis(), node.redisPrefix() + "unchecked:", 2, 10, 60);
+
+    assertThat(await(limiter.acquire("carol", "10.0.0.7"))).isZero();
+    assertThat(await(limiter.acquire("carol", "10.0.0.7"))).isZero();
+    assertThat(await(limiter.acquire("carol", "10.0.0.7"))).as("both slots taken").isPositive();
+    await(limiter.unchecked("carol", "10.0.0.7"));
+
+    assertThat(await(limiter.acquire("carol", "10.0.0.7"))).as("the unchecked attempt's slot is free again").isZero();
+  }
+
+  @Test
+  void limiterWindowExpiresAndTheCountersAlwaysHaveATtl() throws Exception {
+    String prefix = node.redisPrefix() + "window:";
+    LoginLimiter limiter = new LoginLimiter(node.platform().redis(), prefix, 2, 10, 1);
+
+    assertThat(await(limiter.acquire("alice", "10.0.0.1"))).isZero();
+    assertThat(await(limiter.acquire("alice", "10.0.0.1"))).isZero();
+    assertThat(await(limiter.acquire("alice", "10.0.0.1"))).isEqualTo(1L);
+    assertThat(await(limiter.acquire("alice", "10.0.0.2"))).as("other address").isZero();
+    assertThat(await(node.platform().redis().pttl(prefix + "login-failures:10.0.0.1:alice")).toLong())
+      .as("the counter always expires").isBetween(1L, 1000L);
+    assertThat(await(node.platform().redis().pttl(prefix + "login-failures-user:alice")).toLong())
+      .isBetween(1L, 1000L);
+
+    eventually(Duration.ofSeconds(5), () -> assertThat(await(limiter.acquire("alice", "10.0.0.1")))
+      .as("unblocked after the window").isZero());
   }
 
   @Test
@@ -234,6 +295,11 @@ class AuthApiTest {
         Boxoffice.start(config, false)));
       assertThat(startFailure).hasMessageContaining("JWT_SECRET");
     }
+  }
+
+  /** A login as if forwarded by a proxy on this host for {@code client}. */
+  private static Future<HttpResponse<Buffer>> viaProxy(String client, JsonObject body) {
+    return anonymous.request(HttpMethod.POST, "/token").putHeader("X-Forwarded-For", client).sendJsonObject(body);
   }
 
   private static JsonObject credentials(String username, String password) {

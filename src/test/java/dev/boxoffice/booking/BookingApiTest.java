@@ -125,6 +125,8 @@ class BookingApiTest {
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
     assertThat(r.bodyAsJsonObject().getString("status")).isEqualTo("confirmed");
     assertThat(r.bodyAsJsonObject().getString("confirmed_at")).isNotNull();
+    assertThat(r.bodyAsJsonObject().getString("payment_ref")).as("the owner confirmed it by hand")
+      .isEqualTo("manual:testuser");
     assertThat(db.jobs(id, BookingJobs.FINALIZE)).singleElement()
       .satisfies(j -> assertThat(j.getString("unique_key")).isEqualTo("booking:" + id + ":finalize"));
     assertThat(db.eventBooked(event)).as("a confirmed booking keeps its tickets").isEqualTo(2);

@@ -241,6 +241,7 @@ final class Scenarios {
     o.require(during > 0, "no booking was accepted while Redis was down");
     o.require(after > 0, "no booking was accepted after Redis came back");
     o.require(restarted == 0, "%d node(s) restarted or died", restarted);
+    o.require(notReady == 0, "%d node(s) answered readiness 503 while only Redis was down", notReady);
     o.require(recovery <= RECOVERY_LIMIT_S, "readiness back %.1f s after Redis returned (limit %.0f s)", recovery,
       RECOVERY_LIMIT_S);
     return o;

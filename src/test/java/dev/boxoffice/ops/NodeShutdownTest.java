@@ -32,7 +32,11 @@ class NodeShutdownTest {
   @Test
   void requestsInFlightWhenTheNodeClosesAreAnsweredAndNewOnesAreRefused(Vertx vertx) throws Exception {
     String db = TestStorage.get().newDatabase("Shutdown");
-    Boxoffice.Node node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("Shutdown")), false);
+    // every login in flight holds a slot of the login limiter until its password is checked, and a thread of the
+    // hashing pool: room for all of them at once, so they are all running when the node closes
+    Boxoffice.Node node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("Shutdown"))
+      .put("login_max_failures", REQUESTS).put("login_user_max_failures", REQUESTS)
+      .put("login_hash_threads", REQUESTS), false);
     int port = node.platform().config().integer("http_port");
     // a connection per request, each open and its request written before the node closes: a request still
     // connecting when the listener closes would be refused, which is not what this test is about

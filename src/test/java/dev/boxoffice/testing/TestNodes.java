@@ -8,6 +8,9 @@ import io.vertx.core.json.JsonObject;
 
 /** Starts boxoffice nodes inside the test JVM, each with its own Vert.x instance, exactly as Main does. */
 public final class TestNodes {
+  /** The key test nodes sign ticket codes with. */
+  public static final String TEST_TICKET_KEY = "test-ticket-key-of-at-least-32-characters";
+
   private TestNodes() {
   }
 
@@ -21,6 +24,8 @@ public final class TestNodes {
       .put("redis_key_prefix", redisPrefix)
       .put("http_port", TestStorage.freePort())
       .put("http_host", "127.0.0.1")
+      .put("jwt_secret", AppConfig.DEV_JWT_SECRET) // what TestTokens signs with
+      .put("ticket_key", TEST_TICKET_KEY)
       .put("jobs_poll_seconds", 5)
       .put("users_provider_url", "http://127.0.0.1:9")
       .put("smtp_host", null);

@@ -17,31 +17,39 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The ticket document itself: a one-page PDF whose text and QR code carry the booking reference. */
+/** The ticket document itself: a one-page PDF with the booking reference as text and its signed code as a QR code. */
 class TicketPdfTest {
 
   @Test
   void theTicketShowsTheBookingAndItsQrCodeDecodesToTheReference() throws Exception {
     byte[] pdf = TicketPdf.render(new TicketPdf.Data(42, "Ada Lovelace", "ada@example.com", "Event", "Jazz night", 2,
-      "2030-01-01T20:00:00Z"));
+      "2030-01-01T20:00:00Z", "BO1.42.signed"));
 
     assertThat(new String(pdf, 0, 5, StandardCharsets.US_ASCII)).isEqualTo("%PDF-");
     try (PDDocument doc = Loader.loadPDF(pdf)) {
       assertThat(doc.getNumberOfPages()).isEqualTo(1);
       assertThat(new PDFTextStripper().getText(doc)).contains("boxoffice ticket", "BO-42", "Name: Ada Lovelace",
         "E-mail: ada@example.com", "Event: Jazz night", "Starts at: 2030-01-01T20:00:00Z", "Quantity: 2");
-      assertThat(decodeQr(doc)).isEqualTo("BO-42");
+      assertThat(decodeQr(doc)).as("the QR code carries the signed code, not the guessable reference")
+        .isEqualTo("BO1.42.signed");
     }
   }
 
   @Test
   void charactersTheStandardFontCannotShowBecomeQuestionMarksInsteadOfFailingTheTicket() throws Exception {
     byte[] pdf = TicketPdf.render(new TicketPdf.Data(7, "Zoë Łukasz \uD83D\uDE00\nO'Brien", "z@example.com", null, null,
-      1, null));
+      1, null, "BO1.7.signed"));
 
     try (PDDocument doc = Loader.loadPDF(pdf)) {
       String text = new PDFTextStripper().getText(doc);
       assertThat(text).contains("BO-7", "Name: Zoë ?ukasz ? O'Brien", "Quantity: 1").doesNotContain("Event:");
+    }
+  }
+
+  /** The QR code of a ticket PDF, read as {@link #decodeQr(PDDocument)} does. */
+  static String decodeQr(byte[] pdf) throws Exception {
+    try (PDDocument doc = Loader.loadPDF(pdf)) {
+      return decodeQr(doc);
     }
   }
 
