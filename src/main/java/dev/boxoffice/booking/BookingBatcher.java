@@ -4,6 +4,9 @@ import dev.boxoffice.inventory.Inventory;
 import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.platform.AfterCommit;
 import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.Failures.Violation;
+import io.vertx.pgclient.PgException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;
@@ -20,6 +23,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Group commit for {@code POST /bookings}. Bookings wait here while transactions are running and then go together
@@ -43,6 +48,7 @@ import java.util.function.LongConsumer;
  * never depends on them. Confined to the verticle's event loop.
  */
 final class BookingBatcher {
+  private static final Logger log = LoggerFactory.getLogger(BookingBatcher.class);
   private static final int MAX_BATCH = 256;
   /** Enough to overlap one transaction's commit with the next ones' work; more only adds row-lock waits. */
   private static final int MAX_TRANSACTIONS = 4;
@@ -106,7 +112,7 @@ final class BookingBatcher {
       busy.addAll(items);
       running++;
       List<String> locks = items.stream().map(ItemLock::name).filter(Objects::nonNull).sorted().toList();
-      lock.withLocks(locks, () -> commit(batch)).onComplete(ar -> {
+      lock.withLocks(locks, () -> commitOrIsolate(batch)).onComplete(ar -> {
         if (ar.failed()) {
           batch.forEach(p -> p.promise().tryFail(ar.cause()));
         }
@@ -117,29 +123,74 @@ final class BookingBatcher {
     }
   }
 
-  /** One transaction for the batch; completes each booking's promise once it has committed. */
-  private Future<Void> commit(List<Pending> batch) {
+  /**
+   * The batch in one transaction; if that fails for any reason but a lost connection (one booking the database
+   * refuses, e.g. a trigger or a rule the edge did not know of), each booking again in a transaction of its own, in
+   * arrival order, so that only the offending one fails. Not after a commit (then the failure came later, and a
+   * retry would book twice), and not when storage is away (every booking would fail again, one by one).
+   */
+  private Future<Void> commitOrIsolate(List<Pending> batch) {
+    boolean[] committed = {false};
+    return commit(batch, committed).recover(err -> {
+      if (committed[0] || Failures.storageUnavailable(err)) {
+        return Future.failedFuture(err);
+      }
+      if (batch.size() == 1) {
+        return Future.failedFuture(refusedByDatabase(err));
+      }
+      log.warn("a group commit of {} bookings failed, committing them one by one: {}", batch.size(),
+        Failures.text(err));
+      Future<Void> chain = Future.succeededFuture();
+      for (Pending p : batch) {
+        chain = chain.transform(v -> commit(List.of(p), new boolean[1])
+          .recover(e -> {
+            p.promise().tryFail(refusedByDatabase(e));
+            return Future.succeededFuture();
+          }));
+      }
+      return chain;
+    });
+  }
+
+  /** A booking the database refused on its own: its data (class 22, 23) is the client's, anything else ours. */
+  private static Throwable refusedByDatabase(Throwable err) {
+    if (err instanceof PgException pg && pg.getSqlState() != null
+      && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"))
+      && !Violation.FOREIGN_KEY.of(err)) { // an unknown item: BookingApi answers 404
+      log.warn("booking refused by the database: {} ({})", pg.getErrorMessage(), pg.getSqlState());
+      return Failure.invalid("body", "was refused by the database: " + pg.getErrorMessage());
+    }
+    return err;
+  }
+
+  /**
+   * One transaction for the batch; completes each booking's promise once it has committed. {@code committed[0]} is
+   * set once the commit is done, before anything that runs after it.
+   */
+  private Future<Void> commit(List<Pending> batch, boolean[] committed) {
     List<Pending> accepted = new ArrayList<>(batch.size());
     List<Pending> refused = new ArrayList<>();
     Set<Inventory.Item> unknown = new HashSet<>();
     // the payments are handed to this node's engine once the transaction has committed
-    return AfterCommit.transaction(pool, (tx, after) -> allocate(tx, batch, accepted, refused, unknown)
+    return AfterCommit.transaction(pool, (tx, after) -> {
+      after.add(() -> committed[0] = true);
+      return allocate(tx, batch, accepted, refused, unknown)
         .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
           : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
-            .compose(rows -> saga.startedAll(tx, after, rows).map(rows))))
-      .map(rows -> {
-        long earliest = Long.MAX_VALUE;
-        for (int i = 0; i < rows.size(); i++) {
-          accepted.get(i).promise().complete(rows.get(i));
-          earliest = Math.min(earliest, rows.get(i).getOffsetDateTime("expires_at").toInstant().toEpochMilli());
-        }
-        if (!rows.isEmpty()) {
-          holdsDue.accept(earliest);
-        }
-        refused.forEach(p -> p.promise().fail(refusal(p.item(), unknown.contains(p.item()))));
-        return null;
-      });
+            .compose(rows -> saga.startedAll(tx, after, rows).map(rows)));
+    }).map(rows -> {
+      long earliest = Long.MAX_VALUE;
+      for (int i = 0; i < rows.size(); i++) {
+        accepted.get(i).promise().complete(rows.get(i));
+        earliest = Math.min(earliest, rows.get(i).getOffsetDateTime("expires_at").toInstant().toEpochMilli());
+      }
+      if (!rows.isEmpty()) {
+        holdsDue.accept(earliest);
+      }
+      refused.forEach(p -> p.promise().fail(refusal(p.item(), unknown.contains(p.item()))));
+      return null;
+    });
   }
 
   private static Throwable refusal(Inventory.Item item, boolean unknown) {
