@@ -7,7 +7,6 @@ import io.vertx.ext.web.handler.HttpException;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /**
  * Requests broken below the contract's level, answered with the status their fault deserves rather than the
@@ -38,8 +37,8 @@ final class MalformedRequests {
    */
   static Failure bearerWithoutToken(RoutingContext rc, Failure error) {
     String authorization = rc.request().getHeader(HttpHeaders.AUTHORIZATION);
-    boolean bearer = authorization != null && authorization.trim().toLowerCase(Locale.ROOT).startsWith("bearer");
-    return bearer && error.status() == 400
+    boolean noToken = authorization != null && authorization.trim().equalsIgnoreCase("bearer");
+    return noToken && error.status() == 400
       && (rc.failure() == null || rc.failure() instanceof HttpException)
       ? Failure.unauthorized("Missing or invalid bearer token") : error;
   }
