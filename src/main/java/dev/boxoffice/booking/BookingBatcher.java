@@ -6,6 +6,7 @@ import dev.boxoffice.platform.AfterCommit;
 import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.Failures.Violation;
+import dev.boxoffice.platform.OneByOne;
 import io.vertx.pgclient.PgException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -132,7 +133,7 @@ final class BookingBatcher {
   private Future<Void> commitOrIsolate(List<Pending> batch) {
     boolean[] committed = {false};
     return commit(batch, committed).recover(err -> {
-      if (committed[0] || Failures.storageUnavailable(err)) {
+      if (committed[0] || !OneByOne.worthIsolating(err)) {
         return Future.failedFuture(err);
       }
       if (batch.size() == 1) {
@@ -140,15 +141,8 @@ final class BookingBatcher {
       }
       log.warn("a group commit of {} bookings failed, committing them one by one: {}", batch.size(),
         Failures.text(err));
-      Future<Void> chain = Future.succeededFuture();
-      for (Pending p : batch) {
-        chain = chain.transform(v -> commit(List.of(p), new boolean[1])
-          .recover(e -> {
-            p.promise().tryFail(refusedByDatabase(e));
-            return Future.succeededFuture();
-          }));
-      }
-      return chain;
+      return OneByOne.run(batch, p -> commit(List.of(p), new boolean[1]),
+        (p, e) -> p.promise().tryFail(refusedByDatabase(e)));
     });
   }
 
