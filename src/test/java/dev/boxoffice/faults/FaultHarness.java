@@ -91,7 +91,7 @@ public final class FaultHarness {
         return 0;
       }
       List<Outcome> outcomes = new ArrayList<>();
-      List<String> order = List.of("kill-9", "late-join", "redis-restart", "postgres-restart");
+      List<String> order = List.of("kill-9", "late-join", "redis-restart", "postgres-restart", "poison-under-load");
       try {
         scenarios.startCluster(s.nodes());
         // kill -9 first; the late joiner then takes the dead node's place, so the outages hit a full cluster
@@ -99,6 +99,7 @@ public final class FaultHarness {
         outcomes.add(report(scenarios::lateJoin));
         outcomes.add(report(scenarios::redisRestart));
         outcomes.add(report(scenarios::postgresRestart));
+        outcomes.add(report(() -> new PoisonScenario(scenarios, s, vertx, cluster, db).run()));
       } catch (RuntimeException e) {
         progress("aborted: " + e.getMessage());
         for (int i = outcomes.size(); i < order.size(); i++) {
