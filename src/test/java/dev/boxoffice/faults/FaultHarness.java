@@ -12,9 +12,9 @@ import java.util.function.Supplier;
 /**
  * The fault-injection harness of ISSUE6, run by {@code bench/faults.sh} (which builds the jar and starts the private
  * PostgreSQL and Redis first). Starts boxoffice processes clustered on loopback, drives mixed load through all of
- * them and breaks things: {@code kill -9} of a node, a late joiner, a Redis restart, a PostgreSQL restart. Each
- * scenario prints one line with what it checked; the last line is {@code N passed, M failed}; the exit status is
- * non-zero on any violation.
+ * them and breaks things: {@code kill -9} of a node, a late joiner, a Redis restart, a PostgreSQL restart, poisoned
+ * bookings beside the load ({@link PoisonScenario}). Each scenario prints one line with what it checked; the last
+ * line is {@code N passed, M failed}; the exit status is non-zero on any violation.
  *
  * <pre>
  *   --mode=short       2 nodes + a late joiner, 12 s of load per scenario (CI)
