@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
 public final class ApiErrors {
   private static final Pattern PARAMETER = Pattern.compile("(path|query|header|cookie) parameter (\\S+?)[ .]");
   private static final Pattern REQUIRED = Pattern.compile("required property \"?([^\"\\s]+)\"?");
-  private static final Pattern DEPENDENT = Pattern.compile("has \"?([^\"\s]+)\"? but does not match dependant schema");
+  private static final Pattern DEPENDENT = Pattern.compile("has \"?([^\"\\s]+)\"? but does not match dependant schema");
   private static final Pattern GENERIC = Pattern.compile("does not match schema", Pattern.CASE_INSENSITIVE);
 
   private ApiErrors() {

@@ -24,7 +24,11 @@ final class OutcomeWriter {
   private static final Logger log = LoggerFactory.getLogger(OutcomeWriter.class);
 
   /** Outcomes waiting for the next flush. */
-  private record Succeeded(UUID id, int attempt, JsonObject result, long retryDelayMs) {
+  private record Succeeded(UUID id, int attempt, String type, JsonObject result) {
+    /** When a result that cannot be stored makes this attempt a failure: the type's usual backoff. */
+    long retryDelayMs() {
+      return JobTypes.find(type).map(t -> t.retryDelayMillis(attempt)).orElse(1_000L);
+    }
   }
 
   private record Failed(UUID id, int attempt, String error, boolean permanent, long delayMs) {
@@ -51,9 +55,7 @@ final class OutcomeWriter {
   }
 
   void succeeded(Job job, JsonObject result) {
-    // the delay is for a result that cannot be stored: then the attempt counts as failed
-    long delay = JobTypes.find(job.type()).map(t -> t.retryDelayMillis(job.attempt())).orElse(1_000L);
-    succeeded.add(new Succeeded(job.id(), job.attempt(), result, delay));
+    succeeded.add(new Succeeded(job.id(), job.attempt(), job.type(), result));
   }
 
   /** Retried after the type's backoff for this attempt, or dead when permanent or out of tries. */

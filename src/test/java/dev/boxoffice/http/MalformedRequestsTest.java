@@ -59,6 +59,8 @@ class MalformedRequestsTest {
   void unstorableTextInAnyOperationIs422NamingTheField() {
     ApiClient admin = node.admin();
     assertUnstorable(await(admin.get("/tasks?type=text%00process")), "type");
+    assertUnstorable(await(admin.get("/tasks?type=text%01process")), "type");
+    assertUnstorable(await(admin.get("/tasks?type=line%0Abreak")), "type");
     assertUnstorable(await(admin.get("/tasks?type=%ED%A0%80")), null); // not UTF-8: decoded as U+FFFD, storable
     assertUnstorable(await(admin.postRaw("/events", "{\"title\":\"Jazz\\u0001\",\"capacity\":5}")), "title");
     assertUnstorable(await(admin.postRaw("/products", "{\"name\":\"Shirt\",\"quantity\":5,\"unique_id\":\"a\\ud800\"}")),
