@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fault-injection harness: several boxoffice processes clustered on loopback under mixed load, then
-# kill -9 of a node, a late joiner, a Redis restart and a PostgreSQL restart. Every scenario prints one line with
+# kill -9 of a node, a late joiner, a Redis restart, a PostgreSQL restart, and poisoned bookings (text the database
+# cannot store) beside the load. Every scenario prints one line with
 # the counts it checked; the last line is "N passed, M failed"; the exit status is non-zero on any violation.
 #
 #   bench/faults.sh --short        CI form: 2 nodes + a late joiner, 12 s of load per scenario (about 3 minutes)

@@ -5,6 +5,7 @@ import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Failures.Violation;
+import dev.boxoffice.platform.StorableText;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -183,6 +184,7 @@ public final class BookingApi {
     Long eventId = id(body, "event_id", errors);
     Long productId = id(body, "product_id", errors);
     if (eventId != null && productId != null) {
+      errors.put("event_id", "give event_id or product_id, not both");
       errors.put("product_id", "give event_id or product_id, not both");
     }
     Object q = body.getValue("quantity", 1);
@@ -199,6 +201,10 @@ public final class BookingApi {
   private static String text(JsonObject body, String field, Map<String, String> errors) {
     Object v = body.getValue(field);
     if (v instanceof String s && !s.isEmpty()) {
+      if (!StorableText.isField(s)) { // one such name would fail the whole group commit it joins
+        errors.put(field, StorableText.FIELD_MESSAGE);
+        return null;
+      }
       return s;
     }
     errors.put(field, v == null ? "is required" : "must be a non-empty string");

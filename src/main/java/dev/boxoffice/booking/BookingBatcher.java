@@ -5,6 +5,10 @@ import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.platform.AfterCommit;
 import dev.boxoffice.platform.Deadline;
 import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.Failures.Violation;
+import dev.boxoffice.platform.OneByOne;
+import io.vertx.pgclient.PgException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;
@@ -21,6 +25,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Group commit for {@code POST /bookings}. Bookings wait here while transactions are running and then go together
@@ -47,6 +53,7 @@ import java.util.function.LongConsumer;
  * budget runs out (503) without ever committing them afterwards.
  */
 final class BookingBatcher {
+  private static final Logger log = LoggerFactory.getLogger(BookingBatcher.class);
   private static final int MAX_BATCH = 256;
   /** Enough to overlap one transaction's commit with the next ones' work; more only adds row-lock waits. */
   private static final int MAX_TRANSACTIONS = 4;
@@ -172,8 +179,8 @@ final class BookingBatcher {
   }
 
   /**
-   * One transaction for the batch, bounded by its earliest deadline; completes each booking's promise once it has
-   * committed. Bookings whose time ran out meanwhile (waiting for the item locks) are answered 503 first.
+   * Bookings whose time ran out meanwhile (waiting for the item locks) are answered 503; the rest go in one
+   * transaction bounded by their earliest deadline ({@link BookingBounds.Guard}).
    */
   private Future<Void> commit(List<Pending> all) {
     List<Pending> batch = new ArrayList<>(all.size());
@@ -191,35 +198,72 @@ final class BookingBatcher {
     }
     BookingBounds.Guard guard = bounds.guard(earliest, batch.stream()
       .map(p -> (Runnable) () -> p.promise().tryFail(bounds.tooLate())).toList());
-    return commit(batch, guard).onComplete(ar -> guard.done());
+    return commitOrIsolate(batch, guard).onComplete(ar -> guard.done());
   }
 
-  private Future<Void> commit(List<Pending> batch, BookingBounds.Guard guard) {
+  /**
+   * The batch in one transaction; if that fails for any reason but a lost connection or its time running out (one
+   * booking the database refuses, e.g. a trigger or a rule the edge did not know of), each booking again in a
+   * transaction of its own (and under its own deadline), in arrival order, so that only the offending one fails. Not
+   * after a commit (then the failure came later, and a retry would book twice).
+   */
+  private Future<Void> commitOrIsolate(List<Pending> batch, BookingBounds.Guard guard) {
+    boolean[] committed = {false};
+    return commit(batch, guard, committed).recover(err -> {
+      if (committed[0] || !OneByOne.worthIsolating(err)) {
+        return Future.failedFuture(err);
+      }
+      if (batch.size() == 1) {
+        return Future.failedFuture(refusedByDatabase(err));
+      }
+      log.warn("a group commit of {} bookings failed, committing them one by one: {}", batch.size(),
+        Failures.text(err));
+      return OneByOne.run(batch, p -> commit(List.of(p)), (p, e) -> p.promise().tryFail(refusedByDatabase(e)));
+    });
+  }
+
+  /** A booking the database refused on its own: its data (class 22, 23) is the client's, anything else ours. */
+  private static Throwable refusedByDatabase(Throwable err) {
+    if (err instanceof PgException pg && pg.getSqlState() != null
+      && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"))
+      && !Violation.FOREIGN_KEY.of(err)) { // an unknown item: BookingApi answers 404
+      log.warn("booking refused by the database: {} ({})", pg.getErrorMessage(), pg.getSqlState());
+      return Failure.invalid("body", "was refused by the database: " + pg.getErrorMessage());
+    }
+    return err;
+  }
+
+  /**
+   * One transaction for the batch; completes each booking's promise once it has committed. {@code committed[0]} is
+   * set once the commit is done, before anything that runs after it.
+   */
+  private Future<Void> commit(List<Pending> batch, BookingBounds.Guard guard, boolean[] committed) {
     List<Pending> accepted = new ArrayList<>(batch.size());
     List<Pending> refused = new ArrayList<>();
     Set<Inventory.Item> unknown = new HashSet<>();
     // the payments are handed to this node's engine once the transaction has committed
     // the bound is pipelined with the first statement (the server runs them in order): no extra round trip
-    return AfterCommit.transaction(pool, (tx, after) -> Future.all(guard.bound(tx),
-          allocate(tx, batch, accepted, refused, unknown))
+    return AfterCommit.transaction(pool, (tx, after) -> {
+      after.add(() -> committed[0] = true);
+      return Future.all(guard.bound(tx), allocate(tx, batch, accepted, refused, unknown))
         .map(both -> both.<Map<Inventory.Item, Integer>>resultAt(1))
         .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
           : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
             .compose(rows -> saga.startedAll(tx, after, rows).map(rows)))
-        .compose(rows -> guard.beforeCommit().map(rows)))
-      .map(rows -> {
-        long earliest = Long.MAX_VALUE;
-        for (int i = 0; i < rows.size(); i++) {
-          accepted.get(i).promise().tryComplete(rows.get(i));
-          earliest = Math.min(earliest, rows.get(i).getOffsetDateTime("expires_at").toInstant().toEpochMilli());
-        }
-        if (!rows.isEmpty()) {
-          holdsDue.accept(earliest);
-        }
-        refused.forEach(p -> p.promise().tryFail(refusal(p.item(), unknown.contains(p.item()))));
-        return null;
-      });
+        .compose(rows -> guard.beforeCommit().map(rows));
+    }).map(rows -> {
+      long earliest = Long.MAX_VALUE;
+      for (int i = 0; i < rows.size(); i++) {
+        accepted.get(i).promise().tryComplete(rows.get(i));
+        earliest = Math.min(earliest, rows.get(i).getOffsetDateTime("expires_at").toInstant().toEpochMilli());
+      }
+      if (!rows.isEmpty()) {
+        holdsDue.accept(earliest);
+      }
+      refused.forEach(p -> p.promise().tryFail(refusal(p.item(), unknown.contains(p.item()))));
+      return null;
+    });
   }
 
   private static Throwable refusal(Inventory.Item item, boolean unknown) {

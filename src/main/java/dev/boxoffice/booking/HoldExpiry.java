@@ -2,18 +2,23 @@ package dev.boxoffice.booking;
 
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.ClusterMembership;
+import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.OneByOne;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Expires holds at their bookings' {@code expires_at}, which is the persisted due time: no job per booking. Each
@@ -33,15 +38,18 @@ import java.util.List;
 public final class HoldExpiry extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HoldExpiry.class);
   private static final int BATCH = 500;
+  private static final long SKIP_MS = 60_000;
+  private static final int MAX_SKIPPED = 10_000;
   /**
    * Under load, one node's sweeps are at least this far apart (5 ms measured p50 5.5 ms late instead of 2.2 ms,
    * for no gain in p99): holds that fall due together still go in one transaction.
    */
   private static final long MIN_GAP_MS = 1;
 
+  // $2: bookings skipped after they failed on their own (see skip)
   private static final String DUE = """
     SELECT id FROM bookings
-    WHERE status IN ('pending','payment_processed') AND expires_at <= now()
+    WHERE status IN ('pending','payment_processed') AND expires_at <= now() AND id <> ALL($2)
     ORDER BY expires_at
     LIMIT $1
     FOR UPDATE SKIP LOCKED""";
@@ -49,7 +57,7 @@ public final class HoldExpiry extends VerticleBase {
   // how long until the earliest hold runs out by the database's clock, which is the one the sweep goes by
   private static final String NEXT = """
     SELECT greatest(0, extract(epoch FROM min(expires_at) - now()) * 1000)::bigint AS wait_ms
-    FROM bookings WHERE status IN ('pending','payment_processed')""";
+    FROM bookings WHERE status IN ('pending','payment_processed') AND id <> ALL($1)""";
 
   private final Pool pool;
   private final ClusterMembership membership;
@@ -59,6 +67,11 @@ public final class HoldExpiry extends VerticleBase {
   private boolean sweeping;
   private boolean sweepAgain;
   private long lastSweepEnd;
+  /**
+   * Bookings that could not be expired even on their own (a row the database refuses to change), until when
+   * (epoch ms) the sweeps leave them out: one bad row must neither fail every sweep nor keep the timer firing.
+   */
+  private final Map<Long, Long> skipped = new LinkedHashMap<>();
 
   public HoldExpiry(Platform platform) {
     this.pool = platform.pool();
@@ -100,25 +113,57 @@ public final class HoldExpiry extends VerticleBase {
     }
     sweeping = true;
     sweepAgain = false;
-    pool.withTransaction(tx -> tx.preparedQuery(DUE).execute(Tuple.of(BATCH)).compose(rows -> {
+    Long[] skip = skipping();
+    pool.withTransaction(tx -> due(tx, skip).compose(ids -> ids.isEmpty() ? Future.succeededFuture(0)
+        : Transition.EXPIRE.applyAll(tx, ids, null).map(List::size)))
+      .recover(err -> OneByOne.worthIsolating(err) ? oneByOne(skip, err) : Future.failedFuture(err))
+      .onComplete(ar -> {
+        sweeping = false;
+        lastSweepEnd = System.currentTimeMillis();
+        if (ar.failed()) {
+          log.warn("hold expiry sweep failed, trying again in 1 s: {}", ar.cause().getMessage());
+          arm(lastSweepEnd + 1000);
+        } else if (ar.result() == BATCH || sweepAgain) {
+          arm(lastSweepEnd);
+        } else {
+          rearm();
+        }
+      });
+  }
+
+  private static Future<List<Long>> due(SqlClient sql, Long[] skip) {
+    return sql.preparedQuery(DUE).execute(Tuple.of(BATCH, (Object) skip)).map(rows -> {
       List<Long> ids = new ArrayList<>(rows.size());
       for (Row row : rows) {
         ids.add(row.getLong("id"));
       }
-      return ids.isEmpty() ? Future.succeededFuture(0)
-        : Transition.EXPIRE.applyAll(tx, ids, null).map(List::size);
-    })).onComplete(ar -> {
-      sweeping = false;
-      lastSweepEnd = System.currentTimeMillis();
-      if (ar.failed()) {
-        log.warn("hold expiry sweep failed, trying again in 1 s: {}", ar.cause().getMessage());
-        arm(lastSweepEnd + 1000);
-      } else if (ar.result() == BATCH || sweepAgain) {
-        arm(lastSweepEnd);
-      } else {
-        rearm();
-      }
+      return ids;
     });
+  }
+
+  /**
+   * After a sweep's transaction failed: each due booking in a transaction of its own (the transition is conditional,
+   * so no lock is needed beforehand); one that still fails is reported and skipped for a while, the rest expire.
+   */
+  private Future<Integer> oneByOne(Long[] skip, Throwable batchFailure) {
+    log.warn("hold expiry sweep failed, expiring the due holds one by one: {}", Failures.text(batchFailure));
+    return due(pool, skip).compose(ids -> OneByOne.run(ids,
+      id -> pool.withTransaction(tx -> Transition.EXPIRE.apply(tx, id, null)),
+      (id, err) -> {
+        log.error("hold expiry: booking {} cannot be expired, skipping it for {} s: {}", id, SKIP_MS / 1000,
+          Failures.text(err));
+        if (skipped.size() >= MAX_SKIPPED) {
+          skipped.remove(skipped.keySet().iterator().next());
+        }
+        skipped.put(id, System.currentTimeMillis() + SKIP_MS);
+      }).map(ids.size()));
+  }
+
+  /** The bookings to leave out now; those whose time is up are tried again. */
+  private Long[] skipping() {
+    long now = System.currentTimeMillis();
+    skipped.values().removeIf(until -> until <= now);
+    return skipped.keySet().toArray(new Long[0]);
   }
 
   /**
@@ -126,7 +171,7 @@ public final class HoldExpiry extends VerticleBase {
    * database's would otherwise find nothing due at each firing and sweep again at once until the clocks agree.
    */
   private void rearm() {
-    pool.preparedQuery(NEXT).execute().onComplete(ar -> {
+    pool.preparedQuery(NEXT).execute(Tuple.of((Object) skipping())).onComplete(ar -> {
       if (ar.failed()) {
         log.warn("cannot read the next hold expiry, polling again in {} ms: {}", pollMillis, ar.cause().getMessage());
         return;

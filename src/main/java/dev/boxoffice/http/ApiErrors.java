@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 public final class ApiErrors {
   private static final Pattern PARAMETER = Pattern.compile("(path|query|header|cookie) parameter (\\S+?)[ .]");
   private static final Pattern REQUIRED = Pattern.compile("required property \"?([^\"\\s]+)\"?");
+  private static final Pattern DEPENDENT = Pattern.compile("has \"?([^\"\\s]+)\"? but does not match dependant schema");
   private static final Pattern GENERIC = Pattern.compile("does not match schema", Pattern.CASE_INSENSITIVE);
 
   private ApiErrors() {
@@ -61,7 +62,9 @@ public final class ApiErrors {
 
   private static Failure validation(ValidatorException e) {
     String message = Failures.text(e);
-    if (e.type() == ValidatorErrorType.ILLEGAL_VALUE && message.contains("can't be decoded")) {
+    // a parameter that cannot be decoded (e.g. a NUL in a query string) is named below; only the body is JSON
+    if (e.type() == ValidatorErrorType.ILLEGAL_VALUE && message.contains("can't be decoded")
+      && !PARAMETER.matcher(message + " ").find()) {
       return Failure.of(400, "Malformed JSON in request body");
     }
     if (e.type() == ValidatorErrorType.UNSUPPORTED_VALUE_FORMAT && message.contains("body is not supported")) {
@@ -93,9 +96,13 @@ public final class ApiErrors {
     String location = unit.getInstanceLocation() == null ? "" : unit.getInstanceLocation();
     String name = location.replaceFirst("^#?/?", "").replace('/', '.');
     Matcher required = REQUIRED.matcher(error);
+    Matcher dependent = DEPENDENT.matcher(error);
     if (required.find()) {
       name = (name.isEmpty() ? "" : name + ".") + required.group(1);
       error = "is required";
+    } else if (dependent.find()) { // e.g. event_id given with product_id: name the field, not the whole body
+      name = (name.isEmpty() ? "" : name + ".") + dependent.group(1);
+      error = "is not allowed together with another field of this request";
     }
     String key = name.isEmpty() ? "body" : name;
     // the validator reports both "does not match schema" and the specific reason; keep the specific one

@@ -81,11 +81,13 @@ public final class ApiVerticle extends VerticleBase {
         if (!roles.isEmpty()) {
           route.addHandler(rc -> requireRole(rc, roles));
         }
+        route.addHandler(StorableTextCheck.of(route.getOperation()));
         Handler<RoutingContext> local = localOperations.get(operationId);
         route.addHandler(local != null ? local : rc -> forward(rc, operationId));
       }
       Router api = builder.createRouter();
       Router root = Router.router(vertx);
+      root.route().handler(MalformedRequests::refuseBadQuery);
       extraRoutes.accept(root);
       root.route().subRouter(api);
       root.route().last().handler(rc -> noRoute(rc, contract));
@@ -199,7 +201,7 @@ public final class ApiVerticle extends VerticleBase {
   }
 
   private void onFailure(RoutingContext rc) {
-    Failure error = ApiErrors.from(rc.failure(), rc.statusCode());
+    Failure error = MalformedRequests.bearerWithoutToken(rc, ApiErrors.from(rc.failure(), rc.statusCode()));
     if (error.status() >= 500) {
       log.error("request {} {} failed", rc.request().method(), rc.request().path(), rc.failure());
     }

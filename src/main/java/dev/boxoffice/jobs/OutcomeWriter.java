@@ -1,5 +1,7 @@
 package dev.boxoffice.jobs;
 
+import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.OneByOne;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -22,7 +24,11 @@ final class OutcomeWriter {
   private static final Logger log = LoggerFactory.getLogger(OutcomeWriter.class);
 
   /** Outcomes waiting for the next flush. */
-  private record Succeeded(UUID id, int attempt, JsonObject result) {
+  private record Succeeded(UUID id, int attempt, String type, JsonObject result) {
+    /** When a result that cannot be stored makes this attempt a failure: the type's usual backoff. */
+    long retryDelayMs() {
+      return JobTypes.find(type).map(t -> t.retryDelayMillis(attempt)).orElse(1_000L);
+    }
   }
 
   private record Failed(UUID id, int attempt, String error, boolean permanent, long delayMs) {
@@ -49,7 +55,7 @@ final class OutcomeWriter {
   }
 
   void succeeded(Job job, JsonObject result) {
-    succeeded.add(new Succeeded(job.id(), job.attempt(), result));
+    succeeded.add(new Succeeded(job.id(), job.attempt(), job.type(), result));
   }
 
   /** Retried after the type's backoff for this attempt, or dead when permanent or out of tries. */
@@ -77,18 +83,32 @@ final class OutcomeWriter {
     List<Failed> ko = failed;
     succeeded = new ArrayList<>();
     failed = new ArrayList<>();
-    Future<?> done = ok.isEmpty() ? Future.succeededFuture()
-      : sql.complete(ok.stream().map(Succeeded::id).toArray(UUID[]::new),
-        ok.stream().map(Succeeded::attempt).toArray(Integer[]::new),
-        ok.stream().map(Succeeded::result).toArray(JsonObject[]::new));
-    Future<?> retried = ko.isEmpty() ? Future.succeededFuture()
-      : sql.inTransaction(tx -> sql.fail(tx, ko.stream().map(Failed::id).toArray(UUID[]::new),
-          ko.stream().map(Failed::attempt).toArray(Integer[]::new),
-          ko.stream().map(Failed::error).toArray(String[]::new),
-          ko.stream().map(Failed::permanent).toArray(Boolean[]::new),
-          ko.stream().map(Failed::delayMs).toArray(Long[]::new))
-        .compose(rows -> compensateDead(tx, rows)));
+    List<Failed> unstorable = new ArrayList<>();
+    Future<Void> done = ok.isEmpty() ? Future.succeededFuture() : complete(ok).recover(err -> {
+      if (!OneByOne.worthIsolating(err)) {
+        return Future.failedFuture(err);
+      }
+      log.warn("recording {} completions failed, recording them one by one: {}", ok.size(), Failures.text(err));
+      // a result the database refuses (a NUL in it, a trigger) fails its own job, with that error, instead of
+      // leaving every job of the batch running until its lease runs out and it runs again, forever
+      return OneByOne.run(ok, one -> complete(List.of(one)), (one, e) -> {
+        log.warn("job {} succeeded but its outcome cannot be recorded, failing it: {}", one.id(), Failures.text(e));
+        unstorable.add(new Failed(one.id(), one.attempt(),
+          storable("outcome could not be recorded: " + Failures.text(e)), false, one.retryDelayMs()));
+      });
+    });
+    Future<Void> retried = ko.isEmpty() ? Future.succeededFuture() : fail(ko).recover(err -> {
+      if (!OneByOne.worthIsolating(err)) {
+        return Future.failedFuture(err);
+      }
+      log.warn("recording {} failed attempts failed, recording them one by one: {}", ko.size(), Failures.text(err));
+      // one that still cannot be recorded stays running; the lease rescue ends it (and counts the attempt)
+      return OneByOne.run(ko, one -> fail(List.of(one)),
+        (one, e) -> log.error("job {}: its failed attempt cannot be recorded, left to the lease rescue: {}", one.id(),
+          Failures.text(e)));
+    });
     Future.join(done, retried).onComplete(ar -> {
+      failed.addAll(unstorable);
       if (ar.failed()) {
         // rows stay 'running' and the lease brings them back; handlers are idempotent
         log.warn("recording job outcomes failed ({} ok, {} failed): {}", ok.size(), ko.size(),
@@ -102,6 +122,22 @@ final class OutcomeWriter {
       }
       written.run();
     });
+  }
+
+  private Future<Void> complete(List<Succeeded> ok) {
+    return sql.complete(ok.stream().map(Succeeded::id).toArray(UUID[]::new),
+      ok.stream().map(Succeeded::attempt).toArray(Integer[]::new),
+      ok.stream().map(Succeeded::result).toArray(JsonObject[]::new)).mapEmpty();
+  }
+
+  /** Failed attempts and the compensations of those that died, in one transaction. */
+  private Future<Void> fail(List<Failed> ko) {
+    return sql.inTransaction(tx -> sql.fail(tx, ko.stream().map(Failed::id).toArray(UUID[]::new),
+        ko.stream().map(Failed::attempt).toArray(Integer[]::new),
+        ko.stream().map(Failed::error).toArray(String[]::new),
+        ko.stream().map(Failed::permanent).toArray(Boolean[]::new),
+        ko.stream().map(Failed::delayMs).toArray(Long[]::new))
+      .compose(rows -> compensateDead(tx, rows)));
   }
 
   /**

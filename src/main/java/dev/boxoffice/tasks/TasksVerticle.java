@@ -7,6 +7,7 @@ import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.StorableText;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
@@ -68,6 +69,10 @@ public final class TasksVerticle extends VerticleBase {
     if (TaskTypes.TEXT_PROCESS.equals(type) && !(input.getValue("data") instanceof String s && !s.isEmpty())) {
       return invalid("Invalid fields: payload.data", "payload.data", "is required (a non-empty string)");
     }
+    String unstorable = StorableText.firstBad(input, "payload", false); // jsonb refuses NUL and lone surrogates
+    if (unstorable != null) {
+      return invalid("Invalid fields: " + unstorable, unstorable, StorableText.FREE_TEXT_MESSAGE);
+    }
     NewJob job = NewJob.of(type, input).owner(req.user());
     Object runAt = body.getValue("run_at");
     if (runAt != null) {
@@ -86,8 +91,9 @@ public final class TasksVerticle extends VerticleBase {
     }
     Object key = body.getValue("unique_key");
     if (key != null) {
-      if (!(key instanceof String k) || k.isEmpty() || k.length() > 200) {
-        return invalid("Invalid fields: unique_key", "unique_key", "must be a string of 1..200 characters");
+      if (!(key instanceof String k) || k.isEmpty() || k.length() > 200 || !StorableText.isField(k)) {
+        return invalid("Invalid fields: unique_key", "unique_key",
+          "must be a string of 1..200 characters without control characters");
       }
       job = job.uniqueKey(TaskStore.ownedKey(req.user(), k));
     }
@@ -99,6 +105,9 @@ public final class TasksVerticle extends VerticleBase {
     Object data = req.body().getValue("data");
     if (!(data instanceof String text) || text.isEmpty()) {
       return invalid("Invalid fields: data", "data", "is required (a non-empty string)");
+    }
+    if (!StorableText.isFreeText(text)) {
+      return invalid("Invalid fields: data", "data", StorableText.FREE_TEXT_MESSAGE);
     }
     NewJob job = NewJob.of(TaskTypes.TEXT_PROCESS, new JsonObject().put("data", text)).owner(req.user());
     return JobQueue.enqueue(pool, job).map(e -> Bus.ApiReply.of(202, new JsonObject()

@@ -6,6 +6,8 @@ import dev.boxoffice.jobs.BatchResult;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
 import dev.boxoffice.platform.AfterCommit;
+import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.OneByOne;
 import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,6 +17,8 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,6 +50,7 @@ import java.util.function.IntFunction;
  * that wrote it, and only that job delivers it.
  */
 public final class Finalization {
+  private static final Logger log = LoggerFactory.getLogger(Finalization.class);
   private static final String LOAD = """
     SELECT b.id, b.name, b.email, b.status, b.event_id, b.product_id, b.quantity,
            e.title AS event_title, e.starts_at AS event_starts_at, p.name AS product_name, o.status AS mail
@@ -176,13 +181,32 @@ public final class Finalization {
             outcomes.put(t.bookingId(), Future.failedFuture(t.error()));
           }
         }
-        return tickets.isEmpty() ? Future.<Void>succeededFuture()
-          : AfterCommit.transaction(pool, (tx, after) -> finalize(tx, after, tickets, outcomes));
+        return tickets.isEmpty() ? Future.<Void>succeededFuture() : write(tickets, outcomes);
       })
       .recover(err -> {
         confirmed.keySet().forEach(id -> outcomes.putIfAbsent(id, Future.failedFuture(err)));
         return Future.succeededFuture();
       });
+  }
+
+  /**
+   * The batch's tickets in one transaction; if it fails for any reason but lost storage, one transaction per ticket,
+   * so that a row the database refuses (a trigger, a rule, a value) fails its own booking's job, not all of them
+   * again at every retry.
+   */
+  private Future<Void> write(List<Ticket> tickets, Map<Long, Future<JsonObject>> outcomes) {
+    return AfterCommit.transaction(pool, (tx, after) -> finalize(tx, after, tickets, outcomes)).recover(err -> {
+      if (tickets.size() == 1 || !OneByOne.worthIsolating(err)) {
+        return Future.failedFuture(err);
+      }
+      log.warn("finalizing {} bookings together failed, finalizing them one by one: {}", tickets.size(),
+        Failures.text(err));
+      return OneByOne.run(tickets, t -> AfterCommit.transaction(pool,
+        (tx, after) -> finalize(tx, after, List.of(t), outcomes)), (t, e) -> {
+          log.warn("finalization of booking {} failed: {}", t.bookingId(), Failures.text(e));
+          outcomes.put(t.bookingId(), Future.failedFuture(e));
+        });
+    });
   }
 
   /** E-mails of bookings finalized by an earlier attempt, still pending: delivered by the job that wrote them. */

@@ -12,9 +12,9 @@ import java.util.function.Supplier;
 /**
  * The fault-injection harness of ISSUE6, run by {@code bench/faults.sh} (which builds the jar and starts the private
  * PostgreSQL and Redis first). Starts boxoffice processes clustered on loopback, drives mixed load through all of
- * them and breaks things: {@code kill -9} of a node, a late joiner, a Redis restart, a PostgreSQL restart. Each
- * scenario prints one line with what it checked; the last line is {@code N passed, M failed}; the exit status is
- * non-zero on any violation.
+ * them and breaks things: {@code kill -9} of a node, a late joiner, a Redis restart, a PostgreSQL restart, poisoned
+ * bookings beside the load ({@link PoisonScenario}). Each scenario prints one line with what it checked; the last
+ * line is {@code N passed, M failed}; the exit status is non-zero on any violation.
  *
  * <pre>
  *   --mode=short       2 nodes + a late joiner, 12 s of load per scenario (CI)
@@ -91,7 +91,8 @@ public final class FaultHarness {
         return 0;
       }
       List<Outcome> outcomes = new ArrayList<>();
-      List<String> order = List.of("kill-9", "late-join", "redis-restart", "postgres-restart", "database-stall");
+      List<String> order = List.of("kill-9", "late-join", "redis-restart", "postgres-restart", "poison-under-load",
+        "database-stall");
       try {
         scenarios.startCluster(s.nodes());
         // kill -9 first; the late joiner then takes the dead node's place, so the outages hit a full cluster
@@ -99,6 +100,7 @@ public final class FaultHarness {
         outcomes.add(report(scenarios::lateJoin));
         outcomes.add(report(scenarios::redisRestart));
         outcomes.add(report(scenarios::postgresRestart));
+        outcomes.add(report(() -> new PoisonScenario(scenarios, s, vertx, cluster, db).run()));
         outcomes.add(report(() -> new StallScenario(s, vertx, cluster, db, mail).run()));
       } catch (RuntimeException e) {
         progress("aborted: " + e.getMessage());

@@ -367,7 +367,7 @@ final class Scenarios {
   // ------------------------------------------------------------------ helpers
 
   /** Waits for everything to settle, then runs the shared checks; nodes that died on their own are violations. */
-  private void settleAndCheck(Outcome o, Load load, long firstBookingId) {
+  void settleAndCheck(Outcome o, Load load, long firstBookingId) {
     settleAndCheck(o, load, firstBookingId, null);
   }
 
@@ -384,7 +384,7 @@ final class Scenarios {
     }
   }
 
-  private Load load(Load.Items items) {
+  Load load(Load.Items items) {
     // a quarter tasks (2 % of them fail once and succeed on the retry); half the bookings on the hot items,
     // a tenth declined by the payment provider (compensation cancels them)
     return new Load(vertx, token, items, new Load.Settings(s.rate(), s.maxInFlight(), 0.25, 0.5, 0.1, 0.02),
@@ -392,7 +392,7 @@ final class Scenarios {
   }
 
   /** Two hot events and a hot product, smaller than the demand, and a roomy event that never sells out. */
-  private Load.Items items(String tag) {
+  Load.Items items(String tag) {
     List<Long> hot = List.of(
       create("/events", new JsonObject().put("title", tag + " hot A").put("capacity", s.hotCapacity())),
       create("/events", new JsonObject().put("title", tag + " hot B").put("capacity", s.hotCapacity())));
@@ -413,7 +413,7 @@ final class Scenarios {
     return r.bodyAsJsonObject().getLong("id");
   }
 
-  private String login(NodeProcess node) {
+  String login(NodeProcess node) {
     HttpResponse<Buffer> r = await(node.web.post("/token").timeout(20_000)
       .sendJsonObject(new JsonObject().put("username", "admin").put("password", "admin")));
     if (r.statusCode() != 200) {
@@ -422,7 +422,7 @@ final class Scenarios {
     return r.bodyAsJsonObject().getString("access_token");
   }
 
-  private long nextBookingId() {
+  long nextBookingId() {
     return db.scalar("SELECT coalesce(max(id), 0) + 1 FROM bookings");
   }
 
