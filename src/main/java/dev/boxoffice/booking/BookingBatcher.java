@@ -4,14 +4,17 @@ import dev.boxoffice.inventory.Inventory;
 import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.platform.AfterCommit;
 import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.IdempotencyKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -57,9 +60,15 @@ final class BookingBatcher {
   private final Set<Inventory.Item> busy = new HashSet<>();
   private int running;
 
-  private record Pending(BookingStore.NewBooking booking, Promise<Row> promise) {
+  /** {@code key}: the request's Idempotency-Key, or null. */
+  private record Pending(BookingStore.NewBooking booking, IdempotencyKeys.Key key, Promise<Row> promise) {
     Inventory.Item item() {
       return booking.item();
+    }
+
+    /** What may be in a batch once: its key; a booking without one is always distinct. */
+    Object once() {
+      return key != null ? key.account() + "\n" + key.key() : this;
     }
   }
 
@@ -74,8 +83,16 @@ final class BookingBatcher {
 
   /** The created booking row, or a failure carrying 404 (unknown item) / 409 (not enough left). */
   Future<Row> submit(BookingStore.NewBooking booking) {
+    return submit(booking, null);
+  }
+
+  /**
+   * With an Idempotency-Key, the batch claims it and stores the answer; a key that a committed request holds fails
+   * with its answer ({@link IdempotencyKeys.Replayed}, or 422) and books nothing.
+   */
+  Future<Row> submit(BookingStore.NewBooking booking, IdempotencyKeys.Key key) {
     Promise<Row> promise = Promise.promise();
-    waiting.computeIfAbsent(booking.item(), k -> new ArrayDeque<>()).add(new Pending(booking, promise));
+    waiting.computeIfAbsent(booking.item(), k -> new ArrayDeque<>()).add(new Pending(booking, key, promise));
     dispatch();
     return promise.future();
   }
@@ -85,6 +102,7 @@ final class BookingBatcher {
     while (running < MAX_TRANSACTIONS) {
       List<Pending> batch = new ArrayList<>();
       Set<Inventory.Item> items = new HashSet<>();
+      Set<Object> once = new HashSet<>(); // a key repeated goes in a later batch, and finds it answered there
       Iterator<Map.Entry<Inventory.Item, ArrayDeque<Pending>>> it = waiting.entrySet().iterator();
       while (it.hasNext() && batch.size() < MAX_BATCH) {
         Map.Entry<Inventory.Item, ArrayDeque<Pending>> entry = it.next();
@@ -92,7 +110,7 @@ final class BookingBatcher {
           continue;
         }
         ArrayDeque<Pending> queue = entry.getValue();
-        while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
+        while (!queue.isEmpty() && batch.size() < MAX_BATCH && once.add(queue.peek().once())) {
           batch.add(queue.poll());
         }
         items.add(entry.getKey());
@@ -122,12 +140,20 @@ final class BookingBatcher {
     List<Pending> accepted = new ArrayList<>(batch.size());
     List<Pending> refused = new ArrayList<>();
     Set<Inventory.Item> unknown = new HashSet<>();
+    Map<IdempotencyKeys.Key, Throwable> answered = new HashMap<>(); // keys of committed requests: book nothing
+    List<IdempotencyKeys.Key> keys = batch.stream().map(Pending::key).filter(Objects::nonNull).toList();
     // the payments are handed to this node's engine once the transaction has committed
-    return AfterCommit.transaction(pool, (tx, after) -> allocate(tx, batch, accepted, refused, unknown)
+    return AfterCommit.transaction(pool, (tx, after) -> IdempotencyKeys.claimAll(tx, keys)
+        .compose(taken -> {
+          answered.putAll(taken);
+          return allocate(tx, batch.stream().filter(p -> !taken.containsKey(p.key())).toList(), accepted, refused,
+            unknown);
+        })
         .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
           : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
-            .compose(rows -> saga.startedAll(tx, after, rows).map(rows))))
+            .compose(rows -> saga.startedAll(tx, after, rows).map(rows)))
+        .compose(rows -> keysAnswered(tx, accepted, rows, refused).map(rows)))
       .map(rows -> {
         long earliest = Long.MAX_VALUE;
         for (int i = 0; i < rows.size(); i++) {
@@ -138,8 +164,27 @@ final class BookingBatcher {
           holdsDue.accept(earliest);
         }
         refused.forEach(p -> p.promise().fail(refusal(p.item(), unknown.contains(p.item()))));
+        batch.stream().filter(p -> answered.containsKey(p.key())).forEach(p -> p.promise().fail(answered.get(p.key())));
         return null;
       });
+  }
+
+  /** One statement: the created bookings' answers are kept under their keys; refused requests' claims go. */
+  private static Future<Void> keysAnswered(SqlClient tx, List<Pending> accepted, List<Row> rows,
+                                           List<Pending> refused) {
+    List<IdempotencyKeys.Key> keys = new ArrayList<>();
+    List<JsonObject> replies = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      if (accepted.get(i).key() != null) {
+        keys.add(accepted.get(i).key());
+        replies.add(BookingApi.created(rows.get(i)));
+      }
+    }
+    refused.stream().filter(p -> p.key() != null).forEach(p -> {
+      keys.add(p.key());
+      replies.add(null);
+    });
+    return IdempotencyKeys.completeAll(tx, keys, replies);
   }
 
   private static Throwable refusal(Inventory.Item item, boolean unknown) {

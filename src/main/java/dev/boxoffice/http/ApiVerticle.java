@@ -141,7 +141,8 @@ public final class ApiVerticle extends VerticleBase {
     JsonObject request = new JsonObject()
       .put("operation", operationId)
       .put("params", params)
-      .put("client_ip", rc.request().remoteAddress() == null ? null : rc.request().remoteAddress().host());
+      .put("client_ip", rc.request().remoteAddress() == null ? null : rc.request().remoteAddress().host())
+      .put("idempotency_key", rc.request().getHeader("Idempotency-Key")); // validated by the contract where declared
     if (validated != null && validated.getBody() != null && !validated.getBody().isNull()) {
       request.put("body", validated.getBody().get());
     }

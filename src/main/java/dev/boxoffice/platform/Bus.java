@@ -52,7 +52,8 @@ public final class Bus {
   public static final String HOLDS_DUE = "bookings.holds.due";
 
   /**
-   * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"}}}.
+   * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"},
+   * "idempotency_key": header or absent}}.
    */
   public record ApiRequest(JsonObject json) {
     public JsonObject params() {
@@ -72,6 +73,11 @@ public final class Bus {
     public String user() {
       JsonObject u = json.getJsonObject("user");
       return u == null ? null : u.getString("sub");
+    }
+
+    /** The raw {@code Idempotency-Key} header, or null; see {@link IdempotencyKeys}. */
+    public String idempotencyKey() {
+      return json.getString("idempotency_key");
     }
 
     public boolean isAdmin() {
