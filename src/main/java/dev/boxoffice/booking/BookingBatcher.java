@@ -146,8 +146,8 @@ final class BookingBatcher {
     return AfterCommit.transaction(pool, (tx, after) -> IdempotencyKeys.claimAll(tx, keys)
         .compose(taken -> {
           answered.putAll(taken);
-          return allocate(tx, batch.stream().filter(p -> !taken.containsKey(p.key())).toList(), accepted, refused,
-            unknown);
+          List<Pending> fresh = batch.stream().filter(p -> p.key() == null || !taken.containsKey(p.key())).toList();
+          return allocate(tx, fresh, accepted, refused, unknown);
         })
         .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
           : Inventory.holdAll(tx, totals)
@@ -164,7 +164,8 @@ final class BookingBatcher {
           holdsDue.accept(earliest);
         }
         refused.forEach(p -> p.promise().fail(refusal(p.item(), unknown.contains(p.item()))));
-        batch.stream().filter(p -> answered.containsKey(p.key())).forEach(p -> p.promise().fail(answered.get(p.key())));
+        batch.stream().filter(p -> p.key() != null && answered.containsKey(p.key()))
+          .forEach(p -> p.promise().fail(answered.get(p.key())));
         return null;
       });
   }

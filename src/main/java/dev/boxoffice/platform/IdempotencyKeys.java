@@ -199,7 +199,7 @@ public final class IdempotencyKeys {
    */
   public static Future<Map<Key, Throwable>> claimAll(SqlClient tx, List<Key> keys) {
     if (keys.isEmpty()) {
-      return Future.succeededFuture(Map.of());
+      return Future.succeededFuture(new HashMap<>());
     }
     int n = keys.size();
     String[] accounts = new String[n];
@@ -217,7 +217,7 @@ public final class IdempotencyKeys {
       .execute(Tuple.from(new Object[]{accounts, names, operations, fingerprints, RETENTION_SECONDS}))
       .compose(rows -> {
         if (rows.size() == n) {
-          return Future.succeededFuture(Map.of());
+          return Future.succeededFuture(new HashMap<>());
         }
         Map<String, Key> byName = new HashMap<>();
         keys.forEach(k -> byName.put(k.account() + "\n" + k.key(), k));
@@ -362,7 +362,8 @@ public final class IdempotencyKeys {
 
   private static String sha256(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -99,6 +99,7 @@ public final class FaultHarness {
         outcomes.add(report(scenarios::lateJoin));
         outcomes.add(report(scenarios::redisRestart));
         outcomes.add(report(scenarios::postgresRestart));
+        outcomes.add(report(() -> new RetryStormScenario(s, vertx, cluster, db).run()));
       } catch (RuntimeException e) {
         progress("aborted: " + e.getMessage());
         for (int i = outcomes.size(); i < order.size(); i++) {
