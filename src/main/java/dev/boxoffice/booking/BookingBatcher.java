@@ -143,17 +143,14 @@ final class BookingBatcher {
     Map<IdempotencyKeys.Key, Throwable> answered = new HashMap<>(); // keys of committed requests: book nothing
     List<IdempotencyKeys.Key> keys = batch.stream().map(Pending::key).filter(Objects::nonNull).toList();
     // the payments are handed to this node's engine once the transaction has committed
-    return AfterCommit.transaction(pool, (tx, after) -> IdempotencyKeys.claimAll(tx, keys)
-        .compose(taken -> {
-          answered.putAll(taken);
-          List<Pending> fresh = batch.stream().filter(p -> p.key() == null || !taken.containsKey(p.key())).toList();
-          return allocate(tx, fresh, accepted, refused, unknown);
-        })
-        .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
+    // the keys' claim is the first statement (the items' locks queue behind it, in the same round trip)
+    return AfterCommit.transaction(pool, (tx, after) -> allocate(tx, batch, IdempotencyKeys.claimAll(tx, keys),
+          answered, accepted, refused, unknown)
+        .compose(totals -> accepted.isEmpty() ? keysAnswered(tx, accepted, List.of(), refused).map(List.<Row>of())
           : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
-            .compose(rows -> saga.startedAll(tx, after, rows).map(rows)))
-        .compose(rows -> keysAnswered(tx, accepted, rows, refused).map(rows)))
+            .compose(rows -> Future.all(saga.startedAll(tx, after, rows), keysAnswered(tx, accepted, rows, refused))
+              .map(rows))))
       .map(rows -> {
         long earliest = Long.MAX_VALUE;
         for (int i = 0; i < rows.size(); i++) {
@@ -198,16 +195,25 @@ final class BookingBatcher {
 
   /**
    * Splits the batch into what fits and what does not (refused, and {@code unknown} when the item does not exist;
-   * failed after the commit); returns the quantity to hold per item.
+   * failed after the commit); returns the quantity to hold per item. Bookings whose key is {@code answered} by its
+   * {@code claimed} outcome (a committed request holds it) are neither.
    */
   private static Future<Map<Inventory.Item, Integer>> allocate(SqlClient tx, List<Pending> batch,
+                                                               Future<Map<IdempotencyKeys.Key, Throwable>> claimed,
+                                                               Map<IdempotencyKeys.Key, Throwable> answered,
                                                                List<Pending> accepted, List<Pending> refused,
                                                                Set<Inventory.Item> unknown) {
     Set<Inventory.Item> items = new HashSet<>();
     batch.forEach(p -> items.add(p.item()));
-    return Inventory.lockLeft(tx, items).map(left -> {
+    Future<Map<Inventory.Item, Integer>> locked = Inventory.lockLeft(tx, items);
+    return Future.all(claimed, locked).map(v -> {
+      answered.putAll(claimed.result());
+      Map<Inventory.Item, Integer> left = locked.result();
       Map<Inventory.Item, Integer> totals = new LinkedHashMap<>();
       for (Pending p : batch) {
+        if (p.key() != null && answered.containsKey(p.key())) {
+          continue;
+        }
         Inventory.Item item = p.item();
         int q = p.booking().quantity();
         if (item.none()) {

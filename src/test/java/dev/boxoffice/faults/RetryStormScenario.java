@@ -154,7 +154,8 @@ final class RetryStormScenario {
       oversold++;
       o.violations.add("event counters disagree with bookings: " + counters);
     }
-    if (Checks.num(counters, "left") < 0 || Checks.num(counters, "left") + Checks.num(counters, "product_held") != stock) {
+    long left = Checks.num(counters, "left");
+    if (left < 0 || left + Checks.num(counters, "product_held") != stock) {
       oversold++;
       o.violations.add("product counters disagree with bookings: " + counters + " (stock " + stock + ")");
     }

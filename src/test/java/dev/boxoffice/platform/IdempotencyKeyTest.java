@@ -117,7 +117,8 @@ class IdempotencyKeyTest {
 
     assertThat(mine.statusCode()).isEqualTo(201);
     assertThat(yours.statusCode()).isEqualTo(201);
-    assertThat(yours.bodyAsJsonObject().getLong("booking_id")).isNotEqualTo(mine.bodyAsJsonObject().getLong("booking_id"));
+    assertThat(yours.bodyAsJsonObject().getLong("booking_id"))
+      .isNotEqualTo(mine.bodyAsJsonObject().getLong("booking_id"));
     assertThat(bookingsOf(event)).isEqualTo(2);
   }
 
