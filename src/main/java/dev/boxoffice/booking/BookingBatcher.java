@@ -68,7 +68,7 @@ final class BookingBatcher {
 
     /** What may be in a batch once: its key; a booking without one is always distinct. */
     Object once() {
-      return key != null ? key.account() + "\n" + key.key() : this;
+      return key != null ? key.account() + "\n" + key.key() : promise;
     }
   }
 
