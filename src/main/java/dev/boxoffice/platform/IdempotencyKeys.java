@@ -73,7 +73,8 @@ public final class IdempotencyKeys {
 
   private static final String STORED = """
     SELECT i.account, i.key, i.fingerprint, i.status, i.body
-    FROM idempotency_keys i JOIN unnest($1::text[], $2::text[]) AS x(a, k) ON i.account = x.a AND i.key = x.k""";
+    FROM idempotency_keys i JOIN unnest($1::text[], $2::text[]) AS x(a, k) ON i.account = x.a AND i.key = x.k
+    WHERE i.expires_at > now()""";
 
   // one statement: the 2xx answers are stored, the other claims deleted
   private static final String COMPLETE = """
