@@ -14,6 +14,8 @@ import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.ops.OpsApiVerticle;
 import dev.boxoffice.ops.Pages;
 import dev.boxoffice.ops.TableMaintenance;
+import dev.boxoffice.platform.IdempotencyKeys;
+import dev.boxoffice.platform.IdempotencyRetention;
 import dev.boxoffice.platform.Platform;
 import dev.boxoffice.tasks.TaskTypes;
 import dev.boxoffice.tasks.TasksVerticle;
@@ -52,7 +54,7 @@ final class Features {
       .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new HoldExpiry(p)))
       .compose(v -> p.vertx().deployVerticle(new FinalizationVerticle(p)))
-      .compose(v -> p.vertx().deployVerticle(new TasksVerticle(p.pool())))
+      .compose(v -> p.vertx().deployVerticle(new TasksVerticle(p.pool(), IdempotencyKeys.of(p))))
       .compose(v -> p.vertx().deployVerticle(TextTaskVerticle::new, new DeploymentOptions()
         .setThreadingModel(ThreadingModel.WORKER).setInstances(Runtime.getRuntime().availableProcessors())))
       .compose(v -> p.vertx().deployVerticle(new UsersVerticle(p)))
@@ -67,6 +69,7 @@ final class Features {
       .compose(v -> p.vertx().deployVerticle(new TableMaintenance(p)))
       .compose(v -> p.vertx().deployVerticle(new JobRetention(p.pool(), p.config().integer("jobs_retention_seconds"),
         TaskTypes.PUBLIC)))
+      .compose(v -> p.vertx().deployVerticle(new IdempotencyRetention(p.pool())))
       .mapEmpty();
   }
 

@@ -19,10 +19,13 @@ CREATE TABLE accounts (
 -- Sellable things. The counters are the truth for holds: one conditional UPDATE takes or returns quantity,
 -- and the CHECKs make overselling impossible even if application code had a bug. Events cannot be deleted.
 -- How many of an event's tickets are finalized is in event_finalized, not here (see there).
+-- Bounds: capacity and stock are at most 1,000,000,000 (the contract's bound), so every sum the counters see (a
+-- batch's hold, a sweep's return: at most 256 x 1000 each) stays far below 2^31 and no statement on them can
+-- overflow; booked <= capacity, so returning tickets to an event can never break a CHECK either.
 CREATE TABLE events (
   id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   title      text          NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
-  capacity   int           NOT NULL CHECK (capacity >= 1),
+  capacity   int           NOT NULL CHECK (capacity BETWEEN 1 AND 1000000000),
   booked     int           NOT NULL DEFAULT 0,
   price      numeric(12,2) CHECK (price >= 0),
   starts_at  timestamptz,
@@ -33,7 +36,9 @@ CREATE TABLE events (
 CREATE TABLE products (
   id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   name       text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
-  quantity   int         NOT NULL CHECK (quantity >= 0),
+  -- the stock left. An admin may set it to the bound while bookings hold some; what they return later tops the
+  -- stock up to the bound at most (Inventory's release saturates), so a cancel or an expiry never breaks this
+  quantity   int         NOT NULL CHECK (quantity BETWEEN 0 AND 1000000000),
   unique_id  text        NOT NULL UNIQUE,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
@@ -333,3 +338,28 @@ CREATE TABLE nodes (
   last_seen  timestamptz NOT NULL DEFAULT now(),
   stopped_at timestamptz
 );
+
+-- ============================================================================================= idempotency keys
+
+-- Idempotency-Key (IETF httpapi draft) of POST /bookings, /tasks, /submit, /events, /products: one row per account
+-- and key, written in the same transaction as the work it guards, so a key is answered exactly when its work
+-- committed. The request claims the row first (INSERT ... ON CONFLICT DO NOTHING): a concurrent duplicate waits
+-- on the uncommitted row and then replays, whatever Redis (which only turns an in-flight duplicate into a quick
+-- 409) knows. status and body are the stored answer (2xx only), NULL only inside the claiming transaction, which
+-- fills them in or deletes the row before it commits. fingerprint: SHA-256 of the operation and the canonical
+-- body, to refuse (422) the key reused for another request. Kept until expires_at (24 h), then deleted by
+-- IdempotencyRetention; a claim may also take over an expired row the sweep has not reached yet.
+CREATE TABLE idempotency_keys (
+  account     text        NOT NULL,
+  key         text        NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+  operation   text        NOT NULL,
+  fingerprint text        NOT NULL,
+  status      int         CHECK (status BETWEEN 200 AND 299),
+  body        text,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  expires_at  timestamptz NOT NULL,
+  PRIMARY KEY (account, key)
+);
+
+-- the retention sweep's range
+CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);

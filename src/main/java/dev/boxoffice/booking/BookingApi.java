@@ -6,6 +6,7 @@ import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Failures.Violation;
 import dev.boxoffice.platform.StorableText;
+import dev.boxoffice.platform.IdempotencyKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -31,12 +32,14 @@ public final class BookingApi {
   private final Reprocessing reprocessing;
   private final BookingBatcher batcher;
   private final boolean autoPayment;
+  private final IdempotencyKeys keys;
 
-  BookingApi(Pool pool, Reprocessing reprocessing, BookingBatcher batcher, boolean autoPayment) {
+  BookingApi(Pool pool, Reprocessing reprocessing, BookingBatcher batcher, boolean autoPayment, IdempotencyKeys keys) {
     this.pool = pool;
     this.reprocessing = reprocessing;
     this.batcher = batcher;
     this.autoPayment = autoPayment;
+    this.keys = keys;
   }
 
   public Future<Void> serve(Vertx vertx) {
@@ -56,20 +59,29 @@ public final class BookingApi {
       return Future.failedFuture(Failure.unauthorized("Missing or invalid bearer token"));
     }
     BookingStore.NewBooking booking;
+    IdempotencyKeys.Key key;
     try {
       booking = validated(req.body(), req.user());
+      key = IdempotencyKeys.Key.of(req, "createBooking");
     } catch (Failure e) {
       return Future.failedFuture(e);
     }
-    return batcher.submit(booking, req.deadline())
+    // with a key, the batch claims it and stores this answer in its transaction (BookingBatcher)
+    java.util.function.Supplier<Future<JsonObject>> work = () -> batcher.submit(booking, key, req.deadline())
       .recover(err -> Future.failedFuture(unknownItem(err, booking)))
       .map(row -> {
         long id = row.getLong("id");
         BookingLog.info(id, "booking {} created by {} ({} x {})", id, booking.owner(), booking.quantity(),
           describe(booking.item()));
-        return Bus.ApiReply.of(201, new JsonObject().put("message", STARTED).put("booking_id", id)
-          .mergeIn(BookingStore.json(row)));
+        return created(row);
       });
+    return key == null ? work.get() : keys.guard(key, work).recover(IdempotencyKeys::replayed);
+  }
+
+  /** The answer to a created booking (also what its Idempotency-Key keeps). */
+  static JsonObject created(Row row) {
+    return Bus.ApiReply.of(201, new JsonObject().put("message", STARTED).put("booking_id", row.getLong("id"))
+      .mergeIn(BookingStore.json(row)));
   }
 
   private Future<JsonObject> get(Bus.ApiRequest req) {

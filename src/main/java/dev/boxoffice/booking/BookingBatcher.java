@@ -7,10 +7,12 @@ import dev.boxoffice.platform.Deadline;
 import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.Failures.Violation;
+import dev.boxoffice.platform.IdempotencyKeys;
 import dev.boxoffice.platform.OneByOne;
 import io.vertx.pgclient.PgException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
@@ -19,6 +21,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,9 +74,16 @@ final class BookingBatcher {
   private final Set<Inventory.Item> busy = new HashSet<>();
   private int running;
 
-  private record Pending(BookingStore.NewBooking booking, Promise<Row> promise, Deadline deadline) {
+  /** {@code key}: the request's Idempotency-Key, or null. */
+  private record Pending(BookingStore.NewBooking booking, IdempotencyKeys.Key key, Promise<Row> promise,
+                         Deadline deadline) {
     Inventory.Item item() {
       return booking.item();
+    }
+
+    /** What may be in a batch once: its key; a booking without one is always distinct. */
+    Object once() {
+      return key != null ? key.account() + "\n" + key.key() : promise;
     }
   }
 
@@ -90,11 +100,15 @@ final class BookingBatcher {
 
   /** The created booking row, or a failure carrying 404 (unknown item) / 409 (not enough left). */
   Future<Row> submit(BookingStore.NewBooking booking) {
-    return submit(booking, Deadline.NONE);
+    return submit(booking, null, Deadline.NONE);
   }
 
-  /** As {@link #submit(BookingStore.NewBooking)}, for a client that waits until {@code deadline}; 503 beyond it. */
-  Future<Row> submit(BookingStore.NewBooking booking, Deadline deadline) {
+  /**
+   * As {@link #submit(BookingStore.NewBooking)}, for a client that waits until {@code deadline} (503 beyond it).
+   * With an Idempotency-Key, the batch claims it and stores the answer; a key that a committed request holds fails
+   * with its answer ({@link IdempotencyKeys.Replayed}, or 422) and books nothing.
+   */
+  Future<Row> submit(BookingStore.NewBooking booking, IdempotencyKeys.Key key, Deadline deadline) {
     Failure full = bounds.admit(waitingCount);
     if (full != null) {
       return Future.failedFuture(full);
@@ -103,7 +117,7 @@ final class BookingBatcher {
       return Future.failedFuture(bounds.tooLate());
     }
     Promise<Row> promise = Promise.promise();
-    waiting.computeIfAbsent(booking.item(), k -> new ArrayDeque<>()).add(new Pending(booking, promise, deadline));
+    waiting.computeIfAbsent(booking.item(), k -> new ArrayDeque<>()).add(new Pending(booking, key, promise, deadline));
     waitingCount++;
     dispatch();
     if (waitingCount > 0) {
@@ -140,6 +154,7 @@ final class BookingBatcher {
     while (running < MAX_TRANSACTIONS) {
       List<Pending> batch = new ArrayList<>();
       Set<Inventory.Item> items = new HashSet<>();
+      Set<Object> once = new HashSet<>(); // a key repeated goes in a later batch, and finds it answered there
       Iterator<Map.Entry<Inventory.Item, ArrayDeque<Pending>>> it = waiting.entrySet().iterator();
       while (it.hasNext() && batch.size() < MAX_BATCH) {
         Map.Entry<Inventory.Item, ArrayDeque<Pending>> entry = it.next();
@@ -147,7 +162,7 @@ final class BookingBatcher {
           continue;
         }
         ArrayDeque<Pending> queue = entry.getValue();
-        while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
+        while (!queue.isEmpty() && batch.size() < MAX_BATCH && once.add(queue.peek().once())) {
           Pending p = queue.poll();
           waitingCount--;
           if (p.deadline().within(BookingBounds.MIN_START_MS)) {
@@ -241,16 +256,21 @@ final class BookingBatcher {
     List<Pending> accepted = new ArrayList<>(batch.size());
     List<Pending> refused = new ArrayList<>();
     Set<Inventory.Item> unknown = new HashSet<>();
-    // the payments are handed to this node's engine once the transaction has committed
-    // the bound is pipelined with the first statement (the server runs them in order): no extra round trip
+    Map<IdempotencyKeys.Key, Throwable> answered = new HashMap<>(); // keys of committed requests: book nothing
+    List<IdempotencyKeys.Key> keys = batch.stream().map(Pending::key).filter(Objects::nonNull).toList();
+    // the payments are handed to this node's engine once the transaction has committed. The deadline bound, the
+    // keys' claim and the items' locks are pipelined (the server runs them in order): one round trip for the three
     return AfterCommit.transaction(pool, (tx, after) -> {
       after.add(() -> committed[0] = true);
-      return Future.all(guard.bound(tx), allocate(tx, batch, accepted, refused, unknown))
+      Future<Void> bound = guard.bound(tx);
+      return Future.all(bound, allocate(tx, batch, IdempotencyKeys.claimAll(tx, keys), answered, accepted, refused,
+          unknown))
         .map(both -> both.<Map<Inventory.Item, Integer>>resultAt(1))
-        .compose(totals -> accepted.isEmpty() ? Future.succeededFuture(List.<Row>of())
+        .compose(totals -> accepted.isEmpty() ? keysAnswered(tx, accepted, List.of(), refused).map(List.<Row>of())
           : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
-            .compose(rows -> saga.startedAll(tx, after, rows).map(rows)))
+            .compose(rows -> Future.all(saga.startedAll(tx, after, rows), keysAnswered(tx, accepted, rows, refused))
+              .map(rows)))
         .compose(rows -> guard.beforeCommit().map(rows));
     }).map(rows -> {
       long earliest = Long.MAX_VALUE;
@@ -262,8 +282,28 @@ final class BookingBatcher {
         holdsDue.accept(earliest);
       }
       refused.forEach(p -> p.promise().tryFail(refusal(p.item(), unknown.contains(p.item()))));
+      batch.stream().filter(p -> p.key() != null && answered.containsKey(p.key()))
+        .forEach(p -> p.promise().tryFail(answered.get(p.key())));
       return null;
     });
+  }
+
+  /** One statement: the created bookings' answers are kept under their keys; refused requests' claims go. */
+  private static Future<Void> keysAnswered(SqlClient tx, List<Pending> accepted, List<Row> rows,
+                                           List<Pending> refused) {
+    List<IdempotencyKeys.Key> keys = new ArrayList<>();
+    List<JsonObject> replies = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      if (accepted.get(i).key() != null) {
+        keys.add(accepted.get(i).key());
+        replies.add(BookingApi.created(rows.get(i)));
+      }
+    }
+    refused.stream().filter(p -> p.key() != null).forEach(p -> {
+      keys.add(p.key());
+      replies.add(null);
+    });
+    return IdempotencyKeys.completeAll(tx, keys, replies);
   }
 
   private static Throwable refusal(Inventory.Item item, boolean unknown) {
@@ -276,16 +316,25 @@ final class BookingBatcher {
 
   /**
    * Splits the batch into what fits and what does not (refused, and {@code unknown} when the item does not exist;
-   * failed after the commit); returns the quantity to hold per item.
+   * failed after the commit); returns the quantity to hold per item. Bookings whose key is {@code answered} by its
+   * {@code claimed} outcome (a committed request holds it) are neither.
    */
   private static Future<Map<Inventory.Item, Integer>> allocate(SqlClient tx, List<Pending> batch,
+                                                               Future<Map<IdempotencyKeys.Key, Throwable>> claimed,
+                                                               Map<IdempotencyKeys.Key, Throwable> answered,
                                                                List<Pending> accepted, List<Pending> refused,
                                                                Set<Inventory.Item> unknown) {
     Set<Inventory.Item> items = new HashSet<>();
     batch.forEach(p -> items.add(p.item()));
-    return Inventory.lockLeft(tx, items).map(left -> {
+    Future<Map<Inventory.Item, Integer>> locked = Inventory.lockLeft(tx, items);
+    return Future.all(claimed, locked).map(v -> {
+      answered.putAll(claimed.result());
+      Map<Inventory.Item, Integer> left = locked.result();
       Map<Inventory.Item, Integer> totals = new LinkedHashMap<>();
       for (Pending p : batch) {
+        if (p.key() != null && answered.containsKey(p.key())) {
+          continue;
+        }
         Inventory.Item item = p.item();
         int q = p.booking().quantity();
         if (item.none()) {

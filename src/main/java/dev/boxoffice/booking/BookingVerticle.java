@@ -3,6 +3,7 @@ package dev.boxoffice.booking;
 import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.IdempotencyKeys;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -45,8 +46,8 @@ public final class BookingVerticle extends VerticleBase {
     BookingBatcher batcher = new BookingBatcher(platform.pool(), saga, ItemLock.of(platform), holdSeconds,
       due -> vertx.eventBus().publish(Bus.HOLDS_DUE, due), bounds);
     self[0] = batcher;
-    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), reprocessing, batcher, autoPayment)
-      .serve(vertx));
+    return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), reprocessing, batcher, autoPayment,
+      IdempotencyKeys.of(platform)).serve(vertx));
   }
 
   private static boolean autoPayment(String mode) {

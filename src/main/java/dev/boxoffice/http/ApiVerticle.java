@@ -149,7 +149,8 @@ public final class ApiVerticle extends VerticleBase {
     JsonObject request = new JsonObject()
       .put("operation", operationId)
       .put("params", params)
-      .put("client_ip", clientAddress.of(rc.request()));
+      .put("client_ip", clientAddress.of(rc.request()))
+      .put("idempotency_key", rc.request().getHeader("Idempotency-Key")); // validated by the contract where declared
     if (validated != null && validated.getBody() != null && !validated.getBody().isNull()) {
       request.put("body", validated.getBody().get());
     }

@@ -5,6 +5,7 @@ import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.Failures.Violation;
+import dev.boxoffice.platform.IdempotencyKeys;
 import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.math.BigDecimal;
@@ -43,14 +45,16 @@ public final class EventsApi {
     FROM events""";
 
   private final Pool pool;
+  private final IdempotencyKeys keys;
 
-  public EventsApi(Pool pool) {
+  public EventsApi(Pool pool, IdempotencyKeys keys) {
     this.pool = pool;
+    this.keys = keys;
   }
 
   public Future<Void> serve(Vertx vertx) {
     return Future.all(
-      ApiHandlers.serve(vertx, "createEvent", this::create),
+      ApiHandlers.serve(vertx, "createEvent", req -> keys.run(req, "createEvent", sql -> create(sql, req))),
       ApiHandlers.serve(vertx, "listEvents", this::list),
       ApiHandlers.serve(vertx, "getEvent", req -> one(ONE, req).map(row -> Bus.ApiReply.ok(event(row)))),
       ApiHandlers.serve(vertx, "getEventStats", req -> one(STATS, req).map(row -> Bus.ApiReply.ok(stats(row)))),
@@ -59,7 +63,7 @@ public final class EventsApi {
     ).mapEmpty();
   }
 
-  private Future<JsonObject> create(Bus.ApiRequest req) {
+  private Future<JsonObject> create(SqlClient sql, Bus.ApiRequest req) {
     JsonObject body = req.body();
     OffsetDateTime startsAt;
     try {
@@ -71,7 +75,7 @@ public final class EventsApi {
     Number price = body.getNumber("price");
     Tuple args = Tuple.of(body.getString("title"), body.getInteger("capacity"),
       price == null ? BigDecimal.ZERO : new BigDecimal(price.toString()), startsAt);
-    return pool.preparedQuery(INSERT).execute(args)
+    return sql.preparedQuery(INSERT).execute(args)
       .recover(err -> Future.failedFuture(Violation.NUMERIC_RANGE.of(err)
         ? Failure.invalid("price", "is too large (at most 10 digits before the decimal point)")
         : Failures.invalidInput(err, "events")))

@@ -18,9 +18,14 @@ import java.util.Objects;
  * UPDATE: the check and the change are a single atomic statement, so no interleaving can oversell.
  */
 public final class Inventory {
+  /** The bound of event capacity and product stock (openapi.yaml, and the CHECKs of the schema). */
+  public static final int MAX_QUANTITY = 1_000_000_000;
   private static final String RELEASE_EVENT = "UPDATE events SET booked = booked - $2 WHERE id = $1";
-  private static final String RELEASE_PRODUCT =
-    "UPDATE products SET quantity = quantity + $2, updated_at = now() WHERE id = $1";
+  // in bigint, and at most the bound of the quantity CHECK: an admin may have set the stock to the bound while
+  // bookings held some, and their return must never fail (a cancel answering 500, an expiry sweep stalling on it)
+  private static final String RELEASE_PRODUCT = """
+    UPDATE products SET quantity = least(quantity::bigint + $2::bigint, %d), updated_at = now()
+    WHERE id = $1""".formatted(Inventory.MAX_QUANTITY);
   // several items at once: rows locked in id order (events, then products), so two batches sharing items cannot
   // deadlock; NO KEY UPDATE is the lock the counter UPDATE takes anyway, and unlike FOR UPDATE it lets rows
   // referencing the item be inserted meanwhile (their foreign-key check takes a KEY SHARE lock)

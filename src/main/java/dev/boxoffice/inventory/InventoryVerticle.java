@@ -1,5 +1,6 @@
 package dev.boxoffice.inventory;
 
+import dev.boxoffice.platform.IdempotencyKeys;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -14,6 +15,8 @@ public final class InventoryVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return Future.all(new EventsApi(platform.pool()).serve(vertx), new ProductsApi(platform.pool()).serve(vertx));
+    IdempotencyKeys keys = IdempotencyKeys.of(platform);
+    return Future.all(new EventsApi(platform.pool(), keys).serve(vertx),
+      new ProductsApi(platform.pool(), keys).serve(vertx));
   }
 }

@@ -5,6 +5,7 @@ import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.Failures.Violation;
+import dev.boxoffice.platform.IdempotencyKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -12,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.UUID;
@@ -46,15 +48,17 @@ public final class ProductsApi {
   private static final String DELETE = "DELETE FROM products WHERE id = $1";
 
   private final Pool pool;
+  private final IdempotencyKeys keys;
 
-  public ProductsApi(Pool pool) {
+  public ProductsApi(Pool pool, IdempotencyKeys keys) {
     this.pool = pool;
+    this.keys = keys;
   }
 
   public Future<Void> serve(Vertx vertx) {
     return Future.all(
       ApiHandlers.serve(vertx, "listProducts", this::list),
-      ApiHandlers.serve(vertx, "createProduct", this::create),
+      ApiHandlers.serve(vertx, "createProduct", req -> keys.run(req, "createProduct", sql -> create(sql, req))),
       ApiHandlers.serve(vertx, "getProduct", this::get),
       ApiHandlers.serve(vertx, "replaceProduct", this::update),
       ApiHandlers.serve(vertx, "updateProduct", this::update),
@@ -72,12 +76,12 @@ public final class ProductsApi {
     });
   }
 
-  private Future<JsonObject> create(Bus.ApiRequest req) {
+  private Future<JsonObject> create(SqlClient sql, Bus.ApiRequest req) {
     JsonObject body = req.body();
     String uniqueId = body.getString("unique_id");
     Tuple args = Tuple.of(body.getString("name"), body.getInteger("quantity"),
       uniqueId == null ? UUID.randomUUID().toString() : uniqueId);
-    return pool.preparedQuery(INSERT).execute(args)
+    return sql.preparedQuery(INSERT).execute(args)
       .recover(err -> Future.failedFuture(mapWriteFailure(err)))
       .map(rows -> Bus.ApiReply.of(201, product(rows.iterator().next())));
   }

@@ -23,7 +23,7 @@ public final class TableMaintenance extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(TableMaintenance.class);
   private static final long LOCK_KEY = Database.MAINTENANCE_LOCK;
   private static final List<String> TABLES = List.of("jobs", "bookings", "events", "products", "outbox",
-    "tickets", "nodes");
+    "tickets", "nodes", "idempotency_keys");
 
   private final Pool pool;
   private final long periodMillis;

@@ -60,10 +60,10 @@ public final class Bus {
   public static final String HOLDS_DUE = "bookings.holds.due";
 
   /**
-   * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"}}},
-   * plus {@code "budget_ms"}: how long the edge lets the cluster take, relative (node clocks differ); the handler's
-   * node turns it into a {@link Deadline} on receipt ({@link #received}). For the edge's receipts (see
-   * {@code ApiReceipts}): {@code "request_id"}, {@code "ack_to"}.
+   * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"},
+   * "idempotency_key": header or absent}}, plus {@code "budget_ms"}: how long the edge lets the cluster take,
+   * relative (node clocks differ); the handler's node turns it into a {@link Deadline} on receipt ({@link #received}).
+   * For the edge's receipts (see {@code ApiReceipts}): {@code "request_id"}, {@code "ack_to"}.
    */
   public record ApiRequest(JsonObject json) {
     /** Key of the relative budget the edge sends. */
@@ -101,6 +101,11 @@ public final class Bus {
     public String user() {
       JsonObject u = json.getJsonObject("user");
       return u == null ? null : u.getString("sub");
+    }
+
+    /** The raw {@code Idempotency-Key} header, or null; see {@link IdempotencyKeys}. */
+    public String idempotencyKey() {
+      return json.getString("idempotency_key");
     }
 
     public boolean isAdmin() {

@@ -7,11 +7,13 @@ import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.IdempotencyKeys;
 import dev.boxoffice.platform.StorableText;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -31,25 +33,27 @@ public final class TasksVerticle extends VerticleBase {
   private static final int MAX_ATTEMPTS_LIMIT = 25;
 
   private final Pool pool;
+  private final IdempotencyKeys keys;
 
-  public TasksVerticle(Pool pool) {
+  public TasksVerticle(Pool pool, IdempotencyKeys keys) {
     this.pool = pool;
+    this.keys = keys;
   }
 
   @Override
   public Future<?> start() {
     return Future.all(java.util.List.of(
-      ApiHandlers.serve(vertx, "createTask", this::create),
+      ApiHandlers.serve(vertx, "createTask", req -> keys.run(req, "createTask", sql -> create(sql, req))),
       ApiHandlers.serve(vertx, "listTasks", this::list),
       ApiHandlers.serve(vertx, "getTask", req -> visible(req, "id").map(Bus.ApiReply::ok)),
       ApiHandlers.serve(vertx, "cancelTask", this::cancel),
       ApiHandlers.serve(vertx, "retryTask", this::retry),
-      ApiHandlers.serve(vertx, "submitText", this::submit),
+      ApiHandlers.serve(vertx, "submitText", req -> keys.run(req, "submitText", sql -> submit(sql, req))),
       ApiHandlers.serve(vertx, "getTaskStatus", req -> visible(req, "task_id").map(t -> Bus.ApiReply.ok(status(t)))),
       ApiHandlers.serve(vertx, "listHistory", this::history)));
   }
 
-  private Future<JsonObject> create(Bus.ApiRequest req) {
+  private Future<JsonObject> create(SqlClient sql, Bus.ApiRequest req) {
     JsonObject body = req.body();
     Object rawType = body.getValue("type");
     if (!(rawType instanceof String type) || !TaskTypes.PUBLIC.contains(type)) {
@@ -97,11 +101,11 @@ public final class TasksVerticle extends VerticleBase {
       }
       job = job.uniqueKey(TaskStore.ownedKey(req.user(), k));
     }
-    return JobQueue.enqueue(pool, job)
+    return JobQueue.enqueue(sql, job)
       .map(e -> Bus.ApiReply.of(e.created() ? 202 : 200, TaskStore.view(e.job())));
   }
 
-  private Future<JsonObject> submit(Bus.ApiRequest req) {
+  private Future<JsonObject> submit(SqlClient sql, Bus.ApiRequest req) {
     Object data = req.body().getValue("data");
     if (!(data instanceof String text) || text.isEmpty()) {
       return invalid("Invalid fields: data", "data", "is required (a non-empty string)");
@@ -110,7 +114,7 @@ public final class TasksVerticle extends VerticleBase {
       return invalid("Invalid fields: data", "data", StorableText.FREE_TEXT_MESSAGE);
     }
     NewJob job = NewJob.of(TaskTypes.TEXT_PROCESS, new JsonObject().put("data", text)).owner(req.user());
-    return JobQueue.enqueue(pool, job).map(e -> Bus.ApiReply.of(202, new JsonObject()
+    return JobQueue.enqueue(sql, job).map(e -> Bus.ApiReply.of(202, new JsonObject()
       .put("task_id", e.id().toString()).put("status", TaskView.status(e.job()))));
   }
 

@@ -28,8 +28,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  * Prints one line: {@code scenario=... ok=... conflicts=... errors=... rate=.../s p50=...ms p99=...ms events=...}.
  * {@code --warmup=N} first runs the same load for N seconds without measuring it (JIT, pools, caches).
+ * {@code --keys=true} sends every booking with an Idempotency-Key of its own (what keys cost the group commit).
  */
 public final class BookingLoad {
+  private static boolean keys;
+
   public static void main(String[] args) throws Exception {
     URI url = URI.create(arg(args, "url", "http://127.0.0.1:18080"));
     String scenario = arg(args, "scenario", "hot");
@@ -38,6 +41,7 @@ public final class BookingLoad {
     int events = Integer.parseInt(arg(args, "events", scenario.equals("spread") ? "1000" : "1"));
     int capacity = Integer.parseInt(arg(args, "capacity", scenario.equals("contention") ? "100" : "10000000"));
     int warmup = Integer.parseInt(arg(args, "warmup", "0"));
+    keys = Boolean.parseBoolean(arg(args, "keys", "false"));
     Vertx vertx = Vertx.vertx();
     WebClient web = WebClient.create(vertx, new WebClientOptions().setDefaultHost(url.getHost())
       .setDefaultPort(url.getPort()).setKeepAlive(true));
@@ -119,7 +123,7 @@ public final class BookingLoad {
     }
     long event = eventIds[ThreadLocalRandom.current().nextInt(eventIds.length)];
     long t0 = System.nanoTime();
-    web.post("/bookings").putHeader("Authorization", "Bearer " + token).sendJsonObject(body(event))
+    keyed(web.post("/bookings").putHeader("Authorization", "Bearer " + token)).sendJsonObject(body(event))
       .onComplete(ar -> {
         long took = System.nanoTime() - t0;
         count(run, ar.succeeded() ? ar.result().statusCode() : -1);
@@ -146,7 +150,7 @@ public final class BookingLoad {
     for (int i = 0; i < clients; i++) {
       int k = i;
       long t0 = System.nanoTime();
-      all.add(web.post("/bookings").putHeader("Authorization", "Bearer " + token).sendJsonObject(body(eventId))
+      all.add(keyed(web.post("/bookings").putHeader("Authorization", "Bearer " + token)).sendJsonObject(body(eventId))
         .onComplete(ar -> {
           lat[k] = System.nanoTime() - t0;
           count(run, ar.succeeded() ? ar.result().statusCode() : -1);
@@ -155,6 +159,10 @@ public final class BookingLoad {
     Future.join(all).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     run.seconds = (System.nanoTime() - start) / 1e9;
     return run;
+  }
+
+  private static io.vertx.ext.web.client.HttpRequest<Buffer> keyed(io.vertx.ext.web.client.HttpRequest<Buffer> r) {
+    return keys ? r.putHeader("Idempotency-Key", java.util.UUID.randomUUID().toString()) : r;
   }
 
   private static void count(Run run, int status) {

@@ -92,7 +92,7 @@ public final class FaultHarness {
       }
       List<Outcome> outcomes = new ArrayList<>();
       List<String> order = List.of("kill-9", "late-join", "redis-restart", "postgres-restart", "poison-under-load",
-        "database-stall");
+        "retry-storm", "database-stall");
       try {
         scenarios.startCluster(s.nodes());
         // kill -9 first; the late joiner then takes the dead node's place, so the outages hit a full cluster
@@ -101,6 +101,7 @@ public final class FaultHarness {
         outcomes.add(report(scenarios::redisRestart));
         outcomes.add(report(scenarios::postgresRestart));
         outcomes.add(report(() -> new PoisonScenario(scenarios, s, vertx, cluster, db).run()));
+        outcomes.add(report(() -> new RetryStormScenario(s, vertx, cluster, db).run()));
         outcomes.add(report(() -> new StallScenario(s, vertx, cluster, db, mail).run()));
       } catch (RuntimeException e) {
         progress("aborted: " + e.getMessage());
