@@ -10,6 +10,7 @@ import dev.boxoffice.tickets.FinalizationVerticle;
 import dev.boxoffice.cron.CronScheduler;
 import dev.boxoffice.jobs.JobRetention;
 import dev.boxoffice.jobs.JobTypes;
+import dev.boxoffice.ops.Info;
 import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.ops.OpsApiVerticle;
 import dev.boxoffice.ops.Pages;
@@ -76,6 +77,7 @@ final class Features {
     ops.put("getUsersPage", rc -> rc.response().putHeader("Content-Type", "text/html; charset=utf-8")
       .sendFile("webroot/users.html"));
     ops.put("getMonitoringPage", Pages.monitoring());
+    ops.put("getInfo", Info.handler(p.config()));
     return ops;
   }
 
