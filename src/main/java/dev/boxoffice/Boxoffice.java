@@ -1,5 +1,6 @@
 package dev.boxoffice;
 
+import dev.boxoffice.auth.TokenGate;
 import dev.boxoffice.http.ApiVerticle;
 import dev.boxoffice.jobs.JobEngine;
 import dev.boxoffice.jobs.JobType;
@@ -164,6 +165,7 @@ public final class Boxoffice {
     Platform platform = new Platform(config, vertx, pool, redis, new ClusterMembership(vertx),
       config.string("pg_uri"));
     Features.registerJobTypes(platform);
+    TokenGate.install(platform); // before the HTTP API, which refuses revoked tokens through it
 
     List<String> engines = new ArrayList<>();
     Future<?> chain = NodeServices.deploy(platform);

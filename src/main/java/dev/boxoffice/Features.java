@@ -1,5 +1,6 @@
 package dev.boxoffice;
 
+import dev.boxoffice.auth.AccountsApi;
 import dev.boxoffice.auth.AccountsBootstrap;
 import dev.boxoffice.auth.TokenVerticle;
 import dev.boxoffice.booking.BookingSaga;
@@ -49,6 +50,7 @@ final class Features {
     return Future.<Void>succeededFuture()
       .compose(v -> AccountsBootstrap.run(p))
       .compose(v -> p.vertx().deployVerticle(new TokenVerticle(p)))
+      .compose(v -> p.vertx().deployVerticle(new AccountsApi(p)))
       .compose(v -> p.vertx().deployVerticle(new InventoryVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new HoldExpiry(p)))

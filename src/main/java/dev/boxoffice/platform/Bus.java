@@ -52,6 +52,12 @@ public final class Bus {
   public static final String HOLDS_DUE = "bookings.holds.due";
 
   /**
+   * Published cluster-wide after an account's password, role or disabled flag changed: its username, so that every
+   * node's token check forgets what it knew of it and the account's older tokens are refused at their next use.
+   */
+  public static final String ACCOUNT_CHANGED = "accounts.changed";
+
+  /**
    * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"}}}.
    */
   public record ApiRequest(JsonObject json) {
