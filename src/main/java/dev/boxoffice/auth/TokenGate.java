@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Cheap per request: each node keeps what it read per username for {@link #FRESH_MS}, and forgets a username at
  * once when {@link Bus#ACCOUNT_CHANGED} says it changed (published by the accounts API on any node). A change made by
- * the {@code accounts} command, which has no bus, reaches every node within {@link #FRESH_MS}. A token naming no
+ * the {@code accounts} command, which has no bus, refuses older tokens on every node within {@link #FRESH_MS}; the
+ * tokens issued after it work at once (a newer version than remembered is read again). A token naming no
  * account passes: only the holder of the signing secret can make one (tests do), and accounts are never deleted.
  * When PostgreSQL cannot answer, the last known state is used, else the token passes: the request itself then meets
  * the same unavailable database.
@@ -81,7 +82,7 @@ public final class TokenGate implements Shareable {
       return Future.succeededFuture(user);
     }
     int version = claims.getValue("ver") instanceof Number n ? n.intValue() : 0;
-    return state(username).compose(state -> {
+    return state(username, version).compose(state -> {
       if (state == null) {
         return Future.succeededFuture(user);
       }
@@ -95,10 +96,15 @@ public final class TokenGate implements Shareable {
     });
   }
 
-  private Future<Accounts.TokenState> state(String username) {
+  /**
+   * The account's state, from memory while fresh; read again when a token names a newer version than remembered
+   * (issued after a change this node has not heard of, such as one made by the {@code accounts} command).
+   */
+  private Future<Accounts.TokenState> state(String username, int tokenVersion) {
     Known k = known.get(username);
     long now = System.nanoTime();
-    if (k != null && now - k.readAtNanos() < TimeUnit.MILLISECONDS.toNanos(FRESH_MS)) {
+    if (k != null && now - k.readAtNanos() < TimeUnit.MILLISECONDS.toNanos(FRESH_MS)
+      && (k.state() == null || k.state().tokenVersion() >= tokenVersion)) {
       return Future.succeededFuture(k.state());
     }
     // read from the caller's context (no future shared between event loops); two reads at once both just read

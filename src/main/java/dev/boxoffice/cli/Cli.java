@@ -30,6 +30,9 @@ public final class Cli {
         out.println("boxoffice " + BuildInfo.version() + " (commit " + BuildInfo.commit() + ")");
         return OK;
       }
+      case "accounts" -> {
+        return new AccountsCommand(in, out, err, env).run(args);
+      }
       default -> {
         return usage(err, "unknown argument: " + args[0]);
       }
