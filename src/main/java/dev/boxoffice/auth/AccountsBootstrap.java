@@ -87,7 +87,8 @@ public final class AccountsBootstrap {
           .collect(Collectors.joining(", "));
         if (!open.isEmpty()) {
           return Future.failedFuture(new IllegalStateException("prod profile refuses to start: account(s) " + open
-            + " still accept the dev password; change or delete them (UPDATE/DELETE FROM accounts) first"));
+            + " still accept the dev password; give them another (java -jar boxoffice.jar accounts reset-password NAME)"
+          + " or disable them (accounts disable NAME) first"));
         }
         return Future.succeededFuture();
       });
