@@ -79,6 +79,7 @@ public final class AccountsBootstrap {
   private static Future<Void> refuseDevCredentials(Vertx vertx, Accounts accounts) {
     return accounts.findAll(new ArrayList<>(DEV_ACCOUNTS.keySet())).compose(existing -> {
       List<Future<String>> checks = existing.stream()
+        .filter(a -> !a.disabled()) // cannot log in, whatever its password
         .map(a -> Passwords.verify(vertx, a.passwordHash(), DEV_ACCOUNTS.get(a.username())[0])
           .map(opens -> opens ? a.username() : null))
         .toList();
