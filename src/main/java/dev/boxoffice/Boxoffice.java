@@ -1,5 +1,6 @@
 package dev.boxoffice;
 
+import dev.boxoffice.auth.TokenGate;
 import dev.boxoffice.http.ApiVerticle;
 import dev.boxoffice.jobs.JobEngine;
 import dev.boxoffice.jobs.JobType;
@@ -165,6 +166,7 @@ public final class Boxoffice {
     Platform platform = new Platform(config, vertx, pool, redis, new ClusterMembership(vertx),
       config.string("pg_uri"));
     Features.registerJobTypes(platform);
+    TokenGate.install(platform); // before the HTTP API, which refuses revoked tokens through it
 
     List<String> engines = new ArrayList<>();
     // readiness says "starting" until every deployment below is done (the HTTP instances listen one by one)

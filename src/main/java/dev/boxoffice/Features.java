@@ -1,5 +1,6 @@
 package dev.boxoffice;
 
+import dev.boxoffice.auth.AccountsApi;
 import dev.boxoffice.auth.AccountsBootstrap;
 import dev.boxoffice.auth.TokenVerticle;
 import dev.boxoffice.booking.BookingSaga;
@@ -10,6 +11,7 @@ import dev.boxoffice.tickets.FinalizationVerticle;
 import dev.boxoffice.cron.CronScheduler;
 import dev.boxoffice.jobs.JobRetention;
 import dev.boxoffice.jobs.JobTypes;
+import dev.boxoffice.ops.Info;
 import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.ops.OpsApiVerticle;
 import dev.boxoffice.ops.Pages;
@@ -50,6 +52,7 @@ final class Features {
     return Future.<Void>succeededFuture()
       .compose(v -> AccountsBootstrap.run(p))
       .compose(v -> p.vertx().deployVerticle(new TokenVerticle(p)))
+      .compose(v -> p.vertx().deployVerticle(new AccountsApi(p)))
       .compose(v -> p.vertx().deployVerticle(new InventoryVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new BookingVerticle(p)))
       .compose(v -> p.vertx().deployVerticle(new HoldExpiry(p)))
@@ -79,6 +82,7 @@ final class Features {
     ops.put("getUsersPage", rc -> rc.response().putHeader("Content-Type", "text/html; charset=utf-8")
       .sendFile("webroot/users.html"));
     ops.put("getMonitoringPage", Pages.monitoring());
+    ops.put("getInfo", Info.handler(p.config()));
     return ops;
   }
 

@@ -1,5 +1,6 @@
 package dev.boxoffice;
 
+import dev.boxoffice.cli.Cli;
 import dev.boxoffice.http.ApiVerticle;
 import dev.boxoffice.jobs.JobEngine;
 import dev.boxoffice.platform.AppConfig;
@@ -10,7 +11,10 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** {@code java -jar target/boxoffice.jar}: one clustered node with the roles from BOXOFFICE_ROLES. */
+/**
+ * {@code java -jar target/boxoffice.jar}: one clustered node with the roles from BOXOFFICE_ROLES. With arguments
+ * ({@code --help}, {@code --version}, {@code accounts ...}) it runs that command instead and starts nothing.
+ */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
   /** Beyond this the process exits anyway; other nodes then take back its leased jobs when it leaves the cluster. */
@@ -20,6 +24,10 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0) {
+      System.exit(Cli.run(args, System.in, System.out, System.err, System.getenv()));
+      return;
+    }
     AppConfig config;
     try {
       config = AppConfig.load();

@@ -11,7 +11,13 @@ CREATE TABLE accounts (
   username      text        NOT NULL UNIQUE CHECK (length(username) BETWEEN 1 AND 100),
   password_hash text        NOT NULL CHECK (password_hash LIKE '$%'),
   role          text        NOT NULL CHECK (role IN ('admin', 'user')),
-  created_at    timestamptz NOT NULL DEFAULT now()
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  -- A disabled account cannot log in and its tokens are refused; accounts are disabled, never deleted, so that
+  -- bookings and tasks keep a known owner.
+  disabled      boolean     NOT NULL DEFAULT false,
+  -- Tokens carry the version they were issued under (claim "ver"); every change of password, role or disabled
+  -- raises it, so the tokens issued before stop working at their next use (auth/TokenGate).
+  token_version int         NOT NULL DEFAULT 0
 );
 
 -- =================================================================================================== inventory

@@ -79,6 +79,7 @@ public final class AccountsBootstrap {
   private static Future<Void> refuseDevCredentials(Vertx vertx, Accounts accounts) {
     return accounts.findAll(new ArrayList<>(DEV_ACCOUNTS.keySet())).compose(existing -> {
       List<Future<String>> checks = existing.stream()
+        .filter(a -> !a.disabled()) // cannot log in, whatever its password
         .map(a -> Passwords.verify(vertx, a.passwordHash(), DEV_ACCOUNTS.get(a.username())[0])
           .map(opens -> opens ? a.username() : null))
         .toList();
@@ -87,7 +88,8 @@ public final class AccountsBootstrap {
           .collect(Collectors.joining(", "));
         if (!open.isEmpty()) {
           return Future.failedFuture(new IllegalStateException("prod profile refuses to start: account(s) " + open
-            + " still accept the dev password; change or delete them (UPDATE/DELETE FROM accounts) first"));
+            + " still accept the dev password; give them another (java -jar boxoffice.jar accounts reset-password NAME)"
+          + " or disable them (accounts disable NAME) first"));
         }
         return Future.succeededFuture();
       });

@@ -7,7 +7,10 @@ import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 
-/** HS256 tokens: {@code sub} is the username, {@code role} is admin or user. */
+/**
+ * HS256 tokens: {@code sub} is the username, {@code role} is admin or user, {@code ver} the account's token version
+ * (see {@link TokenGate}).
+ */
 public final class Jwt {
   public static final String ISSUER = "boxoffice";
 
@@ -21,7 +24,11 @@ public final class Jwt {
   }
 
   public static String issue(JWTAuth jwt, String username, String role, int ttlSeconds) {
-    return jwt.generateToken(new JsonObject().put("sub", username).put("role", role),
+    return issue(jwt, username, role, 0, ttlSeconds);
+  }
+
+  public static String issue(JWTAuth jwt, String username, String role, int tokenVersion, int ttlSeconds) {
+    return jwt.generateToken(new JsonObject().put("sub", username).put("role", role).put("ver", tokenVersion),
       new JWTOptions().setAlgorithm("HS256").setIssuer(ISSUER).setExpiresInSeconds(ttlSeconds));
   }
 }

@@ -93,7 +93,7 @@ public final class TokenVerticle extends VerticleBase {
   }
 
   private JsonObject issue(Accounts.Account account) {
-    String token = Jwt.issue(jwt, account.username(), account.role(), ttlSeconds);
+    String token = Jwt.issue(jwt, account.username(), account.role(), account.tokenVersion(), ttlSeconds);
     // RFC 6749 §5.1: token responses must not be cached.
     return Bus.ApiReply.ok(new JsonObject().put("access_token", token).put("token_type", "bearer")
         .put("expires_in", ttlSeconds))

@@ -1,6 +1,7 @@
 package dev.boxoffice.http;
 
 import dev.boxoffice.auth.Jwt;
+import dev.boxoffice.auth.TokenGate;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
@@ -63,7 +64,7 @@ public final class ApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    JWTAuth jwt = Jwt.provider(vertx, config.jwtSecret());
+    JWTAuth jwt = TokenGate.guard(vertx, Jwt.provider(vertx, config.jwtSecret())); // revoked tokens too
     try {
       clientAddress = ClientAddress.fromSetting(config.string("trusted_proxies"));
     } catch (IllegalArgumentException e) {

@@ -30,7 +30,7 @@ public final class NodeRegistry extends VerticleBase {
   static final long HEARTBEAT_MS = 5_000;
   /** Three missed heartbeats and a node counts as gone. */
   static final int ALIVE_SECONDS = 15;
-  private static final List<String> ROLE_ORDER = List.of("http", "workers", "scheduler");
+  static final List<String> ROLE_ORDER = List.of("http", "workers", "scheduler");
 
   private static final String UPSERT = """
     INSERT INTO nodes (node_id, roles, http_port, started_at, last_seen, stopped_at)

@@ -44,13 +44,23 @@ public final class AppConfig {
       }
     }
     for (String key : merged.fieldNames().toArray(new String[0])) {
-      String fromEnv = env.get(ENV_PREFIX + key.toUpperCase());
+      String fromEnv = env.get(envName(key));
       if (fromEnv != null && !fromEnv.isBlank()) {
         merged.put(key, fromEnv);
       }
     }
     overrides.forEach(merged::put);
     return new AppConfig(merged);
+  }
+
+  /** The packaged defaults ({@code conf/boxoffice.json}): every setting there is, in file order. */
+  public static JsonObject defaults() {
+    return readDefaults();
+  }
+
+  /** The environment variable that sets {@code key}. */
+  public static String envName(String key) {
+    return ENV_PREFIX + key.toUpperCase();
   }
 
   public static AppConfig of(JsonObject values) {

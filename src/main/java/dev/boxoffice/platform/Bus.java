@@ -60,6 +60,12 @@ public final class Bus {
   public static final String HOLDS_DUE = "bookings.holds.due";
 
   /**
+   * Published cluster-wide after an account's password, role or disabled flag changed: its username, so that every
+   * node's token check forgets what it knew of it and the account's older tokens are refused at their next use.
+   */
+  public static final String ACCOUNT_CHANGED = "accounts.changed";
+
+  /**
    * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"},
    * "idempotency_key": header or absent}}, plus {@code "budget_ms"}: how long the edge lets the cluster take,
    * relative (node clocks differ); the handler's node turns it into a {@link Deadline} on receipt ({@link #received}).

@@ -1,6 +1,7 @@
 package dev.boxoffice.auth;
 
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.cli.Cli;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.Database;
 import dev.boxoffice.testing.ApiClient;
@@ -16,8 +17,13 @@ import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.ByteArrayInputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -115,6 +121,34 @@ class AccountsBootstrapTest {
     } finally {
       TestNodes.stop(node);
     }
+  }
+
+  @Test
+  void theAccountsCommandsTakeADevDatabaseToProd(Vertx vertx) throws Exception {
+    String db = TestStorage.get().newDatabase("BootstrapByCommand");
+    String prefix = TestStorage.redisPrefix("BootstrapByCommand");
+    TestNodes.stop(TestNodes.start(TestNodes.settings(db, prefix), false));
+    Map<String, String> env = Map.of("BOXOFFICE_PG_URI", db, "BOXOFFICE_PROFILE", "prod");
+
+    assertThat(command(env, "testpass\n", "accounts", "reset-password", "admin")).as("a dev password in prod")
+      .isEqualTo(2);
+    assertThat(command(env, "a-real-admin-password\n", "accounts", "reset-password", "admin")).isZero();
+    assertThat(command(env, "", "accounts", "disable", "testuser")).isZero();
+
+    Boxoffice.Node node = TestNodes.start(prod(db, prefix), false);
+    try {
+      ApiClient api = ApiClient.create(vertx, node.platform().config().integer("http_port"));
+      assertThat(await(api.post("/token", credentials("testuser", "testpass"))).statusCode()).isEqualTo(401);
+      assertThat(await(api.post("/token", credentials("admin", "a-real-admin-password"))).statusCode())
+        .isEqualTo(200);
+    } finally {
+      TestNodes.stop(node);
+    }
+  }
+
+  private static int command(Map<String, String> env, String stdin, String... args) {
+    PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
+    return Cli.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), discard, discard, env);
   }
 
   private static JsonObject prod(String db, String prefix) {

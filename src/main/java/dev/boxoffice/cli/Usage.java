@@ -1,0 +1,51 @@
+package dev.boxoffice.cli;
+
+import dev.boxoffice.platform.AppConfig;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Map;
+
+/**
+ * The text of {@code --help}. The settings come from the packaged {@code conf/boxoffice.json} through
+ * {@link AppConfig}, the same file a node reads its defaults from, so a setting added there is listed here without
+ * another edit.
+ */
+final class Usage {
+  private Usage() {
+  }
+
+  static String commands() {
+    return """
+      Usage: java -jar boxoffice.jar [COMMAND]
+
+        (no command)                               start a node with the settings below
+        --help, -h                                 print this help and exit
+        --version                                  print the version and commit and exit
+        accounts create USER [--role admin|user]   create an account (role user unless given)
+        accounts reset-password USER               set a new password
+        accounts disable USER                      disable an account: no login, its tokens stop working
+
+      The accounts commands work on the configured database (BOXOFFICE_PG_URI; in the dev profile without it, the
+      embedded one under BOXOFFICE_DATA_DIR) without starting the service; they apply migrations first when needed.
+      They read the password from standard input (one line). Exit status: 0 done, 1 refused or failed, 2 bad usage.
+      """;
+  }
+
+  static String full() {
+    StringBuilder text = new StringBuilder(commands()).append("""
+
+      Settings: the packaged defaults below, then ./conf/boxoffice.json (or the file BOXOFFICE_CONFIG names), then
+      the environment variables.
+
+      """);
+    JsonObject defaults = AppConfig.defaults();
+    int width = defaults.fieldNames().stream().mapToInt(k -> AppConfig.envName(k).length()).max().orElse(0);
+    text.append(String.format("  %-" + width + "s  %s%n", "ENVIRONMENT VARIABLE", "DEFAULT"));
+    for (Map.Entry<String, Object> setting : defaults) {
+      Object value = setting.getValue();
+      text.append(String.format("  %-" + width + "s  %s%n", AppConfig.envName(setting.getKey()),
+        value == null ? "(unset)" : value));
+    }
+    return text.toString();
+  }
+}
