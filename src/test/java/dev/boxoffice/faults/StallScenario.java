@@ -91,14 +91,20 @@ final class StallScenario {
     for (int i = 0; i < burstSize; i++) {
       burst.add(book(burstClient, token, roomy, "Stall burst " + i));
     }
-    NodeProcess.sleep(1_000); // the admitted bookings wait (the burst's budget is 2.5 s)
-    long maxWaiting = 0;
-    for (NodeProcess n : cluster.live) {
-      maxWaiting = Math.max(maxWaiting, waitingGauge(n));
-    }
-    Map<String, Long> rssDuring = rss();
+    // sampled 1 s in (the admitted bookings wait: the burst's budget is 2.5 s), beside the clock of the stall
+    java.util.concurrent.CompletableFuture<Long> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      NodeProcess.sleep(1_000);
+      return cluster.live.stream().mapToLong(StallScenario::waitingGauge).max().orElse(-1);
+    });
+    java.util.concurrent.CompletableFuture<Map<String, Long>> during =
+      java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        NodeProcess.sleep(1_000);
+        return rss();
+      });
     NodeProcess.sleep(Math.max(0, stalledAt + STALL_MS - System.currentTimeMillis()));
     thaw(frozen);
+    long maxWaiting = waiting.join();
+    Map<String, Long> rssDuring = during.join();
     long thawedAt = System.currentTimeMillis();
     progress("PostgreSQL thawed after %.1f s", (thawedAt - stalledAt) / 1000.0);
     List<Answer> answers = await(Future.join(burst).transform(ar -> Future.succeededFuture(
