@@ -12,6 +12,7 @@ import dev.boxoffice.platform.Clock;
 import dev.boxoffice.platform.ClusterConfig;
 import dev.boxoffice.platform.ClusterMembership;
 import dev.boxoffice.platform.Database;
+import dev.boxoffice.platform.DeploymentCheck;
 import dev.boxoffice.platform.EmbeddedServices;
 import dev.boxoffice.platform.Platform;
 import dev.boxoffice.platform.RedisClients;
@@ -100,6 +101,7 @@ public final class Boxoffice {
     vertxFuture.onFailure(err -> shutDown(null, null, List.of(), embedded).onComplete(v -> started.fail(err)))
       .onSuccess(vertx -> vertx.executeBlocking(() -> {
           Database.migrate(cfg.string("pg_uri"), embedded.postgresDataDir());
+          DeploymentCheck.verify(vertx, cfg); // before any verticle: a node of another database serves nothing
           return vertx;
         }).compose(v -> deploy(cfg, v, embedded, clock))
         .onSuccess(started::complete)

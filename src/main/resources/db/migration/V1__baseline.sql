@@ -345,6 +345,18 @@ CREATE TABLE nodes (
   stopped_at timestamptz
 );
 
+-- The deployment this database belongs to: one row, a random id made when the schema is created. Every clustered
+-- node publishes it when it joins (platform/DeploymentCheck) and refuses to start in a cluster whose members use
+-- another database, which would answer from other data (a dev node with its own database given the prod members).
+-- A row, not the server's system identifier or the database name: a proxy, a replica promoted after a fail-over,
+-- or a renamed host still serve the same deployment.
+CREATE TABLE deployment (
+  single     boolean     PRIMARY KEY DEFAULT true CHECK (single),
+  id         uuid        NOT NULL DEFAULT gen_random_uuid(),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO deployment DEFAULT VALUES;
+
 -- ============================================================================================= idempotency keys
 
 -- Idempotency-Key (IETF httpapi draft) of POST /bookings, /tasks, /submit, /events, /products: one row per account

@@ -191,5 +191,6 @@ public final class AppConfig {
       }
     }
     roles();
+    ClusterConfig.validate(this);
   }
 }

@@ -105,6 +105,29 @@ public final class TestStorage {
     }
   }
 
+  /**
+   * A port {@code p} such that {@code p .. p + span - 1} were all free on 127.0.0.1 just now: for nodes that must
+   * bind near each other (a cluster port window), where {@link #freePort()}'s scattered ports would not do.
+   */
+  public static int freePortRun(int span) {
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int base = 20000 + random.nextInt(10000);
+      boolean free = true;
+      for (int p = base; p < base + span && free; p++) {
+        try (ServerSocket s = new ServerSocket()) {
+          s.bind(new java.net.InetSocketAddress("127.0.0.1", p));
+        } catch (IOException e) {
+          free = false;
+        }
+      }
+      if (free) {
+        return base;
+      }
+    }
+    throw new IllegalStateException("no run of " + span + " free ports found");
+  }
+
   /** A fresh, empty database for one test class; returns its URI. */
   public String newDatabase(String hint) {
     String name = ("bo_" + hint.replaceAll("[^A-Za-z0-9]", "_") + "_"
