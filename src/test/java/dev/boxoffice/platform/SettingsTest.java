@@ -69,7 +69,9 @@ class SettingsTest {
     // two problems, one message naming both
     assertThatThrownBy(() -> check(Map.of("BOXOFFICE_CLUSTER_PORT", "0", "BOXOFFICE_SMTP_PORT", "99999")))
       .hasMessageContaining("BOXOFFICE_CLUSTER_PORT").hasMessageContaining("BOXOFFICE_SMTP_PORT");
-    check(Map.of("BOXOFFICE_PG_STATEMENT_TIMEOUT_MS", "0")); // 0 turns that bound off
+    // 0 turns these off
+    check(Map.of("BOXOFFICE_PG_STATEMENT_TIMEOUT_MS", "0", "BOXOFFICE_JOBS_RETENTION_SECONDS", "0",
+      "BOXOFFICE_DB_MAINTENANCE_SECONDS", "0"));
   }
 
   @Test
