@@ -15,6 +15,7 @@ import dev.boxoffice.platform.Database;
 import dev.boxoffice.platform.DeploymentCheck;
 import dev.boxoffice.platform.EmbeddedServices;
 import dev.boxoffice.platform.Platform;
+import dev.boxoffice.platform.PortReservation;
 import dev.boxoffice.platform.RedisClients;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -84,29 +85,67 @@ public final class Boxoffice {
    * {@code clock} drives the job engines' due times, timers and leases (tests pass one they can move).
    */
   public static Future<Node> start(AppConfig config, boolean clustered, EmbeddedServices embedded, Clock clock) {
+    // the safe order: every setting checked and the HTTP port bound, then storage and migrations, then the cluster
+    // join, then the API (readiness "starting"), and the workers that take other nodes' bus traffic last
+    PortReservation port = null;
     try {
-      config.validate();
+      ConfigCheck.check(config);
+      if (config.hasRole("http")) {
+        port = PortReservation.hold(config.httpHost(), config.integer("http_port"));
+      }
       config = withStorage(config, embedded).withDevSecrets();
     } catch (Exception e) {
+      if (port != null) {
+        port.close();
+      }
       embedded.close(); // what started before the failure; this runs before any Vert.x
       return Future.failedFuture(e);
     }
     AppConfig cfg = config;
-    VertxOptions options = new VertxOptions().setMetricsOptions(Metrics.options());
-    Future<Vertx> vertxFuture = clustered
-      ? Vertx.builder().with(options.setEventBusOptions(ClusterConfig.eventBusOptions(cfg)))
-        .withClusterManager(ClusterConfig.clusterManager(cfg)).buildClustered()
-      : Future.succeededFuture(Vertx.builder().with(options).build());
+    PortReservation reserved = port;
     Promise<Node> started = Promise.promise();
-    vertxFuture.onFailure(err -> shutDown(null, null, List.of(), embedded).onComplete(v -> started.fail(err)))
-      .onSuccess(vertx -> vertx.executeBlocking(() -> {
-          Database.migrate(cfg.string("pg_uri"), embedded.postgresDataDir());
-          DeploymentCheck.verify(vertx, cfg); // before any verticle: a node of another database serves nothing
-          return vertx;
-        }).compose(v -> deploy(cfg, v, embedded, clock))
-        .onSuccess(started::complete)
-        .onFailure(err -> shutDown(vertx, null, List.of(), embedded).onComplete(v -> started.fail(err))));
+    Handler<Throwable> failBeforeVertx = err -> {
+      if (reserved != null) {
+        reserved.close();
+      }
+      shutDown(null, null, List.of(), embedded).onComplete(v -> started.fail(err));
+    };
+    migrate(cfg, embedded).onFailure(failBeforeVertx).onSuccess(migrated -> {
+      VertxOptions options = new VertxOptions().setMetricsOptions(Metrics.options());
+      Future<Vertx> vertxFuture = clustered
+        ? Vertx.builder().with(options.setEventBusOptions(ClusterConfig.eventBusOptions(cfg)))
+          .withClusterManager(ClusterConfig.clusterManager(cfg)).buildClustered()
+        : Future.succeededFuture(Vertx.builder().with(options).build());
+      vertxFuture.onFailure(failBeforeVertx)
+        .onSuccess(vertx -> vertx.executeBlocking(() -> {
+            DeploymentCheck.verify(vertx, cfg); // before any verticle: a node of another database serves nothing
+            return vertx;
+          }).compose(v -> deploy(cfg, vertx, embedded, clock, reserved))
+          .onSuccess(started::complete)
+          .onFailure(err -> {
+            if (reserved != null) {
+              reserved.close();
+            }
+            shutDown(vertx, null, List.of(), embedded).onComplete(v -> started.fail(err));
+          }));
+    });
     return started.future();
+  }
+
+  /** Migrations, on a thread of their own (blocking JDBC), before this node exists for the cluster. */
+  private static Future<Void> migrate(AppConfig config, EmbeddedServices embedded) {
+    Promise<Void> migrated = Promise.promise();
+    Thread thread = new Thread(() -> {
+      try {
+        Database.migrate(config.string("pg_uri"), embedded.postgresDataDir());
+        migrated.complete();
+      } catch (Throwable e) {
+        migrated.fail(e);
+      }
+    }, "boxoffice-migrate");
+    thread.setDaemon(true);
+    thread.start();
+    return migrated.future();
   }
 
   /**
@@ -161,7 +200,8 @@ public final class Boxoffice {
     return config;
   }
 
-  private static Future<Node> deploy(AppConfig config, Vertx vertx, EmbeddedServices embedded, Clock clock) {
+  private static Future<Node> deploy(AppConfig config, Vertx vertx, EmbeddedServices embedded, Clock clock,
+                                     PortReservation port) {
     Pool pool = Database.pool(vertx, config.string("pg_uri"), config.integer("pg_pool_size"),
       config.string("pg_plan_cache_mode"), Database.Timeouts.from(config));
     RedisAPI redis = RedisClients.create(vertx, config.string("redis_uri"));
@@ -171,9 +211,20 @@ public final class Boxoffice {
     TokenGate.install(platform); // before the HTTP API, which refuses revoked tokens through it
 
     List<String> engines = new ArrayList<>();
-    // readiness says "starting" until every deployment below is done (the HTTP instances listen one by one)
+    // readiness says "starting" until every deployment below is done (the HTTP instances listen one by one). The API
+    // deploys first: it takes over the reserved port, and a node that cannot listen fails before any of its
+    // consumers (workers, job engines) takes bus traffic
     AtomicBoolean started = new AtomicBoolean();
-    Future<?> chain = NodeServices.deploy(platform);
+    Future<String> http = Future.succeededFuture();
+    if (config.hasRole("http")) {
+      if (port != null) {
+        port.close();
+      }
+      http = vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform, started),
+          router -> Features.extraRoutes(platform, router)),
+        new DeploymentOptions().setInstances(Math.max(1, Runtime.getRuntime().availableProcessors())));
+    }
+    Future<?> chain = http.compose(v -> NodeServices.deploy(platform));
     if (config.hasRole("workers")) {
       chain = chain.compose(v -> Features.deployWorkers(platform))
         .compose(v -> deployJobEngines(platform, clock, engines));
@@ -181,11 +232,8 @@ public final class Boxoffice {
     if (config.hasRole("scheduler")) {
       chain = chain.compose(v -> Features.deployScheduler(platform));
     }
-    Future<String> http = !config.hasRole("http") ? chain.map((String) null)
-      : chain.compose(v -> vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform, started),
-          router -> Features.extraRoutes(platform, router)),
-        new DeploymentOptions().setInstances(Math.max(1, Runtime.getRuntime().availableProcessors()))));
-    return http.map(httpDeployment -> {
+    Future<String> httpDeployed = http;
+    return chain.compose(v -> httpDeployed).map(httpDeployment -> {
       started.set(true);
       log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}", platform.membership().nodeId(),
         config.profile(), config.roles(), config.hasRole("http") ? config.string("http_port") : "-",

@@ -5,6 +5,8 @@ import dev.boxoffice.http.ApiVerticle;
 import dev.boxoffice.jobs.JobEngine;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.EmbeddedServices;
+import dev.boxoffice.platform.Secrets;
+import dev.boxoffice.ops.BuildInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,18 +33,30 @@ public final class Main {
     AppConfig config;
     try {
       config = AppConfig.load();
-      config.validate();
+      ConfigCheck.check(config);
     } catch (RuntimeException e) {
-      log.error("invalid configuration: {}", e.getMessage());
+      // one line, exit 2; the messages mask what they quote (Settings, Secrets)
+      log.error("invalid configuration, not starting: {}", Secrets.scrub(e.getMessage(), null));
       System.exit(2);
       return;
     }
+    log.info("boxoffice {} (commit {}) starting: profile={}, roles={}, settings={}", BuildInfo.version(),
+      BuildInfo.commit(), config.profile(), String.join(",", new java.util.TreeSet<>(config.roles())),
+      config.masked().encode());
+    AppConfig effective = config;
     EmbeddedServices embedded = new EmbeddedServices();
     AtomicReference<Boxoffice.Node> running = new AtomicReference<>();
     // one hook for everything: JVM shutdown hooks run concurrently, and the node must stop before its storage
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(running.get(), embedded), "boxoffice-shutdown"));
     Boxoffice.start(config, true, embedded).onSuccess(running::set).onFailure(err -> {
-      log.error("boxoffice failed to start: {}", err.getMessage(), err);
+      String message = String.valueOf(err.getMessage());
+      String scrubbed = Secrets.scrub(message, effective.json());
+      if (scrubbed.equals(message)) {
+        log.error("boxoffice failed to start: {}", message, err);
+      } else {
+        // no stack trace: its messages quote the secret too
+        log.error("boxoffice failed to start: {} ({})", scrubbed, err.getClass().getName());
+      }
       System.exit(1);
     });
   }

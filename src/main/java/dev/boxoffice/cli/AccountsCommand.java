@@ -74,6 +74,11 @@ final class AccountsCommand {
     AppConfig config;
     try {
       config = AppConfig.load(env, Map.of());
+      // the settings' own checks (a URI that does not parse is refused here, quoted without its password)
+      java.util.List<String> problems = dev.boxoffice.platform.Settings.problems(config.json());
+      if (!problems.isEmpty()) {
+        throw new IllegalStateException(String.join("; ", problems));
+      }
     } catch (RuntimeException e) {
       return refuse(Cli.USAGE, "invalid configuration: " + e.getMessage());
     }

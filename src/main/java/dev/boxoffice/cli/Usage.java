@@ -35,7 +35,9 @@ final class Usage {
     StringBuilder text = new StringBuilder(commands()).append("""
 
       Settings: the packaged defaults below, then ./conf/boxoffice.json (or the file BOXOFFICE_CONFIG names), then
-      the environment variables.
+      the environment variables. NAME_FILE=path reads a setting from a file (secrets). A blank value turns the
+      *_CRON schedules off and means the default elsewhere. An unknown BOXOFFICE_* variable refuses the start.
+      Logs: BOXOFFICE_LOG_FORMAT (json or text), BOXOFFICE_LOG_LEVEL (trace, debug, info, warn, error, off).
 
       """);
     JsonObject defaults = AppConfig.defaults();

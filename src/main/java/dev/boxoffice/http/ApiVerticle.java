@@ -78,6 +78,7 @@ public final class ApiVerticle extends VerticleBase {
       builder.security("bearerAuth").httpHandler(JWTAuthHandler.create(jwt));
       for (OpenAPIRoute route : builder.getRoutes()) {
         String operationId = route.getOperation().getOperationId();
+        route.addHandler(AccessLog.route(route.getOperation().getOpenAPIPath()));
         List<String> roles = roles(route);
         if (!roles.isEmpty()) {
           route.addHandler(rc -> requireRole(rc, roles));
@@ -88,6 +89,11 @@ public final class ApiVerticle extends VerticleBase {
       }
       Router api = builder.createRouter();
       Router root = Router.router(vertx);
+      // first: the request id and the access line, and HEAD answered as GET
+      root.route().handler(AccessLog.handler(!"off".equals(config.string("access_log")), path -> {
+        io.vertx.openapi.contract.Path template = contract.findPath(path);
+        return template == null ? null : template.getName();
+      }));
       root.route().handler(MalformedRequests::refuseBadQuery);
       extraRoutes.accept(root);
       root.route().subRouter(api);
@@ -105,7 +111,7 @@ public final class ApiVerticle extends VerticleBase {
 
   /** 405 with {@code Allow} when the path is in the contract under other methods, else 404. */
   private void noRoute(RoutingContext rc, OpenAPIContract contract) {
-    String what = rc.request().method() + " " + rc.request().path();
+    String what = AccessLog.method(rc) + " " + rc.request().path(); // HEAD, not the GET it was tried as
     io.vertx.openapi.contract.Path path = contract.findPath(rc.request().path());
     if (path == null || path.getOperations().isEmpty()) {
       respondError(rc, Failure.notFound("No such route: " + what));
@@ -177,13 +183,14 @@ public final class ApiVerticle extends VerticleBase {
         Failure error = ApiErrors.from(err, 500);
         if (err instanceof ReplyException re) {
           if (error.status() >= 500) {
-            log.warn("operation {} answered {}: {} ({})", operationId, error.status(), re.getMessage(),
-              re.failureType());
+            log.warn("operation {} answered {} to {}: {} ({})", operationId, error.status(), AccessLog.describe(rc),
+              re.getMessage(), re.failureType());
           }
         } else if (err instanceof Failure f) {
-          log.warn("operation {} answered {}: {}", operationId, f.status(), f.error()); // e.g. its node left
+          log.warn("operation {} answered {} to {}: {}", operationId, f.status(), AccessLog.describe(rc),
+            f.error()); // e.g. its node left
         } else {
-          log.error("operation {} failed", operationId, err);
+          log.error("operation {} failed for {}", operationId, AccessLog.describe(rc), err);
         }
         respondError(rc, error);
       });
@@ -205,7 +212,7 @@ public final class ApiVerticle extends VerticleBase {
   private void onFailure(RoutingContext rc) {
     Failure error = MalformedRequests.bearerWithoutToken(rc, ApiErrors.from(rc.failure(), rc.statusCode()));
     if (error.status() >= 500) {
-      log.error("request {} {} failed", rc.request().method(), rc.request().path(), rc.failure());
+      log.error("request {} failed", AccessLog.describe(rc), rc.failure());
     }
     respondError(rc, error);
   }

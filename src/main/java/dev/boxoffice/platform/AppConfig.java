@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -25,7 +26,7 @@ public final class AppConfig {
   private final JsonObject values;
 
   private AppConfig(JsonObject values) {
-    this.values = values;
+    this.values = Settings.normalized(values); // enumerations in lower case
   }
 
   public static AppConfig load() {
@@ -35,20 +36,22 @@ public final class AppConfig {
   /** Test seam: explicit environment plus overrides applied last. */
   public static AppConfig load(Map<String, String> env, Map<String, Object> overrides) {
     JsonObject merged = readDefaults();
-    Path file = Path.of(env.getOrDefault(ENV_PREFIX + "CONFIG", "conf/boxoffice.json"));
+    Set<String> known = Set.copyOf(merged.fieldNames());
+    String named = env.get(ENV_PREFIX + "CONFIG");
+    Path file = Path.of(named == null || named.isBlank() ? "conf/boxoffice.json" : named.trim());
+    JsonObject fromFile = new JsonObject();
     if (Files.isRegularFile(file)) {
       try {
-        merged.mergeIn(new JsonObject(Files.readString(file)));
-      } catch (IOException e) {
-        throw new IllegalStateException("cannot read " + file, e);
+        fromFile = new JsonObject(Files.readString(file));
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalStateException("cannot read the configuration file " + file + ": " + e.getMessage(), e);
       }
+    } else if (named != null && !named.isBlank()) {
+      throw new IllegalStateException("BOXOFFICE_CONFIG names " + file + ", which is not a readable file");
     }
-    for (String key : merged.fieldNames().toArray(new String[0])) {
-      String fromEnv = env.get(envName(key));
-      if (fromEnv != null && !fromEnv.isBlank()) {
-        merged.put(key, fromEnv);
-      }
-    }
+    merged.mergeIn(fromFile);
+    // blank values, NAME_FILE, unknown BOXOFFICE_* variables and log settings: see SettingsEnv
+    SettingsEnv.apply(merged, fromFile.fieldNames(), env, known);
     overrides.forEach(merged::put);
     return new AppConfig(merged);
   }
@@ -121,7 +124,8 @@ public final class AppConfig {
       .collect(Collectors.toUnmodifiableSet());
     for (String role : roles) {
       if (!Set.of("http", "workers", "scheduler").contains(role)) {
-        throw new IllegalArgumentException("unknown role " + role + " in BOXOFFICE_ROLES");
+        throw new IllegalArgumentException("BOXOFFICE_ROLES has unknown role " + role + " (allowed: all, or a comma "
+          + "list of http, workers, scheduler)");
       }
     }
     return roles;
@@ -192,5 +196,14 @@ public final class AppConfig {
     }
     roles();
     ClusterConfig.validate(this);
+    List<String> problems = Settings.problems(values);
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(String.join("; ", problems));
+    }
+  }
+
+  /** The effective settings with every secret masked, for the start line. */
+  public JsonObject masked() {
+    return Settings.masked(values);
   }
 }
