@@ -195,11 +195,11 @@ public final class AppConfig {
       }
     }
     roles();
-    ClusterConfig.validate(this);
     List<String> problems = Settings.problems(values);
     if (!problems.isEmpty()) {
       throw new IllegalStateException(String.join("; ", problems));
     }
+    ClusterConfig.validate(this); // member lists, port windows, bus TLS files: after the plain ranges
   }
 
   /** The effective settings with every secret masked, for the start line. */
