@@ -262,6 +262,16 @@ CREATE TRIGGER jobs_due_again AFTER UPDATE ON jobs FOR EACH ROW
   WHEN (NEW.status IN ('scheduled','queued','failed'))
   EXECUTE FUNCTION jobs_notify_due_again();
 
+-- Operators' queue controls (POST /ops/queues/{queue}/pause|resume). A row per queue an operator has touched; no
+-- row means running. Persisted rather than only broadcast so the pause is cluster-wide and durable: every claim
+-- (and the handoff insert) reads it, so a node that missed the bus message, or started after the pause, obeys it.
+CREATE TABLE job_queues (
+  name       text        PRIMARY KEY,
+  paused     boolean     NOT NULL DEFAULT false,
+  changed_at timestamptz NOT NULL DEFAULT now(),
+  changed_by text
+);
+
 -- ======================================================================================================== cron
 
 -- One row per (schedule, tick) that has run. Every scheduler node tries to insert the row at the tick; the primary

@@ -53,6 +53,16 @@ final class HandoffReceiver {
     return release(slots.giveUpWaiting());
   }
 
+  /**
+   * The queue was paused: handed-off jobs still waiting for a slot go back to the queue (not started, so not
+   * attempted); those already running finish.
+   */
+  void paused() {
+    if (!stopping) {
+      release(slots.giveUpWaiting());
+    }
+  }
+
   private void adopt(JsonObject handoff) {
     List<Job> jobs = new ArrayList<>();
     handoff.getJsonArray("jobs").forEach(j -> jobs.add(Job.fromJson((JsonObject) j)));

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link LeaseKeeper}: leases renewed while jobs run; on the node's rescuer engine, lost leases taken back.</li>
  *   <li>{@link HandoffReceiver}: jobs this node inserted already leased to this engine ({@link JobHandoff}).</li>
  *   <li>{@link JobsSql}: every statement they run.</li>
+ *   <li>{@link QueueControls}: an operator's pause (the claim reads it) and resume (a wake-up) of the queue.</li>
  * </ul>
  *
  * <p>Stop drains ({@link #stop}): a node shutting down finishes what it runs and hands back the rest.
@@ -77,6 +78,7 @@ public final class JobEngine extends VerticleBase {
 
     handoffs.start();
     leases.start();
+    QueueControls.listen(vertx, settings.queue(), () -> handoffs.paused(), () -> claimer.wake());
     return due.start().onSuccess(v -> {
       log.info("job engine for queue {} started on node {} (lease {} ms, batch {}, concurrency {})",
         settings.queue(), nodeId, settings.leaseMillis(), settings.claimBatch(), settings.concurrency());

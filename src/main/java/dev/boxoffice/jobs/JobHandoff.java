@@ -25,6 +25,10 @@ import java.util.Optional;
  * before the job completes, its lease is rescued like any other (a member left, or the lease expired) and another
  * node retries it. Only available while an engine for the queue runs here and a handler for the type is registered
  * here; otherwise callers enqueue the normal way.
+ *
+ * <p>A paused queue ({@link QueueControls}) is obeyed in the insert itself: its new jobs go in {@code queued}, not
+ * leased, and are not handed over; they run once the queue is resumed, claimed like any other.
+ * Jobs handed over before the pause and still waiting here for a slot go back to the queue when the pause is heard.
  */
 public final class JobHandoff {
   private static final String ENGINES = "boxoffice.jobs.engines";
@@ -83,7 +87,11 @@ public final class JobHandoff {
     return JobsSql.insertRunning(tx, c, engine.leaseMillis(), engine.node(), queue, engine.clock().sqlNow())
       .map(rows -> {
         List<Job> claimed = new ArrayList<>(rows.size());
-        rows.forEach(row -> claimed.add(Job.from(row)));
+        rows.forEach(row -> {
+          if ("running".equals(row.getString("status"))) {
+            claimed.add(Job.from(row)); // not while the queue is paused: then the row went in queued
+          }
+        });
         return claimed;
       });
   }

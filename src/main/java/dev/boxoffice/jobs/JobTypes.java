@@ -2,7 +2,10 @@ package dev.boxoffice.jobs;
 
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 /** Catalogue of job types, filled by each feature at start-up, so any node can enqueue any type with its policy. */
 public final class JobTypes {
@@ -19,6 +22,11 @@ public final class JobTypes {
 
   public static Optional<JobType> find(String name) {
     return Optional.ofNullable(TYPES.get(name));
+  }
+
+  /** The queues of every registered type. */
+  public static Set<String> queues() {
+    return TYPES.values().stream().map(JobType::queue).collect(Collectors.toCollection(TreeSet::new));
   }
 
   public static JobType get(String name) {

@@ -54,6 +54,13 @@ public final class Bus {
   }
 
   /**
+   * Published cluster-wide after an operator paused or resumed a queue: {@code {"queue", "paused"}}. Every node's
+   * engine of that queue wakes (resume) or hands back the handed-off jobs it has not started (pause). Only for speed:
+   * the claim reads the persisted state itself (see {@code QueueControls}).
+   */
+  public static final String JOBS_QUEUE_CONTROL = "jobs.queue.control";
+
+  /**
    * Published cluster-wide after each committed batch of bookings: the earliest {@code expires_at} of the batch, as
    * a {@code Long} of epoch milliseconds, so that every node's hold expiry can arm its timer for it.
    */
