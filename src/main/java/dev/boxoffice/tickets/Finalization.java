@@ -47,7 +47,8 @@ import java.util.function.IntFunction;
  * another node) blocks on the row locks, then finds them no longer confirmed and writes nothing for them. The unique
  * keys of tickets and outbox are a second line of defence. The gate comes first (rather than after the inserts) so
  * that a booking cancelled between the read and the transaction never gets a ticket. The outbox row names the job
- * that wrote it, and only that job delivers it.
+ * that wrote it, and only that job delivers it, and only while its attempt still holds the job's lease: an attempt
+ * that lost it between its commit and the send (its node was paused and the job taken back) sends nothing.
  */
 public final class Finalization {
   private static final Logger log = LoggerFactory.getLogger(Finalization.class);
@@ -268,11 +269,17 @@ public final class Finalization {
         column(issued, Ticket::body, String[]::new), column(issued, t -> t.writer().id(), UUID[]::new),
         sender.initialStatus(), sender.initialAttempts())))
       .compose(written -> countFinalized(tx, perEvent).map(v -> {
+        List<OutboxSender.Delivery> deliveries = new ArrayList<>();
         written.forEach(row -> {
           Ticket t = byBooking.get(row.getLong("booking_id"));
-          long outboxId = row.getLong("id");
-          after.add(() -> outcomes.put(t.bookingId(), sender.deliverNew(t.writer(), t.mail(outboxId))
-            .map(mail -> done(t.bookingId()).put("outbox_id", outboxId).put("email", mail.getString("status")))));
+          deliveries.add(new OutboxSender.Delivery(t.writer(), t.mail(row.getLong("id"))));
+        });
+        // after the commit, the batch's messages go together: one fenced claim, then SMTP
+        after.add(() -> {
+          Map<Long, Future<JsonObject>> sent = sender.deliverNew(deliveries);
+          deliveries.forEach(d -> outcomes.put(d.mail().bookingId(), sent.get(d.mail().outboxId())
+            .map(mail -> done(d.mail().bookingId()).put("outbox_id", d.mail().outboxId())
+              .put("email", mail.getString("status")))));
         });
         return null;
       }));
