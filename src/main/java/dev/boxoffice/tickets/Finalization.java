@@ -240,16 +240,32 @@ public final class Finalization {
         }
       });
       // another run finalized some, or they were cancelled, after we read them: report where they stand
+      Map<Long, List<Job>> finalizedElsewhere = new HashMap<>();
       Future<?> others = changed.size() == all.length ? Future.succeededFuture()
         : tx.preparedQuery(STATUS).execute(Tuple.of((Object) all)).onSuccess(rows -> rows.forEach(r -> {
           long id = r.getLong("id");
           String now = r.getString("status");
-          if (!changed.contains(id)) {
-            JsonObject result = BookingStatus.FINALIZED.equals(now) ? done(id).put("unchanged", true)
-              : skipped(id, now);
-            after.add(() -> outcomes.put(id, Future.succeededFuture(result)));
+          if (!changed.contains(id) && BookingStatus.FINALIZED.equals(now)) {
+            tickets.stream().filter(t -> t.bookingId() == id).findFirst()
+              .ifPresent(t -> finalizedElsewhere.put(id, List.of(t.writer())));
+          } else if (!changed.contains(id)) {
+            after.add(() -> outcomes.put(id, Future.succeededFuture(skipped(id, now))));
           }
         }));
+      if (changed.size() < all.length) {
+        // finalized by an earlier attempt of this same job, which lost its lease before its e-mail went (its node
+        // was paused, the job taken back and run again here): this attempt delivers it; another job's row is left
+        // to that job (deliverPending skips it)
+        after.add(() -> {
+          if (!finalizedElsewhere.isEmpty()) {
+            Future<Map<Long, Future<JsonObject>>> pending = sender.deliverPending(finalizedElsewhere);
+            finalizedElsewhere.keySet().forEach(id -> outcomes.put(id, pending
+              .compose(mails -> mails.getOrDefault(id, Future.succeededFuture(new JsonObject()
+                .put("skipped", "not pending"))))
+              .map(mail -> done(id).put("unchanged", true).put("email", mail))));
+          }
+        });
+      }
       List<Ticket> issued = tickets.stream().filter(t -> changed.contains(t.bookingId())).toList();
       return others.compose(v -> issued.isEmpty() ? Future.succeededFuture()
         : issue(tx, after, issued, perEvent, outcomes));

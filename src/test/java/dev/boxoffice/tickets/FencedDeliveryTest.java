@@ -9,6 +9,7 @@ import dev.boxoffice.platform.Bus;
 import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -17,6 +18,8 @@ import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.mail.MailConfig;
 import io.vertx.ext.mail.StartTLSOptions;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
 import jakarta.mail.Address;
 import jakarta.mail.internet.MimeMessage;
@@ -31,6 +34,7 @@ import java.util.List;
 import java.util.UUID;
 
 import static dev.boxoffice.testing.Await.await;
+import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -148,6 +152,43 @@ class FencedDeliveryTest {
     assertThat(copies.get(0).getMessageID()).isEqualTo(expected);
     assertThat(copies.get(1).getMessageID()).isEqualTo(expected);
     assertThat(outbox(booking).getInteger("attempts")).isEqualTo(2);
+  }
+
+  @Test
+  void anAttemptThatFindsItsBookingFinalizedByTheFencedAttemptDeliversTheEmail() throws Exception {
+    String email = "took-over-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+    long booking = await(FinalizationTest.insertConfirmedBooking(pool, email, null, 1));
+    Job first = runningAttempt(booking, "node-a");
+    await(pool.preparedQuery("UPDATE jobs SET attempts = 2, locked_by = 'node-b' WHERE id = $1")
+      .execute(Tuple.of(first.id())));
+    Job second = new Job(first.id(), first.type(), first.payload(), 2, first.maxAttempts(), null, "node-b");
+    // attempt 1 (its lease already gone) is committing the finalization while attempt 2 reads the booking still
+    // confirmed: attempt 2 waits on the row, then finds it finalized with attempt 1's e-mail pending
+    SqlConnection attempt1 = await(pool.getConnection());
+    try {
+      Transaction tx = await(attempt1.begin());
+      await(attempt1.preparedQuery("SELECT 1 FROM bookings WHERE id = $1 FOR UPDATE").execute(Tuple.of(booking)));
+      Future<JsonObject> answer = node.vertx().eventBus().<JsonObject>request(Bus.jobBatch(BookingJobs.FINALIZE),
+        new JsonObject().put("jobs", new JsonArray().add(second.toJson()))).map(m -> m.body());
+      eventually(() -> assertThat(await(pool.query("SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
+        .execute()).iterator().next().getLong("n")).isPositive());
+      await(attempt1.preparedQuery("UPDATE bookings SET status = 'finalized', finalized_at = now() WHERE id = $1")
+        .execute(Tuple.of(booking)));
+      await(attempt1.preparedQuery("INSERT INTO tickets (booking_id, pdf) VALUES ($1, '\\x25504446'::bytea)")
+        .execute(Tuple.of(booking)));
+      await(attempt1.preparedQuery("""
+          INSERT INTO outbox (booking_id, kind, "to", subject, body, job_id) VALUES ($1, 'ticket', $2, 'BO', 'b', $3)""")
+        .execute(Tuple.of(booking, email, first.id())));
+      await(tx.commit());
+
+      JsonObject result = await(answer).getJsonObject("results").getJsonObject(second.id().toString());
+      assertThat(result.getBoolean("unchanged")).isTrue();
+      assertThat(result.getJsonObject("email").getString("status")).isEqualTo("sent");
+    } finally {
+      attempt1.close();
+    }
+    assertThat(outbox(booking).getString("status")).isEqualTo("sent");
+    assertThat(mailsTo(email)).hasSize(1);
   }
 
   // ------------------------------------------------------------------ fixtures
