@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fault-injection harness: several boxoffice processes clustered on loopback under mixed load, then
-# kill -9 of a node, a late joiner, a Redis restart, a PostgreSQL restart, and poisoned bookings (text the database
-# cannot store) beside the load. Every scenario prints one line with
-# the counts it checked; the last line is "N passed, M failed"; the exit status is non-zero on any violation.
+# kill -9 of a node, a late joiner, a Redis restart, a PostgreSQL restart, poisoned bookings (text the database
+# cannot store) beside the load, a retry storm, a database stall and a 12 s pause (SIGSTOP/SIGCONT) of a node.
+# Every scenario prints one line with the counts it checked; the last line is "N passed, M failed"; the exit status
+# is non-zero on any violation.
 #
 #   bench/faults.sh --short        CI form: 2 nodes + a late joiner, 12 s of load per scenario (about 3 minutes)
 #   bench/faults.sh [--long]       by hand: 3 nodes + a late joiner, 40 s of load per scenario
@@ -12,7 +13,10 @@
 # A ticket e-mail whose SMTP handoff was accepted just before a kill -9 is sent again by the survivors (the
 # documented at-least-once window of OutboxSender); kill-9 reports such re-sends as resent_after_crash after
 # checking each one (exactly two copies from two attempts of the finalization job, the first lost with the killed
-# node) and fails on any other duplicate. FAULTS_STRICT_EMAIL=1 fails on those re-sends too.
+# node, and the same message: one Message-ID, fixed by the outbox row) and fails on any other duplicate.
+# FAULTS_STRICT_EMAIL=1 fails on those re-sends too. pause-12s freezes a node (SIGSTOP) for 12 s under load, then
+# wakes it (SIGCONT): its leases were taken back meanwhile, so it must send and charge nothing more (fencing); the
+# line reports what its fence stopped and the seconds until it was a cluster member again (rejoin_s).
 #
 # PostgreSQL and Redis are PRIVATE to the run (fresh initdb and redis-server on free ports, see faults/services.sh):
 # the machine's shared 5432/6379 are never touched. Node logs: target/faults/node*.log; the service's own

@@ -152,6 +152,13 @@ CREATE TABLE outbox (
   -- a time, so no two deliveries of a row run at once. Finalization always sets it; a NULL row may be delivered by
   -- any finalization job of its booking. No foreign key: job retention deletes finished jobs, the row stays.
   job_id     uuid,
+  -- The job attempt that last claimed the row for sending (OutboxSender's fenced claim): a message leaves only
+  -- after one statement has checked that this attempt still holds its job's lease (jobs.attempts, locked_by,
+  -- status 'running') and written its name here. A node paused past its lease finds its attempt superseded and
+  -- sends nothing; the pair also tells which attempt sent (or re-sent) a message. Its attempts counter grows once
+  -- per claiming attempt.
+  claimed_by_job  uuid,
+  claimed_attempt int,
   CONSTRAINT outbox_one_per_kind UNIQUE (booking_id, kind)
 );
 

@@ -8,6 +8,7 @@ import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.jobs.JobWorkers;
+import dev.boxoffice.jobs.LeaseFence;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.platform.AfterCommit;
 import io.vertx.core.Future;
@@ -17,6 +18,8 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * The saga's steps, each a job ({@link BookingJobs}) whose handler is one conditional transition (so running it
@@ -45,6 +49,7 @@ import java.util.Set;
  * found in payment_processed ({@link Reprocessing}).
  */
 public final class BookingSaga {
+  private static final Logger log = LoggerFactory.getLogger(BookingSaga.class);
   private static final String STATUSES =
     "SELECT id, status, email, name, quantity FROM bookings WHERE id = ANY($1)";
 
@@ -124,36 +129,62 @@ public final class BookingSaga {
   private Future<BatchResult> payments(List<Job> jobs) {
     BatchResult out = new BatchResult();
     return statuses(jobs, out).compose(bookings -> {
-      List<Charge> charges = new ArrayList<>();
+      List<Job> toCharge = new ArrayList<>();
       for (Job job : jobs) {
         Row booking = bookings.get(BookingJobs.bookingId(job));
         if (booking == null) {
           continue; // reported missing by statuses()
         }
-        long id = booking.getLong("id");
         if (!BookingStatus.PENDING.equals(booking.getString("status"))) {
-          out.succeeded(job.id(), result(id, booking.getString("status"), false));
-          continue;
+          out.succeeded(job.id(), result(booking.getLong("id"), booking.getString("status"), false));
+        } else {
+          toCharge.add(job);
         }
-        Future<PaymentProvider.Outcome> outcome = payments.charge(new PaymentProvider.Charge(id,
-          booking.getString("email"), booking.getString("name"), booking.getInteger("quantity"),
-          BookingJobs.key(id, BookingJobs.PAYMENT)));
-        charges.add(new Charge(job, id, outcome,
-          outcome.compose(o -> o.approved() ? Future.succeededFuture() : declined(job, id, o.reason(), out))));
       }
-      return Future.join(charges.stream().map(Charge::outcome).toList())
-        .transform(ar -> {
-          List<Charge> approved = charges.stream().filter(Charge::approved).toList();
-          return confirmAll(jobs, approved.stream().map(Charge::bookingId).toList(),
-            approved.stream().map(Charge::reference).toList(), Transition.PAYMENT_CONFIRMED, out);
-        })
-        .compose(v -> Future.join(charges.stream().map(Charge::declined).toList()).transform(ar -> {
-          // a charge that failed (provider down): that job retries on its own
-          charges.stream().filter(c -> c.outcome().failed())
-            .forEach(c -> out.failed(c.job().id(), c.outcome().cause()));
-          return Future.succeededFuture(out);
-        }));
-    });
+      // right before the provider is called: only attempts that still hold their leases charge (one statement)
+      return LeaseFence.holding(pool, toCharge).map(held -> charge(toCharge, held, bookings, out));
+    }).compose(charges -> settle(jobs, charges, out));
+  }
+
+  /** Calls the provider for each job whose attempt still holds its lease; the others report the lost lease. */
+  private List<Charge> charge(List<Job> toCharge, Set<UUID> held, Map<Long, Row> bookings, BatchResult out) {
+    List<Charge> charges = new ArrayList<>();
+    List<String> fenced = new ArrayList<>();
+    for (Job job : toCharge) {
+      if (!held.contains(job.id())) {
+        fenced.add(job.id() + "#" + job.attempt());
+        out.failed(job.id(), LeaseFence.lost(job, "no payment was attempted"));
+        continue;
+      }
+      Row booking = bookings.get(BookingJobs.bookingId(job));
+      long id = booking.getLong("id");
+      Future<PaymentProvider.Outcome> outcome = payments.charge(new PaymentProvider.Charge(id,
+        booking.getString("email"), booking.getString("name"), booking.getInteger("quantity"),
+        BookingJobs.key(id, BookingJobs.PAYMENT)));
+      charges.add(new Charge(job, id, outcome,
+        outcome.compose(o -> o.approved() ? Future.succeededFuture() : declined(job, id, o.reason(), out))));
+    }
+    if (!fenced.isEmpty()) {
+      log.warn("{} payment(s) not attempted: their job attempts no longer hold their leases (this node was paused or "
+        + "cut off and the jobs were taken back): {}", fenced.size(), fenced.stream().limit(5).toList());
+    }
+    return charges;
+  }
+
+  /** The approved charges confirmed in one transaction; declines and provider failures reported per job. */
+  private Future<BatchResult> settle(List<Job> jobs, List<Charge> charges, BatchResult out) {
+    return Future.join(charges.stream().map(Charge::outcome).toList())
+      .transform(ar -> {
+        List<Charge> approved = charges.stream().filter(Charge::approved).toList();
+        return confirmAll(jobs, approved.stream().map(Charge::bookingId).toList(),
+          approved.stream().map(Charge::reference).toList(), Transition.PAYMENT_CONFIRMED, out);
+      })
+      .compose(v -> Future.join(charges.stream().map(Charge::declined).toList()).transform(ar -> {
+        // a charge that failed (provider down): that job retries on its own
+        charges.stream().filter(c -> c.outcome().failed())
+          .forEach(c -> out.failed(c.job().id(), c.outcome().cause()));
+        return Future.succeededFuture(out);
+      }));
   }
 
   /** pending → payment_failed with the provider's reason, and its compensation, in one transaction. */

@@ -4,7 +4,8 @@ import io.vertx.core.Future;
 
 /**
  * The saga's payment step. A real provider would be called with {@code idempotencyKey} so that a job run twice (lease
- * rescue after a crash) charges once. A failed future is a transient error: the job retries, and compensation
+ * rescue after a crash) charges once; and the saga calls it only for job attempts that still hold their leases
+ * ({@code LeaseFence}), so a node woken from a pause whose work was taken over calls nothing. A failed future is a transient error: the job retries, and compensation
  * cancels the booking once it is out of attempts. A decline is an answer, not an error.
  */
 public interface PaymentProvider {

@@ -42,7 +42,7 @@ final class JobsSql {
                                     + $2 * interval '1 millisecond',
                       started_at = greatest(now(), j.run_at), updated_at = now()
     FROM next WHERE j.id = next.id
-    RETURNING j.id, j.type, j.payload, j.attempts, j.max_attempts, j.owner,
+    RETURNING j.id, j.type, j.payload, j.attempts, j.max_attempts, j.owner, j.locked_by,
               (extract(epoch FROM j.run_at) * 1000)::bigint AS due""";
 
   /*
@@ -79,9 +79,16 @@ final class JobsSql {
     WHERE j.id = d.id AND j.attempts = d.attempt AND j.status = 'running'
     RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error""";
 
+  /*
+   * Renews the attempts this node holds, each by id and attempt number; returns those it renewed. A row missing from
+   * the answer is no longer this attempt's: rescued while this node was paused or cut off (its lease ran out, or the
+   * cluster saw it leave), perhaps running elsewhere already.
+   */
   private static final String RENEW = """
-    UPDATE jobs SET lease_until = coalesce($4::timestamptz, now()) + $2 * interval '1 millisecond'
-    WHERE status = 'running' AND locked_by = $1 AND id = ANY($3)""";
+    UPDATE jobs j SET lease_until = coalesce($4::timestamptz, now()) + $2 * interval '1 millisecond'
+    FROM unnest($3::uuid[], $5::int[]) AS h(id, attempt)
+    WHERE j.id = h.id AND j.attempts = h.attempt AND j.status = 'running' AND j.locked_by = $1
+    RETURNING j.id""";
 
   private static final String RESCUE = """
     WITH lost AS (
@@ -117,7 +124,7 @@ final class JobsSql {
     FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::text[], $5::text[]) AS x(t, p, m, k, o),
          (SELECT EXISTS (SELECT 1 FROM job_queues WHERE name = $8 AND paused) AS paused) q
     ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN %s DO NOTHING
-    RETURNING id, type, payload, attempts, max_attempts, owner, status""".formatted(JobQueue.LIVE);
+    RETURNING id, type, payload, attempts, max_attempts, owner, status, locked_by""".formatted(JobQueue.LIVE);
 
   private final Pool pool;
   private final Clock clock;
@@ -154,8 +161,10 @@ final class JobsSql {
       .addOffsetDateTime(clock.sqlNow()));
   }
 
-  Future<RowSet<Row>> renew(String node, long leaseMillis, UUID[] ids) {
-    return pool.preparedQuery(RENEW).execute(Tuple.of(node, leaseMillis, ids).addOffsetDateTime(clock.sqlNow()));
+  /** Renews the leases of these attempts (parallel arrays); returns the ids renewed. */
+  Future<RowSet<Row>> renew(String node, long leaseMillis, UUID[] ids, Integer[] attempts) {
+    return pool.preparedQuery(RENEW).execute(Tuple.of(node, leaseMillis, ids).addOffsetDateTime(clock.sqlNow())
+      .addArrayOfInteger(attempts));
   }
 
   /** Expired leases, and every lease of the {@code departed} nodes: retried at once, or dead when out of tries. */

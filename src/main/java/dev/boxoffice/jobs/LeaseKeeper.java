@@ -5,6 +5,12 @@ import dev.boxoffice.platform.ClusterMembership;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
 /**
  * Leases. Every engine renews the leases of the attempts it holds, a third of a lease apart, so they never run out
  * while this node lives. The node's rescuer engine ({@link JobEngine.Settings#rescuesLeases}, one per node) also
@@ -59,12 +65,35 @@ final class LeaseKeeper {
     clock.cancelTimer(beat);
   }
 
+  /**
+   * Renews what this engine holds; an attempt the renewal no longer finds ours (this node was paused or cut off past
+   * its lease, and another node rescued the job) is dropped here: no more renewals, not started if it still waits,
+   * and, if running, its side effects are refused by {@link LeaseFence}. Said once per renewal that finds any.
+   */
   private void renew() {
     if (slots.noneLeased()) {
       return;
     }
-    sql.renew(nodeId, settings.leaseMillis(), slots.leasedIds())
-      .onFailure(err -> log.warn("lease renewal failed: {}", err.getMessage()));
+    Slots.Held held = slots.held();
+    sql.renew(nodeId, settings.leaseMillis(), held.ids(), held.attempts()).onSuccess(rows -> {
+      if (rows.rowCount() == held.ids().length) {
+        return;
+      }
+      Set<UUID> renewed = new HashSet<>();
+      rows.forEach(r -> renewed.add(r.getUUID("id")));
+      Map<UUID, Integer> lost = new HashMap<>();
+      for (int i = 0; i < held.ids().length; i++) {
+        if (!renewed.contains(held.ids()[i])) {
+          lost.put(held.ids()[i], held.attempts()[i]);
+        }
+      }
+      int dropped = slots.drop(lost);
+      if (dropped > 0) {
+        log.warn("queue {}: {} job attempt(s) lost their leases (this node was paused or cut off and their jobs were"
+            + " taken back); they stop here without further side effects: {}", settings.queue(), dropped,
+          lost.keySet().stream().limit(5).toList());
+      }
+    }).onFailure(err -> log.warn("lease renewal failed: {}", err.getMessage()));
   }
 
   /** Returns expired leases (and all leases of {@code departed} nodes) to the queue, or to dead when out of tries. */

@@ -51,7 +51,7 @@ final class Slots {
   /** Its handler answered (or did not in time). */
   void finish(Job job) {
     taken--;
-    leased.remove(job.id());
+    leased.remove(job.id(), job.attempt());
   }
 
   /** A handed-off job waits for a slot; its lease is renewed meanwhile. */
@@ -76,8 +76,35 @@ final class Slots {
     return jobs;
   }
 
-  UUID[] leasedIds() {
-    return leased.keySet().toArray(new UUID[0]);
+  /** The attempts whose leases are renewed, as parallel arrays of job ids and attempt numbers. */
+  Held held() {
+    UUID[] ids = new UUID[leased.size()];
+    Integer[] attempts = new Integer[leased.size()];
+    int i = 0;
+    for (Map.Entry<UUID, Integer> e : leased.entrySet()) {
+      ids[i] = e.getKey();
+      attempts[i++] = e.getValue();
+    }
+    return new Held(ids, attempts);
+  }
+
+  record Held(UUID[] ids, Integer[] attempts) {
+  }
+
+  /**
+   * Attempts whose leases are no longer ours (rescued while this node was paused or cut off): no more renewals, and
+   * handed-off jobs among them never start. Those already running keep their slot until their handler answers;
+   * their side effects are refused by {@link LeaseFence}. Returns how many were still held here.
+   */
+  int drop(Map<UUID, Integer> lost) {
+    int n = 0;
+    for (Map.Entry<UUID, Integer> e : lost.entrySet()) {
+      if (leased.remove(e.getKey(), e.getValue())) {
+        n++;
+      }
+    }
+    waiting.removeIf(job -> lost.containsKey(job.id()) && lost.get(job.id()) == job.attempt());
+    return n;
   }
 
   boolean noneLeased() {

@@ -47,7 +47,8 @@ import java.util.function.IntFunction;
  * another node) blocks on the row locks, then finds them no longer confirmed and writes nothing for them. The unique
  * keys of tickets and outbox are a second line of defence. The gate comes first (rather than after the inserts) so
  * that a booking cancelled between the read and the transaction never gets a ticket. The outbox row names the job
- * that wrote it, and only that job delivers it.
+ * that wrote it, and only that job delivers it, and only while its attempt still holds the job's lease: an attempt
+ * that lost it between its commit and the send (its node was paused and the job taken back) sends nothing.
  */
 public final class Finalization {
   private static final Logger log = LoggerFactory.getLogger(Finalization.class);
@@ -239,16 +240,32 @@ public final class Finalization {
         }
       });
       // another run finalized some, or they were cancelled, after we read them: report where they stand
+      Map<Long, List<Job>> finalizedElsewhere = new HashMap<>();
       Future<?> others = changed.size() == all.length ? Future.succeededFuture()
         : tx.preparedQuery(STATUS).execute(Tuple.of((Object) all)).onSuccess(rows -> rows.forEach(r -> {
           long id = r.getLong("id");
           String now = r.getString("status");
-          if (!changed.contains(id)) {
-            JsonObject result = BookingStatus.FINALIZED.equals(now) ? done(id).put("unchanged", true)
-              : skipped(id, now);
-            after.add(() -> outcomes.put(id, Future.succeededFuture(result)));
+          if (!changed.contains(id) && BookingStatus.FINALIZED.equals(now)) {
+            tickets.stream().filter(t -> t.bookingId() == id).findFirst()
+              .ifPresent(t -> finalizedElsewhere.put(id, List.of(t.writer())));
+          } else if (!changed.contains(id)) {
+            after.add(() -> outcomes.put(id, Future.succeededFuture(skipped(id, now))));
           }
         }));
+      if (changed.size() < all.length) {
+        // finalized by an earlier attempt of this same job, which lost its lease before its e-mail went (its node
+        // was paused, the job taken back and run again here): this attempt delivers it; another job's row is left
+        // to that job (deliverPending skips it)
+        after.add(() -> {
+          if (!finalizedElsewhere.isEmpty()) {
+            Future<Map<Long, Future<JsonObject>>> pending = sender.deliverPending(finalizedElsewhere);
+            finalizedElsewhere.keySet().forEach(id -> outcomes.put(id, pending
+              .compose(mails -> mails.getOrDefault(id, Future.succeededFuture(new JsonObject()
+                .put("skipped", "not pending"))))
+              .map(mail -> done(id).put("unchanged", true).put("email", mail))));
+          }
+        });
+      }
       List<Ticket> issued = tickets.stream().filter(t -> changed.contains(t.bookingId())).toList();
       return others.compose(v -> issued.isEmpty() ? Future.succeededFuture()
         : issue(tx, after, issued, perEvent, outcomes));
@@ -268,11 +285,17 @@ public final class Finalization {
         column(issued, Ticket::body, String[]::new), column(issued, t -> t.writer().id(), UUID[]::new),
         sender.initialStatus(), sender.initialAttempts())))
       .compose(written -> countFinalized(tx, perEvent).map(v -> {
+        List<OutboxSender.Delivery> deliveries = new ArrayList<>();
         written.forEach(row -> {
           Ticket t = byBooking.get(row.getLong("booking_id"));
-          long outboxId = row.getLong("id");
-          after.add(() -> outcomes.put(t.bookingId(), sender.deliverNew(t.writer(), t.mail(outboxId))
-            .map(mail -> done(t.bookingId()).put("outbox_id", outboxId).put("email", mail.getString("status")))));
+          deliveries.add(new OutboxSender.Delivery(t.writer(), t.mail(row.getLong("id"))));
+        });
+        // after the commit, the batch's messages go together: one fenced claim, then SMTP
+        after.add(() -> {
+          Map<Long, Future<JsonObject>> sent = sender.deliverNew(deliveries);
+          deliveries.forEach(d -> outcomes.put(d.mail().bookingId(), sent.get(d.mail().outboxId())
+            .map(mail -> done(d.mail().bookingId()).put("outbox_id", d.mail().outboxId())
+              .put("email", mail.getString("status")))));
         });
         return null;
       }));

@@ -2,8 +2,10 @@ package dev.boxoffice.tickets;
 
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
+import dev.boxoffice.jobs.LeaseFence;
 import dev.boxoffice.platform.Failures;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -17,6 +19,7 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,16 +30,24 @@ import java.util.UUID;
  * Delivers ticket e-mails from the outbox through SMTP, for the finalization job that wrote them.
  *
  * <p>Delivery guarantee. An outbox row belongs to the finalization job whose transaction wrote it
- * ({@code outbox.job_id}); only that job delivers it, and the job engine runs at most one attempt of a job at a time
- * (lease), so no two deliveries of a row run at once. Every attempt is counted on the row before the message leaves
- * (the first one by the insert itself). A delivery goes out only while the row is {@code pending}, and right after
- * the SMTP server accepts the message the row becomes {@code sent} together with
- * {@code bookings.ticket_emailed_at} in one statement; any later run (a retry, a duplicate job, another node) finds
- * {@code sent} and does nothing. If the database is away at that moment (a restart, a failover) that statement is
- * retried for a while rather than failing the job, which would send again. The one remaining duplicate window is a
- * crash of this node between the SMTP acceptance and that commit (or a database outage longer than the retries): the
- * job's next attempt sends again. There delivery is at-least-once; nothing can close it without the SMTP server
- * taking part in our transaction.
+ * ({@code outbox.job_id}); only that job delivers it. Right before messages leave, one statement per batch claims
+ * their rows for the sending attempt ({@code claimed_by_job}, {@code claimed_attempt}, the attempt counted on the
+ * row) only where that attempt still holds its job's lease ({@link LeaseFence}: job {@code running}, at this attempt,
+ * locked by this node) and the row is still {@code pending}; only the rows it returns are sent. An attempt whose
+ * lease was taken over (its node was paused or cut off past the lease and the job rescued, perhaps running elsewhere
+ * already) sends nothing and fails with "lease lost"; the attempt that took over delivers. A batch that has been
+ * sending for more than {@link #CLAIM_FRESH_MS} claims its remaining rows again before sending on, so a node that
+ * freezes in the middle of a batch does not resume sending it unchecked. Right after the SMTP server accepts a
+ * message the row becomes {@code sent} together with {@code bookings.ticket_emailed_at} in one statement; any later
+ * run (a retry, a duplicate job, another node) finds {@code sent} and does nothing. If the database is away at that
+ * moment (a restart, a failover) that statement is retried for a while rather than failing the job, which would send
+ * again.
+ *
+ * <p>What remains at-least-once: a crash of this node between the SMTP acceptance and that commit (or a database
+ * outage longer than the retries), or a freeze in the middle of one SMTP exchange that outlasts the lease; the job's
+ * next attempt sends again. Nothing can close that without the SMTP server taking part in our transaction, so every
+ * message carries a Message-ID fixed by its outbox row ({@link #messageId}): a copy re-sent is the same message for
+ * the receiver (mail clients and many servers drop the duplicate).
  *
  * <p>Without {@code smtp_host} rows are written {@code recorded} (kept in the outbox only, never sent). SMTP
  * failures fail the job's attempt, which is retried with the job's backoff; on its last attempt the row becomes
@@ -52,16 +63,42 @@ public final class OutboxSender {
     }
   }
 
+  /** A message and the job attempt that delivers it. */
+  record Delivery(Job job, Mail mail) {
+  }
+
   private static final String LOAD_PENDING = """
     SELECT o.id, o.booking_id, o.job_id, o."to", o.subject, o.body, t.pdf
     FROM outbox o LEFT JOIN tickets t ON t.booking_id = o.booking_id
     WHERE o.booking_id = ANY($1) AND o.kind = 'ticket' AND o.status = 'pending'""";
 
+  /*
+   * The fence and the claim in one statement, for a whole batch: per row, whether its attempt still holds the lease
+   * and whether the row was claimed (still pending, written by that job). The attempt is counted on the row once per
+   * claiming attempt (a batch claiming its rest again does not count twice).
+   */
+  private static final String CLAIM = """
+    WITH f AS (SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::text[]) AS f(id, job, attempt, node)),
+    held AS (SELECT f.* FROM f JOIN jobs j ON %s),
+    claimed AS (
+      UPDATE outbox o SET claimed_by_job = held.job, claimed_attempt = held.attempt,
+        attempts = o.attempts + CASE WHEN o.claimed_by_job = held.job AND o.claimed_attempt = held.attempt
+                                     THEN 0 ELSE 1 END
+      FROM held
+      WHERE o.id = held.id AND o.status = 'pending' AND (o.job_id IS NULL OR o.job_id = held.job)
+      RETURNING o.id)
+    SELECT f.id, held.id IS NOT NULL AS held, claimed.id IS NOT NULL AS claimed
+    FROM f LEFT JOIN held ON held.id = f.id LEFT JOIN claimed ON claimed.id = f.id""".formatted(LeaseFence.HELD);
+
+  /** How long a claim covers sending: past it, the rest of the batch is claimed again (fenced) before it goes. */
+  static final long CLAIM_FRESH_MS = LeaseFence.FRESH_MS;
+  /** Claims in a row that may come back older than {@link #CLAIM_FRESH_MS} before a batch gives up (retried later). */
+  private static final int MAX_SLOW_CLAIMS = 3;
+  /** Messages of a batch in flight at once: the mail client's connection pool (10 by default). */
+  private static final int PARALLEL = 10;
+
   private static final String RECORD =
     "UPDATE outbox SET status = 'recorded' WHERE id = ANY($1) AND status = 'pending' RETURNING id";
-
-  private static final String COUNT_ATTEMPT =
-    "UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1) AND status = 'pending' RETURNING id";
 
   // row and booking stamp in one statement: one pipelined round trip, no transaction to open, after the SMTP server
   // has the message
@@ -79,7 +116,7 @@ public final class OutboxSender {
 
   private static final String MARK_ERROR = """
     UPDATE outbox SET last_error = left($2, 2000), status = CASE WHEN $3 THEN 'failed' ELSE status END
-    WHERE id = $1 AND status = 'pending'""";
+    WHERE id = $1 AND status = 'pending' AND claimed_by_job = $4 AND claimed_attempt = $5""";
 
   private static final String NOTE_ON_BOOKING =
     "UPDATE bookings SET last_error = left($2, 2000), updated_at = now() WHERE id = $1";
@@ -88,6 +125,7 @@ public final class OutboxSender {
   private final Pool pool;
   private final MailClient mail;
   private final String from;
+  private final String domain;
 
   /** @param mail null when no SMTP server is configured */
   public OutboxSender(Vertx vertx, Pool pool, MailClient mail, String from) {
@@ -95,6 +133,7 @@ public final class OutboxSender {
     this.pool = pool;
     this.mail = mail;
     this.from = from;
+    this.domain = domainOf(from);
   }
 
   /** The status a new outbox row starts in: {@code pending} (to send) or {@code recorded} (no SMTP server). */
@@ -102,29 +141,34 @@ public final class OutboxSender {
     return mail == null ? "recorded" : "pending";
   }
 
-  /** Attempts a new row starts with: its first delivery follows the commit that writes it. */
+  /** Attempts a new row starts with: none, each delivering attempt counts itself when it claims the row. */
   int initialAttempts() {
-    return mail == null ? 0 : 1;
+    return 0;
   }
 
-  /** A message finalization has just committed (with its first attempt counted): to SMTP, then marked sent. */
-  Future<JsonObject> deliverNew(Job job, Mail m) {
+  /**
+   * Messages finalization has just committed, each with the attempt that wrote it: claimed (fenced) in one
+   * statement, then to SMTP and marked sent. The outcome per outbox id, at once (they complete as the batch goes).
+   */
+  Map<Long, Future<JsonObject>> deliverNew(List<Delivery> deliveries) {
+    Map<Long, Future<JsonObject>> out = new HashMap<>();
     if (mail == null) {
-      return Future.succeededFuture(m.result().put("status", "recorded"));
+      deliveries.forEach(d -> out.put(d.mail().outboxId(),
+        Future.succeededFuture(d.mail().result().put("status", "recorded"))));
+      return out;
     }
-    return deliver(job, m);
+    return deliverAll(deliveries);
   }
 
   /**
    * The still-pending ticket e-mails of bookings that were finalized earlier (this job's retry, or its rescue from a
-   * node that died after the commit): each row is delivered by the job that wrote it, with the attempt counted
-   * first. The outcome per booking id; bookings with nothing for this job to send are missing from it.
+   * node that died after the commit): each row is delivered by the job that wrote it, once claimed by that attempt.
+   * The outcome per booking id; bookings with nothing for this job to send are missing from it.
    */
   Future<Map<Long, Future<JsonObject>>> deliverPending(Map<Long, List<Job>> byBooking) {
     Long[] bookings = byBooking.keySet().toArray(new Long[0]);
     return pool.preparedQuery(LOAD_PENDING).execute(Tuple.of((Object) bookings)).compose(rows -> {
-      Map<Long, Mail> mine = new HashMap<>();
-      Map<Long, Job> senders = new HashMap<>();
+      List<Delivery> mine = new ArrayList<>();
       Map<Long, Future<JsonObject>> out = new HashMap<>();
       for (Row row : rows) {
         long bookingId = row.getLong("booking_id");
@@ -141,25 +185,150 @@ public final class OutboxSender {
           out.put(bookingId, Future.failedFuture(JobFailure.permanent("ticket of booking " + bookingId
             + " is missing")));
         } else {
-          mine.put(m.outboxId(), m);
-          senders.put(bookingId, job);
+          mine.add(new Delivery(job, m));
         }
       }
       if (mine.isEmpty()) {
         return Future.succeededFuture(out);
       }
-      Long[] ids = mine.keySet().toArray(new Long[0]);
-      return pool.preparedQuery(mail == null ? RECORD : COUNT_ATTEMPT).execute(Tuple.of((Object) ids))
-        .map(changed -> {
-          // rows missing here were sent, recorded or given up since we read them
+      if (mail == null) {
+        Long[] ids = mine.stream().map(d -> d.mail().outboxId()).toArray(Long[]::new);
+        return pool.preparedQuery(RECORD).execute(Tuple.of((Object) ids)).map(changed -> {
+          // rows missing here were recorded or given up since we read them
+          Map<Long, Mail> byId = new HashMap<>();
+          mine.forEach(d -> byId.put(d.mail().outboxId(), d.mail()));
           changed.forEach(r -> {
-            Mail m = mine.get(r.getLong("id"));
-            out.put(m.bookingId(), mail == null ? Future.succeededFuture(m.result().put("status", "recorded"))
-              : deliver(senders.get(m.bookingId()), m));
+            Mail m = byId.get(r.getLong("id"));
+            out.put(m.bookingId(), Future.succeededFuture(m.result().put("status", "recorded")));
           });
           return out;
         });
+      }
+      Map<Long, Future<JsonObject>> sent = deliverAll(mine);
+      mine.forEach(d -> out.put(d.mail().bookingId(), sent.get(d.mail().outboxId())));
+      return Future.succeededFuture(out);
     });
+  }
+
+  /** The Message-ID of a row's e-mail: the same for every copy, however often or by whichever node it is sent. */
+  String messageId(Mail m) {
+    return "<outbox-" + m.outboxId() + "." + m.bookingId() + "@" + domain + ">";
+  }
+
+  /** The domain of the {@code mail_from} address ({@code "Box Office <tickets@example.com>"} → example.com). */
+  static String domainOf(String from) {
+    String address = from == null ? "" : from.trim();
+    if (address.endsWith(">")) {
+      address = address.substring(address.lastIndexOf('<') + 1, address.length() - 1);
+    }
+    String domain = address.substring(address.lastIndexOf('@') + 1).trim();
+    return address.contains("@") && domain.matches("[A-Za-z0-9.-]+") ? domain : "boxoffice.invalid";
+  }
+
+  /** Claims (fences) and sends a batch; the outcome per outbox id. */
+  private Map<Long, Future<JsonObject>> deliverAll(List<Delivery> deliveries) {
+    Map<Long, Promise<JsonObject>> promises = new HashMap<>();
+    Map<Long, Future<JsonObject>> out = new HashMap<>();
+    for (Delivery d : deliveries) {
+      Promise<JsonObject> p = Promise.promise();
+      promises.put(d.mail().outboxId(), p);
+      out.put(d.mail().outboxId(), p.future());
+    }
+    if (!deliveries.isEmpty()) {
+      new Batch(promises).claim(deliveries, 0);
+    }
+    return out;
+  }
+
+  /**
+   * One batch on its way out, on the caller's context: claimed, then sent {@link #PARALLEL} at a time; when its
+   * claim is older than {@link #CLAIM_FRESH_MS} (a slow server, or this node was frozen meanwhile) what is left is
+   * claimed again before anything more is sent.
+   */
+  private final class Batch {
+    private final Map<Long, Promise<JsonObject>> outcomes;
+    private final ArrayDeque<Delivery> todo = new ArrayDeque<>();
+    private long claimedAt;
+    private boolean claiming;
+    private int inFlight;
+
+    Batch(Map<Long, Promise<JsonObject>> outcomes) {
+      this.outcomes = outcomes;
+    }
+
+    /** {@code slow}: how many claims in a row took longer than a claim covers (the database stalled, or we did). */
+    void claim(List<Delivery> ds, int slow) {
+      claiming = true;
+      // from when the statement left: an answer that took long (a node frozen meanwhile) is already old
+      long sentAt = System.nanoTime();
+      pool.preparedQuery(CLAIM).execute(Tuple.of(ds.stream().map(d -> d.mail().outboxId()).toArray(Long[]::new),
+          ds.stream().map(d -> d.job().id()).toArray(UUID[]::new),
+          ds.stream().map(d -> d.job().attempt()).toArray(Integer[]::new),
+          ds.stream().map(d -> d.job().node()).toArray(String[]::new)))
+        .onComplete(ar -> {
+          claiming = false;
+          claimedAt = sentAt;
+          if (ar.failed()) {
+            ds.forEach(d -> outcomes.get(d.mail().outboxId()).tryFail(ar.cause()));
+            pump();
+            return;
+          }
+          Map<Long, Delivery> byId = new HashMap<>();
+          ds.forEach(d -> byId.put(d.mail().outboxId(), d));
+          List<String> fenced = new ArrayList<>();
+          for (Row r : ar.result()) {
+            Delivery d = byId.get(r.getLong("id"));
+            if (!r.getBoolean("held")) {
+              fenced.add(d.job().id() + "#" + d.job().attempt());
+              outcomes.get(d.mail().outboxId()).tryFail(LeaseFence.lost(d.job(), "its e-mail was not sent"));
+            } else if (!r.getBoolean("claimed")) {
+              // sent, given up or (a NULL job_id aside) another job's since it was read: nothing for us to send
+              outcomes.get(d.mail().outboxId()).tryComplete(d.mail().result().put("skipped", "not pending"));
+            } else {
+              todo.add(d);
+            }
+          }
+          if (!fenced.isEmpty()) {
+            log.warn("{} e-mail(s) not sent: their job attempts no longer hold their leases (this node was paused or "
+              + "cut off and the jobs were taken back): {}", fenced.size(), fenced.stream().limit(5).toList());
+          }
+          if (stale() && !todo.isEmpty()) {
+            List<Delivery> rest = new ArrayList<>(todo);
+            todo.clear();
+            if (slow + 1 >= MAX_SLOW_CLAIMS) {
+              // bounded: the job's retry delivers them, once the database answers in time again
+              rest.forEach(d -> outcomes.get(d.mail().outboxId()).tryFail(JobFailure.retryable("outbox " + d.mail()
+                .outboxId() + ": the lease could not be confirmed within " + CLAIM_FRESH_MS + " ms; not sent")));
+              return;
+            }
+            claim(rest, slow + 1);
+            return;
+          }
+          pump();
+        });
+    }
+
+    private boolean stale() {
+      return System.nanoTime() - claimedAt > CLAIM_FRESH_MS * 1_000_000;
+    }
+
+    private void pump() {
+      while (!claiming && inFlight < PARALLEL && !todo.isEmpty()) {
+        if (stale()) {
+          List<Delivery> rest = new ArrayList<>(todo);
+          todo.clear();
+          claim(rest, 0);
+          return;
+        }
+        Delivery d = todo.poll();
+        inFlight++;
+        deliver(d.job(), d.mail()).onComplete(ar -> {
+          inFlight--;
+          outcomes.get(d.mail().outboxId()).handle(ar);
+          pump();
+        });
+      }
+    }
   }
 
   /** One message to SMTP; marked sent as soon as the server has it, so the duplicate window stays one message. */
@@ -174,7 +343,9 @@ public final class OutboxSender {
       .setFrom(from)
       .setTo(m.to())
       .setSubject(m.subject())
-      .setText(m.body());
+      .setText(m.body())
+      // fixed by the row, so that a copy sent again is the same message; replaces the client's random one
+      .setHeaders(MultiMap.caseInsensitiveMultiMap().add("Message-ID", messageId(m)));
     if (m.pdf() != null) {
       message.setAttachment(List.of(MailAttachment.create()
         .setData(m.pdf())
@@ -207,7 +378,8 @@ public final class OutboxSender {
   private Future<JsonObject> recordFailure(Job job, Mail m, Throwable err) {
     String error = "SMTP: " + Failures.text(err);
     boolean last = job.attempt() >= job.maxAttempts();
-    Future<?> noted = pool.preparedQuery(MARK_ERROR).execute(Tuple.of(m.outboxId(), error, last));
+    Future<?> noted = pool.preparedQuery(MARK_ERROR).execute(Tuple.of(m.outboxId(), error, last, job.id(),
+      job.attempt()));
     if (last) {
       noted = noted.compose(v -> pool.preparedQuery(NOTE_ON_BOOKING)
         .execute(Tuple.of(m.bookingId(), "ticket e-mail failed: " + error)));

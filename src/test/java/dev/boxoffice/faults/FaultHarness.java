@@ -92,7 +92,7 @@ public final class FaultHarness {
       }
       List<Outcome> outcomes = new ArrayList<>();
       List<String> order = List.of("kill-9", "late-join", "redis-restart", "postgres-restart", "poison-under-load",
-        "retry-storm", "database-stall");
+        "retry-storm", "database-stall", "pause-12s");
       try {
         scenarios.startCluster(s.nodes());
         // kill -9 first; the late joiner then takes the dead node's place, so the outages hit a full cluster
@@ -103,6 +103,7 @@ public final class FaultHarness {
         outcomes.add(report(() -> new PoisonScenario(scenarios, s, vertx, cluster, db).run()));
         outcomes.add(report(() -> new RetryStormScenario(s, vertx, cluster, db).run()));
         outcomes.add(report(() -> new StallScenario(s, vertx, cluster, db, mail).run()));
+        outcomes.add(report(() -> new PauseScenario(scenarios, cluster, db).run()));
       } catch (RuntimeException e) {
         progress("aborted: " + e.getMessage());
         for (int i = outcomes.size(); i < order.size(); i++) {

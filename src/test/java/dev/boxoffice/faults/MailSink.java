@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 
 /**
  * The SMTP server every node sends to (GreenMail, in this process). A ticket e-mail names its booking as
- * {@code BO-<id>} in the subject; counting messages per reference finds duplicates and missing ones.
+ * {@code BO-<id>} in the subject; counting messages per reference finds duplicates and missing ones, and their
+ * Message-IDs tell a copy sent again (the same message) from a second message.
  */
 final class MailSink implements AutoCloseable {
   private static final Pattern REFERENCE = Pattern.compile("BO-(\\d+)");
@@ -41,6 +42,18 @@ final class MailSink implements AutoCloseable {
   /** When each message arrived, per booking id (a message without a reference counts under -1). */
   Map<Long, List<Long>> perBooking() {
     Map<Long, List<Long>> received = new HashMap<>();
+    messages().forEach((id, copies) -> copies.forEach(c -> received.computeIfAbsent(id, k -> new ArrayList<>())
+      .add(c.at())));
+    return received;
+  }
+
+  /** One message as the sink received it: when, and its Message-ID header (null when it had none). */
+  record Received(long at, String messageId) {
+  }
+
+  /** Every message received, per booking id (a message without a reference counts under -1). */
+  Map<Long, List<Received>> messages() {
+    Map<Long, List<Received>> received = new HashMap<>();
     try {
       for (GreenMailUser user : smtp.getUserManager().listUser()) {
         for (StoredMessage m : smtp.getManagers().getImapHostManager().getInbox(user).getMessages()) {
@@ -53,7 +66,14 @@ final class MailSink implements AutoCloseable {
           } catch (MessagingException e) {
             // unreadable subject: counted under -1
           }
-          received.computeIfAbsent(id, k -> new ArrayList<>()).add(m.getReceivedDate().getTime());
+          String messageId = null;
+          try {
+            messageId = m.getMimeMessage().getMessageID();
+          } catch (MessagingException e) {
+            // unreadable header: no Message-ID
+          }
+          received.computeIfAbsent(id, k -> new ArrayList<>()).add(new Received(m.getReceivedDate().getTime(),
+            messageId));
         }
       }
     } catch (FolderException e) {

@@ -371,7 +371,7 @@ final class Scenarios {
     settleAndCheck(o, load, firstBookingId, null);
   }
 
-  private void settleAndCheck(Outcome o, Load load, long firstBookingId, Checks.Crash crash) {
+  void settleAndCheck(Outcome o, Load load, long firstBookingId, Checks.Crash crash) {
     Checks.Settled settled = Checks.awaitSettled(db, load.bookings, load.tasks, s.settleLimitMs());
     progress("%s: load done (%d sent, %d accepted, %d refused, %d failed, %d throttled); settled in %.1f s",
       o.name, load.sent.get(), load.accepted(), load.conflicts.get(),

@@ -1,0 +1,123 @@
+package dev.boxoffice.faults;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.boxoffice.faults.FaultHarness.progress;
+
+/**
+ * "pause": one node frozen for {@link #PAUSE_MS} under the usual mixed load (SIGSTOP, as a long GC pause or a
+ * stalled VM would), then woken (SIGCONT). Meanwhile the cluster sees it leave and the survivors take back its leased
+ * jobs; when it wakes its attempts have lost their leases and must do nothing more (SPEC, "Fenced side effects").
+ * Beside the shared checks (nothing accepted lost, nothing oversold, each finalized booking one e-mail; a copy
+ * sent again in the frozen node's crash window passes only as the same message, one Message-ID), it reports how many
+ * of the frozen node's e-mails and payments its fence stopped, and the seconds from waking until the node is a
+ * cluster member again (every node reporting all members), or that it did not rejoin within {@link #REJOIN_LIMIT_MS}.
+ */
+final class PauseScenario {
+  private static final long PAUSE_MS = 12_000;
+  private static final long REJOIN_LIMIT_MS = 20_000;
+
+  private final Scenarios scenarios;
+  private final Cluster cluster;
+  private final Db db;
+
+  PauseScenario(Scenarios scenarios, Cluster cluster, Db db) {
+    this.scenarios = scenarios;
+    this.cluster = cluster;
+    this.db = db;
+  }
+
+  Outcome run() {
+    Outcome o = new Outcome("pause-12s");
+    long first = scenarios.nextBookingId();
+    Load load = scenarios.load(scenarios.items("pause"));
+    NodeProcess victim = cluster.live.get(cluster.live.size() - 1);
+    String victimId = victim.nodeId();
+    load.start();
+    NodeProcess.sleep(3_000);
+    // freeze while the victim holds leases, so there is work in flight to rescue (bounded wait)
+    Set<UUID> leased = new HashSet<>();
+    long waitUntil = System.currentTimeMillis() + 3_000;
+    while (leased.isEmpty() && System.currentTimeMillis() < waitUntil) {
+      db.rows("SELECT id FROM jobs WHERE status = 'running' AND locked_by = ?", victimId)
+        .forEach(r -> leased.add((UUID) r.get("id")));
+      if (leased.isEmpty()) {
+        NodeProcess.sleep(20);
+      }
+    }
+    // requests the load would send it meanwhile would only wait; the point is what its own jobs do when it wakes
+    load.removeTarget(victim);
+    long pausedAt = System.currentTimeMillis();
+    signal(victim, "STOP");
+    progress("pause: SIGSTOP %s holding %d lease(s)", victim, leased.size());
+    NodeProcess.sleep(PAUSE_MS);
+    signal(victim, "CONT");
+    long wokeAt = System.currentTimeMillis();
+    progress("pause: SIGCONT %s after %.1f s", victim, (wokeAt - pausedAt) / 1000.0);
+    AtomicLong rejoinedAt = new AtomicLong(-1);
+    Thread rejoin = new Thread(() -> rejoinedAt.set(awaitMember(victim, wokeAt + REJOIN_LIMIT_MS)), "pause-rejoin");
+    rejoin.setDaemon(true);
+    rejoin.start();
+    NodeProcess.sleep(3_000);
+    load.stop();
+    scenarios.settleAndCheck(o, load, first, new Checks.Crash(victimId, pausedAt, false));
+    try {
+      rejoin.join(Math.max(1, wokeAt + REJOIN_LIMIT_MS + 3_000 - System.currentTimeMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    long rescued = db.scalar("SELECT count(*) FROM jobs WHERE last_error LIKE ?", "lease lost: node " + victimId + "%");
+    o.put("victim_jobs", leased.size()).put("rescued_jobs", rescued)
+      .put("fenced_emails", logged(victim, "e-mail(s) not sent: their job attempts no longer hold"))
+      .put("fenced_payments", logged(victim, "payment(s) not attempted: their job attempts no longer hold"))
+      .put("leases_dropped", logged(victim, "lost their leases"))
+      .put("rejoin_s", rejoinedAt.get() < 0 ? ">" + REJOIN_LIMIT_MS / 1000 : (rejoinedAt.get() - wokeAt) / 1000.0);
+    o.require(victim.alive(), "%s died after it was woken (%s)", victim, victim.exitStatus());
+    o.require(!leased.isEmpty(), "the frozen node held no job: nothing to rescue");
+    return o;
+  }
+
+  /** When every live node reports every live node as a member (the victim among them), or -1 past {@code until}. */
+  private long awaitMember(NodeProcess victim, long until) {
+    while (System.currentTimeMillis() < until) {
+      boolean all = cluster.live.stream().allMatch(n -> {
+        NodeProcess.Readiness r = n.readiness(1_000);
+        return r.status() == 200 && r.members() == cluster.live.size();
+      });
+      if (all && victim.alive()) {
+        return System.currentTimeMillis();
+      }
+      NodeProcess.sleep(250);
+    }
+    return -1;
+  }
+
+  /** Log lines of the node that mention {@code text} (its engine and handlers say once per batch what they fenced). */
+  private static long logged(NodeProcess node, String text) {
+    try (var lines = Files.lines(node.log)) {
+      return lines.filter(l -> l.contains(text)).count();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return -1;
+    }
+  }
+
+  private static void signal(NodeProcess node, String signal) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(node.pid())).inheritIO().start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + signal + " " + node.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot run kill -" + signal, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}
