@@ -41,7 +41,7 @@ CREATE TABLE events (
 
 CREATE TABLE products (
   id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  name       text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+  name       text        NOT NULL CHECK (length(name) BETWEEN 2 AND 200), -- 2..200 as the contract says
   -- the stock left. An admin may set it to the bound while bookings hold some; what they return later tops the
   -- stock up to the bound at most (Inventory's release saturates), so a cancel or an expiry never breaks this
   quantity   int         NOT NULL CHECK (quantity BETWEEN 0 AND 1000000000),

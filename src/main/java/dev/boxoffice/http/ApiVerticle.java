@@ -71,7 +71,7 @@ public final class ApiVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     inFlight = new InFlightRequests(vertx, context);
-    return inFlight.start().compose(v -> OpenAPIContract.from(vertx, "openapi.yaml")).compose(contract -> {
+    return inFlight.start().compose(v -> Contract.load(vertx)).compose(contract -> {
       RouterBuilder builder = RouterBuilder.create(vertx, new ValidatorCache(contract),
         RequestExtractor.withBodyHandler());
       builder.rootHandler(BodyHandler.create().setBodyLimit(1024 * 1024).setHandleFileUploads(false));

@@ -9,11 +9,14 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
-/** {@code GET /outbox} (admin; the contract enforces the role): outgoing mail, newest first. */
+/**
+ * {@code GET /outbox} (admin; the contract enforces the role): outgoing mail by id, oldest first, so that a reader
+ * paging with offsets through a growing outbox neither skips nor repeats a message (new mail only adds pages).
+ */
 public final class OutboxApi {
   private static final String PAGE = """
     SELECT id, booking_id, "to", subject, status, attempts, sent_at, last_error, created_at
-    FROM outbox ORDER BY id DESC LIMIT $1 OFFSET $2""";
+    FROM outbox ORDER BY id LIMIT $1 OFFSET $2""";
 
   private static final String COUNT = "SELECT count(*) AS total FROM outbox";
 

@@ -2,6 +2,7 @@ package dev.boxoffice.booking;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.platform.Database;
+import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.PausableProxy;
 import dev.boxoffice.testing.TestNodes;
@@ -63,7 +64,7 @@ class DatabaseStallTest {
     direct = Database.pool(vertx, pg, 2);
     db = new BookingFixtures(direct);
     // enough connections that the whole burst reaches the node at once
-    web = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+    web = ApiClient.webClient(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
       .setDefaultPort(node.platform().config().integer("http_port")), new PoolOptions().setHttp1MaxSize(BURST));
   }
 

@@ -2,6 +2,7 @@ package dev.boxoffice.cluster;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.platform.ClusterMembership;
+import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.PausableProxy;
 import dev.boxoffice.testing.TestNodes;
@@ -79,7 +80,7 @@ class MemberDepartureTest {
     });
 
     await(proxy.pause());
-    WebClient web = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+    WebClient web = ApiClient.webClient(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
       .setDefaultPort(edge.platform().config().integer("http_port")));
     CompletableFuture<Long> answeredAt = new CompletableFuture<>();
     Future<HttpResponse<Buffer>> answer = web.post("/bookings").putHeader("Authorization", "Bearer " + TestTokens.user())

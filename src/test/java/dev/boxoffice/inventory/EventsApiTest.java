@@ -181,6 +181,16 @@ class EventsApiTest {
   }
 
   @Test
+  void aTitleHasOneTo200Characters() throws Exception {
+    assertThat(createEvent("T", 1).getString("title")).isEqualTo("T");
+    assertThat(createEvent("t".repeat(200), 1).getString("title")).hasSize(200);
+    HttpResponse<Buffer> r = await(admin.post("/events", new JsonObject().put("title", "t".repeat(201))
+      .put("capacity", 1)));
+    assertThat(r.statusCode()).isEqualTo(422);
+    assertThat(fields(r)).contains("title");
+  }
+
+  @Test
   void emptyOrBlankTitleIsRejected() throws Exception {
     for (String title : new String[] {"", "   "}) {
       HttpResponse<Buffer> r = await(admin.post("/events", new JsonObject().put("title", title).put("capacity", 5)));

@@ -70,7 +70,7 @@ class ProductsApiTest {
     assertThat(gone.bodyAsJsonObject()).isEqualTo(new JsonObject().put("error", "Product not found"));
     assertThat(await(admin.delete("/products/" + id)).statusCode()).isEqualTo(404);
     assertThat(await(admin.patch("/products/" + id, new JsonObject().put("quantity", 1))).statusCode()).isEqualTo(404);
-    assertThat(await(admin.put("/products/" + id, new JsonObject().put("name", "x").put("quantity", 1))).statusCode())
+    assertThat(await(admin.put("/products/" + id, new JsonObject().put("name", "xy").put("quantity", 1))).statusCode())
       .isEqualTo(404);
   }
 
@@ -131,6 +131,31 @@ class ProductsApiTest {
     assertThat(await(admin.patch("/products/" + id, new JsonObject().put("quantity", "many"))).statusCode())
       .isEqualTo(422);
     assertThat(await(admin.postRaw("/products", "{\"name\": \"x\",")).statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void aNameHasTwoTo200Characters() throws Exception {
+    String longest = "n".repeat(200);
+    for (String name : new String[] {"P", "n".repeat(201)}) {
+      HttpResponse<Buffer> r = await(admin.post("/products", new JsonObject().put("name", name).put("quantity", 1)));
+      assertThat(r.statusCode()).as("%d characters", name.length()).isEqualTo(422);
+      assertThat(fields(r)).contains("name");
+    }
+    assertThat(createProduct("Pi", 1).getString("name")).isEqualTo("Pi");
+    long id = createProduct(longest, 1).getLong("id");
+    assertThat(await(user.get("/products/" + id)).bodyAsJsonObject().getString("name")).isEqualTo(longest);
+
+    HttpResponse<Buffer> put = await(admin.put("/products/" + id, new JsonObject().put("name", "P").put("quantity", 1)));
+    assertThat(put.statusCode()).isEqualTo(422);
+    assertThat(fields(put)).contains("name");
+    HttpResponse<Buffer> patch = await(admin.patch("/products/" + id, new JsonObject().put("name", "P")));
+    assertThat(patch.statusCode()).isEqualTo(422);
+    assertThat(fields(patch)).contains("name");
+    assertThat(await(user.get("/products/" + id)).bodyAsJsonObject().getString("name")).isEqualTo(longest);
+    // the table keeps the bound too, for writes that do not come through the contract
+    Throwable direct = await(node.pool().query("INSERT INTO products (name, quantity, unique_id) VALUES ('P', 1, '"
+      + UUID.randomUUID() + "')").execute().map(rows -> (Throwable) null).otherwise(err -> err));
+    assertThat(direct).hasMessageContaining("products_name_check");
   }
 
   @Test

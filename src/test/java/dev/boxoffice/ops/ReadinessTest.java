@@ -67,10 +67,10 @@ class ReadinessTest {
   @Test
   void aNodeStillStartingIs503() {
     Router router = Router.router(node.vertx());
-    router.get("/ready").handler(Health.readiness(node.platform(), () -> false));
+    router.get("/health/ready").handler(Health.readiness(node.platform(), () -> false));
     HttpServer server = await(node.vertx().createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     try {
-      HttpResponse<Buffer> r = await(ApiClient.create(node.vertx(), server.actualPort()).get("/ready"));
+      HttpResponse<Buffer> r = await(ApiClient.create(node.vertx(), server.actualPort()).get("/health/ready"));
 
       assertThat(r.statusCode()).isEqualTo(503);
       assertThat(check(r, "startup").getJsonObject("data").getString("state")).isEqualTo("starting");

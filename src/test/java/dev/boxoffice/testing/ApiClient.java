@@ -4,13 +4,17 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 
-/** A small HTTP client for tests: talks to one node's API, optionally with a bearer token. */
+/**
+ * A small HTTP client for tests: talks to one node's API, optionally with a bearer token. Every response is checked
+ * against openapi.yaml (status, content type, body schema); a mismatch fails the request.
+ */
 public final class ApiClient {
   private final WebClient client;
   private final int port;
@@ -22,9 +26,19 @@ public final class ApiClient {
     this.token = token;
   }
 
+  /** Every response this client receives is checked against openapi.yaml ({@link ContractCheck}). */
   public static ApiClient create(Vertx vertx, int port) {
-    return new ApiClient(WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
-      .setDefaultPort(port)), port, null);
+    return new ApiClient(webClient(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)),
+      port, null);
+  }
+
+  /** A web client for tests that need their own options: its responses are checked against openapi.yaml too. */
+  public static WebClient webClient(Vertx vertx, WebClientOptions options) {
+    return ContractCheck.install(vertx, WebClient.create(vertx, options));
+  }
+
+  public static WebClient webClient(Vertx vertx, WebClientOptions options, PoolOptions pool) {
+    return ContractCheck.install(vertx, WebClient.create(vertx, options, pool));
   }
 
   public ApiClient withToken(String bearer) {
