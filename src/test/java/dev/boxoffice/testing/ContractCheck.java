@@ -103,6 +103,9 @@ public final class ContractCheck {
     String path = uri.split("[?#]", 2)[0];
     int status = response.statusCode();
     String mediaType = mediaType(response.getHeader("Content-Type"));
+    if (method == HttpMethod.HEAD) {
+      return head(path, status, mediaType, body);
+    }
     Operation operation = contract.findOperation(path, method);
     if (operation == null) {
       return outsideTheContract(method, path, status, mediaType, body);
@@ -147,6 +150,30 @@ public final class ContractCheck {
       .recover(err -> fail(operation.getOperationId() + " " + status + ": " + reason(err) + " (body: " + text(body)
         + ")"))
       .onSuccess(v -> VALIDATED.incrementAndGet());
+  }
+
+  /**
+   * HEAD is answered wherever GET is (HTTP semantics, not an operation of the contract): the GET's status must be
+   * declared and no body sent; a HEAD where no GET is served is a JSON-less 405 or 404.
+   */
+  private Future<Void> head(String path, int status, String mediaType, Buffer body) {
+    if (body != null && body.length() > 0) {
+      return fail("a body in the answer to HEAD " + path);
+    }
+    Operation get = contract.findOperation(path, HttpMethod.GET);
+    if (get == null) {
+      boolean outside = OUTSIDE.stream().anyMatch(p -> path.equals(p) || path.startsWith(p + "/"));
+      if (status == 404 || status == 405 || outside) {
+        STATUS_AND_TYPE.incrementAndGet();
+        return Future.succeededFuture();
+      }
+      return fail("HEAD " + path + " answered " + status + " where no GET is served");
+    }
+    if (get.getResponse(status) == null && get.getDefaultResponse() == null) {
+      return fail("status " + status + " to HEAD is not declared for " + get.getOperationId());
+    }
+    STATUS_AND_TYPE.incrementAndGet();
+    return Future.succeededFuture();
   }
 
   /** The published routes outside the contract, and the JSON error of a route that does not exist. */
