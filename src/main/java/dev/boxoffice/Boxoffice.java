@@ -143,7 +143,8 @@ public final class Boxoffice {
         migrated.fail(e);
       }
     }, "boxoffice-migrate");
-    thread.setDaemon(true);
+    // not a daemon: until Vert.x exists this thread is all that keeps the process alive (main has returned)
+    thread.setDaemon(false);
     thread.start();
     return migrated.future();
   }
