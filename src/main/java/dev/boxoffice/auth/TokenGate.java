@@ -25,16 +25,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * its {@code ver} claim is the account's current version.
  *
  * <p>Cheap per request: each node keeps what it read per username for {@link #FRESH_MS}, and forgets a username at
- * once when {@link Bus#ACCOUNT_CHANGED} says it changed (published by the accounts API on any node). A change made by
- * the {@code accounts} command, which has no bus, refuses older tokens on every node within {@link #FRESH_MS}; the
- * tokens issued after it work at once (a newer version than remembered is read again). A token naming no
- * account passes: only the holder of the signing secret can make one (tests do), and accounts are never deleted.
- * When PostgreSQL cannot answer, the last known state is used, else the token passes: the request itself then meets
- * the same unavailable database.
+ * once when {@link Bus#ACCOUNT_CHANGED} says it changed (published by the accounts API on any node). Past that, the
+ * first request reads the account again and waits for it; while that read is under way, the account's other
+ * requests use what was read before (up to {@link #STALE_MS} old), so a busy account never piles its requests up on
+ * PostgreSQL, nor holds them at the edge, unseen by the waiting bounds, when the database stalls. A change made by
+ * the {@code accounts} command, which has no bus, thus refuses older tokens on every node within {@link #FRESH_MS}
+ * plus one read; the tokens issued after it work at once (a newer version than remembered is read again). A token
+ * naming no account passes: only the holder of the signing secret can make one (tests do), and accounts are never
+ * deleted. When PostgreSQL cannot answer, the last known state is used, else the token passes: the request itself
+ * then meets the same unavailable database.
  */
 public final class TokenGate implements Shareable {
   private static final Logger log = LoggerFactory.getLogger(TokenGate.class);
-  static final long FRESH_MS = 5_000;
+  public static final long FRESH_MS = 5_000;
+  static final long STALE_MS = 30_000;
   /** Only signed tokens reach the cache, so this bounds tests and oddities, not attackers. */
   private static final int MAX_ENTRIES = 10_000;
   private static final String NODE_KEY = "gate";
@@ -44,6 +48,8 @@ public final class TokenGate implements Shareable {
 
   private final Accounts accounts;
   private final Map<String, Known> known = new ConcurrentHashMap<>();
+  /** Usernames being read again, with when that read began. */
+  private final Map<String, Long> reading = new ConcurrentHashMap<>();
   /** Counts forgotten usernames: a read that began before one must not store what it read (it may predate it). */
   private final AtomicLong changes = new AtomicLong();
   private volatile boolean warned;
@@ -97,18 +103,33 @@ public final class TokenGate implements Shareable {
   }
 
   /**
-   * The account's state, from memory while fresh; read again when a token names a newer version than remembered
-   * (issued after a change this node has not heard of, such as one made by the {@code accounts} command).
+   * The account's state, from memory while fresh (or stale while another request reads it again); read again when a
+   * token names a newer version than remembered (issued after a change this node has not heard of, such as one made
+   * by the {@code accounts} command).
    */
   private Future<Accounts.TokenState> state(String username, int tokenVersion) {
     Known k = known.get(username);
     long now = System.nanoTime();
-    if (k != null && now - k.readAtNanos() < TimeUnit.MILLISECONDS.toNanos(FRESH_MS)
-      && (k.state() == null || k.state().tokenVersion() >= tokenVersion)) {
-      return Future.succeededFuture(k.state());
+    if (k != null && (k.state() == null || k.state().tokenVersion() >= tokenVersion)) {
+      long age = now - k.readAtNanos();
+      if (age < TimeUnit.MILLISECONDS.toNanos(FRESH_MS)) {
+        return Future.succeededFuture(k.state());
+      }
+      if (age < TimeUnit.MILLISECONDS.toNanos(STALE_MS) && reading.containsKey(username)) {
+        return Future.succeededFuture(k.state());
+      }
     }
-    // read from the caller's context (no future shared between event loops); two reads at once both just read
+    Long other = reading.putIfAbsent(username, now);
+    if (other != null && now - other > TimeUnit.MILLISECONDS.toNanos(STALE_MS)) {
+      reading.put(username, now); // a read that never ended (a frozen server): this one takes its place
+    }
+    return read(username, k).onComplete(done -> reading.remove(username, now));
+  }
+
+  /** Reads from the caller's context (no future shared between event loops); two reads at once both just read. */
+  private Future<Accounts.TokenState> read(String username, Known k) {
     long changesBefore = changes.get();
+    long now = System.nanoTime();
     return accounts.tokenState(username).map(state -> {
       warned = false;
       if (known.size() >= MAX_ENTRIES) {

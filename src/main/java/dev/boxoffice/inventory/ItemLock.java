@@ -1,6 +1,7 @@
 package dev.boxoffice.inventory;
 
 import dev.boxoffice.platform.Platform;
+import dev.boxoffice.platform.RedisOutage;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -44,7 +45,6 @@ public final class ItemLock {
     local n = 0
     for _, k in ipairs(KEYS) do if redis.call('get', k) == ARGV[1] then n = n + redis.call('del', k) end end
     return n""";
-  private static final long REDIS_DOWN_BACKOFF_MS = 1_000;
 
   /** ttl: lock lifetime; maxWait: how long to try before running unlocked; retry waits are jittered. */
   public record Settings(long ttlMs, long maxWaitMs, long retryMinMs, long retryMaxMs) {
@@ -57,7 +57,7 @@ public final class ItemLock {
   private final RedisAPI redis;
   private final String keyPrefix;
   private final Settings settings;
-  private final AtomicLong redisDownUntil = new AtomicLong();
+  private final RedisOutage redisOutage = new RedisOutage();
   private final AtomicLong unlockedRuns = new AtomicLong();
 
   public ItemLock(Vertx vertx, RedisAPI redis, String keyPrefix, Settings settings) {
@@ -160,7 +160,7 @@ public final class ItemLock {
   }
 
   private Future<Outcome> acquire(List<String> keys, String token, long deadline) {
-    if (System.currentTimeMillis() < redisDownUntil.get()) {
+    if (redisOutage.skipping()) {
       return Future.succeededFuture(Outcome.NOT_HELD);
     }
     long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
@@ -172,7 +172,7 @@ public final class ItemLock {
           log.debug("lock {}: Redis too slow, running without the lock", key);
           return Future.succeededFuture(Outcome.MAYBE_HELD);
         }
-        redisDownUntil.set(System.currentTimeMillis() + REDIS_DOWN_BACKOFF_MS);
+        redisOutage.failed();
         log.debug("lock {}: Redis unavailable ({}), running without the lock", key, ar.cause().toString());
         return Future.succeededFuture(Outcome.NOT_HELD);
       }

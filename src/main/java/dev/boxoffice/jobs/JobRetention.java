@@ -1,9 +1,9 @@
 package dev.boxoffice.jobs;
 
+import dev.boxoffice.platform.BatchedDelete;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +23,7 @@ public final class JobRetention extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(JobRetention.class);
   static final int BATCH = 5_000;
   private static final long MAX_PERIOD_MS = 300_000;
-  /** One purge batch's bound, above the connections' default. */
+  /** One purge batch's bound, above the connections' default: a batch over a big backlog may outlast it. */
   private static final String STATEMENT_TIMEOUT = "2min";
 
   // finished_at range over the jobs_finished index; finished_at is set on every succeeded or cancelled job
@@ -34,13 +34,13 @@ public final class JobRetention extends VerticleBase {
         AND type <> ALL($2)
       LIMIT $3)""";
 
-  private final Pool pool;
+  private final BatchedDelete purge;
   private final long retentionSeconds;
   private final String[] keptTypes;
   private long timer = -1;
 
   public JobRetention(Pool pool, long retentionSeconds, List<String> keptTypes) {
-    this.pool = pool;
+    this.purge = new BatchedDelete(pool, PURGE, BATCH, STATEMENT_TIMEOUT);
     this.retentionSeconds = retentionSeconds;
     this.keptTypes = keptTypes.toArray(new String[0]);
   }
@@ -64,21 +64,10 @@ public final class JobRetention extends VerticleBase {
 
   /** Deletes everything past the retention, batch by batch; how many rows went. */
   Future<Long> purge() {
-    return purge(0);
-  }
-
-  private Future<Long> purge(long sofar) {
-    // a batch over a big backlog may outlast the connections' statement_timeout: its own, longer bound
-    return pool.withTransaction(tx -> tx.query("SET LOCAL statement_timeout = '" + STATEMENT_TIMEOUT + "'").execute()
-      .compose(v -> tx.preparedQuery(PURGE).execute(Tuple.of(retentionSeconds, keptTypes, BATCH)))).compose(rows -> {
-      long total = sofar + rows.rowCount();
-      if (rows.rowCount() == BATCH) {
-        return purge(total);
-      }
+    return purge.run(retentionSeconds, keptTypes).onSuccess(total -> {
       if (total > 0) {
         log.info("job retention: deleted {} finished job(s) older than {} s", total, retentionSeconds);
       }
-      return Future.succeededFuture(total);
     });
   }
 }

@@ -94,6 +94,8 @@ public final class Database {
   private static final long MIGRATION_LOCK = 0x626f786d6967L; // "boxmig"
   /** One node at a time runs {@code TableMaintenance}. */
   public static final long MAINTENANCE_LOCK = 0x626f786f6666L; // "boxoff"
+  /** One node at a time analyzes the tables that outgrew their statistics ({@code TableMaintenance}). */
+  public static final long ANALYZE_LOCK = 0x626f78616e61L; // "boxana"
 
   /** {@link #migrate(String, Path)} for a database this node did not start itself. */
   public static void migrate(String uri) {

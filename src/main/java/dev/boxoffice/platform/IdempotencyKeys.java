@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -54,7 +53,6 @@ public final class IdempotencyKeys {
   static final long IN_FLIGHT_MS = 15_000;
   static final long RETRY_AFTER_SECONDS = 1;
   private static final long REDIS_TIMEOUT_MS = 200;
-  private static final long REDIS_DOWN_BACKOFF_MS = 1_000;
   private static final String RELEASE =
     "if redis.call('get',KEYS[1])==ARGV[1] then return redis.call('del',KEYS[1]) else return 0 end";
 
@@ -87,7 +85,7 @@ public final class IdempotencyKeys {
   private final Pool pool;
   private final RedisAPI redis;
   private final String redisPrefix;
-  private final AtomicLong redisDownUntil = new AtomicLong();
+  private final RedisOutage redisOutage = new RedisOutage();
 
   public IdempotencyKeys(Vertx vertx, Pool pool, RedisAPI redis, String redisPrefix) {
     this.vertx = vertx;
@@ -160,7 +158,7 @@ public final class IdempotencyKeys {
    * marker goes before the answer does, so a client that retries after its answer never meets it.
    */
   public <T> Future<T> guard(Key key, Supplier<Future<T>> work) {
-    if (System.currentTimeMillis() < redisDownUntil.get()) {
+    if (redisOutage.skipping()) {
       return work.get();
     }
     String marker = marker(redisPrefix, key.account(), key.key());
@@ -168,7 +166,7 @@ public final class IdempotencyKeys {
     return bounded(redis.set(List.of(marker, token, "NX", "PX", String.valueOf(IN_FLIGHT_MS))))
       .transform(ar -> {
         if (ar.failed()) {
-          redisDownUntil.set(System.currentTimeMillis() + REDIS_DOWN_BACKOFF_MS);
+          redisOutage.failed();
           log.debug("idempotency key marker: Redis unavailable ({}); Postgres alone decides", ar.cause().toString());
           return work.get();
         }

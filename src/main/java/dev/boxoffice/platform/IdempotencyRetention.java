@@ -3,7 +3,6 @@ package dev.boxoffice.platform;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,11 +21,11 @@ public final class IdempotencyRetention extends VerticleBase {
     DELETE FROM idempotency_keys WHERE (account, key) IN (
       SELECT account, key FROM idempotency_keys WHERE expires_at < now() LIMIT $1)""";
 
-  private final Pool pool;
+  private final BatchedDelete purge;
   private long timer = -1;
 
   public IdempotencyRetention(Pool pool) {
-    this.pool = pool;
+    this.purge = new BatchedDelete(pool, PURGE, BATCH, null);
   }
 
   @Override
@@ -44,19 +43,10 @@ public final class IdempotencyRetention extends VerticleBase {
 
   /** Deletes every expired key, batch by batch; how many went. */
   Future<Long> purge() {
-    return purge(0);
-  }
-
-  private Future<Long> purge(long sofar) {
-    return pool.preparedQuery(PURGE).execute(Tuple.of(BATCH)).compose(rows -> {
-      long total = sofar + rows.rowCount();
-      if (rows.rowCount() == BATCH) {
-        return purge(total);
-      }
+    return purge.run().onSuccess(total -> {
       if (total > 0) {
         log.info("idempotency keys: deleted {} expired key(s)", total);
       }
-      return Future.succeededFuture(total);
     });
   }
 }

@@ -1,6 +1,7 @@
 package dev.boxoffice.booking;
 
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.auth.TokenGate;
 import dev.boxoffice.platform.Database;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.BookingFixtures;
@@ -84,13 +85,29 @@ class DatabaseStallTest {
     long event = db.event(1_000_000);
     long product = db.product(1_000_000);
     assertThat(await(book(new JsonObject().put("event_id", event), "warm-up")).status()).isEqualTo(201);
+    burstThroughAStall(event, product, "Stall guest ");
+  }
 
+  /**
+   * The edge's token check remembers an account for a while and then reads it again: a stall that begins just as
+   * that memory ages must not hold the burst at the edge, unbounded and unseen by the waiting bound.
+   */
+  @Test
+  void aStallThatBeginsAsTheTokenCheckRereadsTheAccountStillRefusesBeyondTheBound() throws Exception {
+    long event = db.event(1_000_000);
+    long product = db.product(1_000_000);
+    assertThat(await(book(new JsonObject().put("event_id", event), "warm-up")).status()).isEqualTo(201);
+    Thread.sleep(TokenGate.FRESH_MS + 200);
+    burstThroughAStall(event, product, "Late stall guest ");
+  }
+
+  private void burstThroughAStall(long event, long product, String prefix) throws Exception {
     await(proxy.pause());
     long stallStart = System.currentTimeMillis();
     List<Future<Answer>> burst = new ArrayList<>();
     for (int i = 0; i < BURST; i++) {
       JsonObject item = i % 2 == 0 ? new JsonObject().put("event_id", event) : new JsonObject().put("product_id", product);
-      burst.add(book(item, "Stall guest " + i));
+      burst.add(book(item, prefix + i));
     }
     Thread.sleep(1_000); // within the budget: the bookings admitted are still waiting
     long waitingMidStall = waitingGauge();
@@ -104,7 +121,7 @@ class DatabaseStallTest {
     assertThat(await(book(new JsonObject().put("product_id", product), "after B")).status()).isEqualTo(201);
 
     Set<String> stored = new HashSet<>();
-    for (Row r : db.sql("SELECT name FROM bookings WHERE name LIKE 'Stall guest %'")) {
+    for (Row r : db.sql("SELECT name FROM bookings WHERE name LIKE '" + prefix + "%'")) {
       stored.add(r.getString("name"));
     }
     List<String> erroredButStored = new ArrayList<>();
