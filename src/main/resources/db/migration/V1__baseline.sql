@@ -119,7 +119,10 @@ CREATE CONSTRAINT TRIGGER bookings_commit_deadline AFTER INSERT ON bookings DEFE
 -- Ticket finalization: the issued ticket, the e-mail outbox and the finalized counters. The finalization job is
 -- the only writer of these rows: it inserts them in the same transaction that moves their booking to 'finalized'.
 
--- One PDF per booking, written once when the booking is finalized.
+-- One PDF per booking, written once when the booking is finalized. A ticket is ~2.2 KB, just over the size at which
+-- PostgreSQL would try to compress the row (the PDF is compressed already: wasted work on every ticket) and then move
+-- it to the TOAST table (a second insert): toast_tuple_target keeps rows up to a page inline, and EXTERNAL storage
+-- never tries to compress a bigger one.
 CREATE TABLE tickets (
   booking_id bigint      PRIMARY KEY REFERENCES bookings (id),
   pdf        bytea       NOT NULL,
@@ -128,7 +131,8 @@ CREATE TABLE tickets (
   -- (UPDATE ... WHERE scanned_at IS NULL), so a ticket admits once and later scans report this time
   scanned_at timestamptz,
   scanned_by text
-);
+) WITH (toast_tuple_target = 8160);
+ALTER TABLE tickets ALTER COLUMN pdf SET STORAGE EXTERNAL;
 
 -- Outgoing e-mail. A row is written in the transaction that creates the fact it announces, and delivered by the
 -- finalization job that wrote it, after its commit (no send job per message: that was a jobs insert, claim and
