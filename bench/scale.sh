@@ -74,8 +74,12 @@ for size in $SIZES; do
    BOXOFFICE_ENRICH_ADDRESSES_CRON=off BOXOFFICE_ENRICH_CARDS_CRON=off BOXOFFICE_JOBS_RETENTION_SECONDS=2592000 \
    BOXOFFICE_LOG_LEVEL=WARN BOXOFFICE_REQUEST_TIMEOUT_MS=60000 java -Xmx1g -jar target/boxoffice.jar > "target/scale-node-$BOOKINGS.log" 2>&1 &
   NODE=$!
-  for _ in $(seq 1 120); do curl -sf "localhost:$PORT/healthz" >/dev/null && break; sleep 1; done
-  ADMIN=$(token admin admin); USER=$(token testuser testpass)
+  for _ in $(seq 1 120); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 1; done
+  ADMIN=""; USER=""
+  for _ in $(seq 1 60); do
+    ADMIN=$(token admin admin || true); USER=$(token testuser testpass || true)
+    [ -n "$ADMIN" ] && [ -n "$USER" ] && break; sleep 1
+  done
 
   started=$(date +%s)
   # bookings: newest last, 100 ms apart; 10,000 owners (testuser among them); 0.1% open holds (due in an hour),

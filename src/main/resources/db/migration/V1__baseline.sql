@@ -231,9 +231,9 @@ CREATE INDEX jobs_type_status ON jobs (type, status);
 -- metrics, throughput and retention: finished jobs by time
 CREATE INDEX jobs_finished ON jobs (finished_at DESC, id DESC) WHERE finished_at IS NOT NULL;
 -- The task lists (GET /tasks newest first, GET /history latest finished first) read keyset pages of tasks only: the
--- public task types (TaskTypes.PUBLIC, written here again; MigrationTest checks the two agree) rather than every job,
--- so the millions of finished saga steps and ticket jobs are never walked past, and the internal jobs, nearly all of
--- the writes, add no entry here.
+-- public task types (TaskTypes.PUBLIC, written here again; ListPagesTest checks the two agree) rather than every
+-- job, so the millions of finished saga steps and ticket jobs are never walked past, and the internal jobs, nearly
+-- all of the writes, add no entry here.
 CREATE INDEX jobs_tasks ON jobs (created_at DESC, id DESC)
   WHERE type IN ('text.process', 'users.sync', 'users.enrich_addresses', 'users.enrich_cards');
 CREATE INDEX jobs_history ON jobs (finished_at DESC, id DESC)

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * The job types people may submit as tasks. Every other job type (saga steps, outbox, ...) is internal: it can
  * neither be submitted through /tasks nor seen in /tasks or /history. The list is repeated in the predicates of the
- * partial indexes jobs_tasks and jobs_history (V1__baseline.sql), which the task lists read; MigrationTest checks
+ * partial indexes jobs_tasks and jobs_history (V1__baseline.sql), which the task lists read; ListPagesTest checks
  * that the two agree.
  */
 public final class TaskTypes {
