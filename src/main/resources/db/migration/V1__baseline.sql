@@ -83,12 +83,14 @@ CREATE TABLE bookings (
 
 -- Every status change is a non-HOT update (status is indexed), so each index here costs an entry per change; keep
 -- only the ones a read needs.
--- listing: newest first, for admin (all) and for one owner
-CREATE INDEX bookings_newest ON bookings (created_at DESC, id DESC);
-CREATE INDEX bookings_owner ON bookings (owner, created_at DESC, id DESC);
--- reprocessing and status filters on the open (non-final) states stay small however many bookings finish
-CREATE INDEX bookings_open ON bookings (status, id)
-  WHERE status IN ('pending','payment_processed','payment_failed','confirmed');
+-- Listing (GET /bookings) is newest first by id, in keyset pages (below the cursor's id): everyone's walks the
+-- primary key backwards, one owner's this index, one status's the next; each page is one index range scan, as
+-- cheap at millions of bookings as at thousands. The id is the order (not created_at, the transaction's start,
+-- which a whole batch shares), so no index on created_at.
+CREATE INDEX bookings_owner ON bookings (owner, id);
+-- status filters of the listing, and reprocessing (the open states, by id). Complete rather than partial to the open
+-- states: a page of 'finalized' bookings must not walk every other booking either.
+CREATE INDEX bookings_status ON bookings (status, id);
 -- the foreign key's side for DELETE /products/{id}. None for event_id: per-event counts and reports read the
 -- events counters (events.booked, event_finalized), never bookings by event, and events cannot be deleted.
 CREATE INDEX bookings_product ON bookings (product_id) WHERE product_id IS NOT NULL;
@@ -230,11 +232,22 @@ CREATE UNIQUE INDEX jobs_live_unique_key ON jobs (unique_key)
 CREATE INDEX jobs_due ON jobs (queue, type, run_at) WHERE status IN ('scheduled','queued','failed');
 CREATE INDEX jobs_leases ON jobs (lease_until) WHERE status = 'running';
 CREATE INDEX jobs_type_status ON jobs (type, status);
-CREATE INDEX jobs_newest ON jobs (created_at DESC, id DESC);
+-- metrics, throughput and retention: finished jobs by time
 CREATE INDEX jobs_finished ON jobs (finished_at DESC, id DESC) WHERE finished_at IS NOT NULL;
--- Saga steps and ticket jobs have no owner, and this index serves only "my tasks" (owner = $1), which implies
--- owner IS NOT NULL.
-CREATE INDEX jobs_owner ON jobs (owner, created_at DESC) WHERE owner IS NOT NULL;
+-- The task lists (GET /tasks newest first, GET /history latest finished first) read keyset pages of tasks only: the
+-- public task types (TaskTypes.PUBLIC, written here again; ListPagesTest checks the two agree) rather than every
+-- job, so the millions of finished saga steps and ticket jobs are never walked past, and the internal jobs, nearly
+-- all of the writes, add no entry here.
+CREATE INDEX jobs_tasks ON jobs (created_at DESC, id DESC)
+  WHERE type IN ('text.process', 'users.sync', 'users.enrich_addresses', 'users.enrich_cards');
+CREATE INDEX jobs_history ON jobs (finished_at DESC, id DESC)
+  WHERE type IN ('text.process', 'users.sync', 'users.enrich_addresses', 'users.enrich_cards')
+    AND status IN ('succeeded', 'dead', 'cancelled');
+-- Saga steps and ticket jobs have no owner, and these serve only "my tasks" and "my history" (owner = $1), which
+-- imply owner IS NOT NULL.
+CREATE INDEX jobs_owner ON jobs (owner, created_at DESC, id DESC) WHERE owner IS NOT NULL;
+CREATE INDEX jobs_owner_history ON jobs (owner, finished_at DESC, id DESC)
+  WHERE owner IS NOT NULL AND status IN ('succeeded', 'dead', 'cancelled');
 -- The monitoring page asks for the latest failures every couple of seconds; keep that off the big job scans.
 CREATE INDEX jobs_failures ON jobs (updated_at DESC, id DESC) WHERE status IN ('failed', 'dead');
 

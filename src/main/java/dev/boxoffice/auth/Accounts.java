@@ -1,12 +1,11 @@
 package dev.boxoffice.auth;
 
 import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.Paging;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
@@ -42,8 +41,10 @@ public final class Accounts {
 
   private static final String FIND_MANY = "SELECT " + COLUMNS + " FROM accounts WHERE username = ANY($1)";
 
-  private static final String PAGE = "SELECT " + VIEW + " FROM accounts ORDER BY id LIMIT $1 OFFSET $2";
-  private static final String COUNT = "SELECT count(*) FROM accounts";
+  // by id from the cursor's: a range scan of the primary key ($1 the id to start after)
+  private static final String PAGE =
+    "SELECT id, " + VIEW + " FROM accounts WHERE id > $1 ORDER BY id LIMIT $2 OFFSET $3";
+  private static final String TOTAL = Paging.tableTotal("accounts");
 
   private static final String CREATE = """
     INSERT INTO accounts (username, password_hash, role) VALUES ($1, $2, $3)
@@ -121,15 +122,12 @@ public final class Accounts {
     return pool.query(ADMIN_EXISTS).execute().map(rows -> rows.iterator().next().getBoolean("present"));
   }
 
-  /** A page of accounts by id, as the API shows them, and the total. */
-  public Future<JsonObject> list(int limit, int offset) {
-    Future<RowSet<Row>> page = pool.preparedQuery(PAGE).execute(Tuple.of(limit, offset));
-    Future<RowSet<Row>> count = pool.query(COUNT).execute();
-    return Future.all(page, count).map(v -> {
-      JsonArray items = new JsonArray();
-      page.result().forEach(r -> items.add(view(r)));
-      return new JsonObject().put("items", items).put("total", count.result().iterator().next().getLong(0));
-    });
+  /** A page of accounts by id, as the API answers it (items, total, next cursor). */
+  public Future<JsonObject> list(Paging.Request req) {
+    Future<Paging.Slice> page = pool.preparedQuery(PAGE).execute(Tuple.of(req.after(0, 0L), req.fetch(), req.offset()))
+      .map(rows -> req.slice(rows, Accounts::view, r -> new Object[]{r.getLong("id")}));
+    Future<Paging.Total> total = pool.query(TOTAL).execute().map(Paging.Total::ofTable);
+    return Future.all(page, total).map(v -> Paging.reply(page.result(), total.result()));
   }
 
   /** The new account as the API shows it; fails with a 409 {@link Failure} when the name is taken. */

@@ -3,6 +3,7 @@ package dev.boxoffice.auth;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.Paging;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -33,8 +34,7 @@ public final class AccountsApi extends VerticleBase {
   }
 
   private Future<JsonObject> list(Bus.ApiRequest req) {
-    return accounts.list(req.limit(), req.offset())
-      .map(page -> Bus.ApiReply.list(page.getJsonArray("items"), page.getLong("total")));
+    return accounts.list(Paging.Request.of(req, "accounts", Paging.Key.LONG));
   }
 
   private Future<JsonObject> create(Bus.ApiRequest req) {

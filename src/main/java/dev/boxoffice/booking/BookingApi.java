@@ -5,8 +5,9 @@ import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Failures.Violation;
-import dev.boxoffice.platform.StorableText;
 import dev.boxoffice.platform.IdempotencyKeys;
+import dev.boxoffice.platform.Paging;
+import dev.boxoffice.platform.StorableText;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -93,8 +94,8 @@ public final class BookingApi {
       return Future.failedFuture(Failure.unauthorized("Missing or invalid bearer token"));
     }
     String owner = req.isAdmin() ? null : req.user();
-    return BookingStore.page(pool, owner, req.params().getString("status"), req.limit(), req.offset())
-      .map(page -> Bus.ApiReply.list(page.getJsonArray("items"), page.getLong("total")));
+    return BookingStore.page(pool, owner, req.params().getString("status"),
+      Paging.Request.of(req, "bookings", Paging.Key.LONG));
   }
 
   /**

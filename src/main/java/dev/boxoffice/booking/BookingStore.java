@@ -1,12 +1,11 @@
 package dev.boxoffice.booking;
 
 import dev.boxoffice.inventory.Inventory;
+import dev.boxoffice.platform.Paging;
 import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
@@ -27,16 +26,25 @@ public final class BookingStore {
 
   private static final String FIND = "SELECT * FROM bookings WHERE id = $1";
 
-  // $1 owner (null: everyone's, for admins), $2 status (null: any)
-  private static final String PAGE = """
-    SELECT * FROM bookings
-    WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR status = $2)
-    ORDER BY created_at DESC, id DESC
-    LIMIT $3 OFFSET $4""";
-
-  private static final String COUNT = """
-    SELECT count(*) AS total FROM bookings
-    WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR status = $2)""";
+  /*
+   * Pages are newest first by id (ids are given in insert order; created_at is the transaction's start, which a whole
+   * batch shares) and start below the cursor's id: one backward range scan of the primary key, of bookings_owner for
+   * one owner's bookings or of bookings_status for one status, however many bookings there are. One text per filter
+   * rather than "($n IS NULL OR owner = $n)", whose generic plan (a prepared statement's, after five runs) could use
+   * neither index. $1 the id to start below, $2 rows, $3 offset, then the filters' values.
+   */
+  private static final String PAGE_ALL = "SELECT * FROM bookings WHERE id < $1 ORDER BY id DESC LIMIT $2 OFFSET $3";
+  private static final String PAGE_OWNER =
+    "SELECT * FROM bookings WHERE owner = $4 AND id < $1 ORDER BY id DESC LIMIT $2 OFFSET $3";
+  private static final String PAGE_STATUS =
+    "SELECT * FROM bookings WHERE status = $4 AND id < $1 ORDER BY id DESC LIMIT $2 OFFSET $3";
+  // one owner's bookings of one status: that owner's range, filtered
+  private static final String PAGE_OWNER_STATUS =
+    "SELECT * FROM bookings WHERE owner = $4 AND status = $5 AND id < $1 ORDER BY id DESC LIMIT $2 OFFSET $3";
+  private static final String TOTAL_ALL = Paging.tableTotal("bookings");
+  private static final String TOTAL_OWNER = Paging.countUpTo("FROM bookings WHERE owner = $1");
+  private static final String TOTAL_STATUS = Paging.countUpTo("FROM bookings WHERE status = $1");
+  private static final String TOTAL_OWNER_STATUS = Paging.countUpTo("FROM bookings WHERE owner = $1 AND status = $2");
 
   private static final String OPEN = """
     SELECT id, status, expires_at FROM bookings WHERE status = ANY($1) AND id > $2 ORDER BY id LIMIT $3""";
@@ -87,16 +95,28 @@ public final class BookingStore {
       .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next()));
   }
 
-  /** A page, newest first, plus the total; {@code owner} null lists everyone's. */
-  public static Future<JsonObject> page(SqlClient sql, String owner, String status, int limit, int offset) {
-    Future<RowSet<Row>> page = sql.preparedQuery(PAGE).execute(Tuple.of(owner, status, limit, offset));
-    Future<RowSet<Row>> count = sql.preparedQuery(COUNT).execute(Tuple.of(owner, status));
-    return Future.all(page, count).map(v -> {
-      JsonArray items = new JsonArray();
-      page.result().forEach(r -> items.add(json(r)));
-      return new JsonObject().put("items", items)
-        .put("total", count.result().iterator().next().getLong("total"));
-    });
+  /** A page (newest first) and the total, as the API answers them; {@code owner} null lists everyone's. */
+  public static Future<JsonObject> page(SqlClient sql, String owner, String status, Paging.Request req) {
+    long below = (Long) req.after(0, Long.MAX_VALUE);
+    List<Object> filters = new ArrayList<>(2);
+    if (owner != null) {
+      filters.add(owner);
+    }
+    if (status != null) {
+      filters.add(status);
+    }
+    String pageSql = owner == null ? (status == null ? PAGE_ALL : PAGE_STATUS)
+      : status == null ? PAGE_OWNER : PAGE_OWNER_STATUS;
+    String totalSql = owner == null ? (status == null ? TOTAL_ALL : TOTAL_STATUS)
+      : status == null ? TOTAL_OWNER : TOTAL_OWNER_STATUS;
+    Tuple pageArgs = Tuple.of(below, req.fetch(), req.offset());
+    filters.forEach(pageArgs::addValue);
+    Future<Paging.Slice> page = sql.preparedQuery(pageSql).execute(pageArgs)
+      .map(rows -> req.slice(rows, BookingStore::json, r -> new Object[]{r.getLong("id")}));
+    Future<Paging.Total> total = (filters.isEmpty() ? sql.query(totalSql).execute()
+      : sql.preparedQuery(totalSql).execute(Tuple.from(filters)))
+      .map(rows -> filters.isEmpty() ? Paging.Total.ofTable(rows) : Paging.Total.counted(rows));
+    return Future.all(page, total).map(v -> Paging.reply(page.result(), total.result()));
   }
 
   /** One batch (by id, after {@code afterId}) of bookings the saga has not finished with. */

@@ -200,6 +200,10 @@ public final class ApiVerticle extends VerticleBase {
     HttpServerResponse response = rc.response().setStatusCode(reply.getInteger("status", 200));
     JsonObject headers = reply.getJsonObject("headers", new JsonObject());
     headers.forEach(h -> response.putHeader(h.getKey(), String.valueOf(h.getValue())));
+    String next = reply.getString(Bus.ApiReply.NEXT_CURSOR);
+    if (next != null) {
+      response.putHeader("Link", NextLink.header(rc.request().path(), rc.queryParams(), next));
+    }
     if (reply.containsKey("body_base64")) {
       response.end(Buffer.buffer(Base64.getDecoder().decode(reply.getString("body_base64"))));
     } else if (response.getStatusCode() == 204 || !reply.containsKey("body")) {

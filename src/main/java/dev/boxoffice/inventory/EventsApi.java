@@ -3,17 +3,16 @@ package dev.boxoffice.inventory;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
-import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.Failures.Violation;
+import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.IdempotencyKeys;
+import dev.boxoffice.platform.Paging;
 import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
@@ -32,8 +31,9 @@ public final class EventsApi {
   private static final String INSERT = """
     INSERT INTO events (title, capacity, price, starts_at) VALUES ($1, $2, $3, $4)
     RETURNING id, title, capacity, booked, price, starts_at, created_at""";
-  private static final String PAGE = "SELECT " + COLUMNS + " FROM events ORDER BY id LIMIT $1 OFFSET $2";
-  private static final String COUNT = "SELECT count(*) FROM events";
+  // by id from the cursor's: a range scan of the primary key ($1 the id to start after)
+  private static final String PAGE = "SELECT " + COLUMNS + " FROM events WHERE id > $1 ORDER BY id LIMIT $2 OFFSET $3";
+  private static final String TOTAL = Paging.tableTotal("events");
   private static final String ONE = "SELECT " + COLUMNS + " FROM events WHERE id = $1";
   private static final String STATS = """
     SELECT e.id, e.capacity, e.booked, coalesce(f.finalized, 0) AS finalized
@@ -83,13 +83,12 @@ public final class EventsApi {
   }
 
   private Future<JsonObject> list(Bus.ApiRequest req) {
-    Future<RowSet<Row>> page = pool.preparedQuery(PAGE).execute(Tuple.of(req.limit(), req.offset()));
-    Future<RowSet<Row>> count = pool.query(COUNT).execute();
-    return Future.all(page, count).map(v -> {
-      JsonArray items = new JsonArray();
-      page.result().forEach(row -> items.add(event(row)));
-      return Bus.ApiReply.list(items, count.result().iterator().next().getLong(0));
-    });
+    Paging.Request paging = Paging.Request.of(req, "events", Paging.Key.LONG);
+    Future<Paging.Slice> page = pool.preparedQuery(PAGE)
+      .execute(Tuple.of(paging.after(0, 0L), paging.fetch(), paging.offset()))
+      .map(rows -> paging.slice(rows, EventsApi::event, r -> new Object[]{r.getLong("id")}));
+    Future<Paging.Total> total = pool.query(TOTAL).execute().map(Paging.Total::ofTable);
+    return Future.all(page, total).map(v -> Paging.reply(page.result(), total.result()));
   }
 
   private Future<Row> one(String sql, Bus.ApiRequest req) {

@@ -3,12 +3,12 @@ package dev.boxoffice.inventory;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
-import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.Failures.Violation;
+import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.IdempotencyKeys;
+import dev.boxoffice.platform.Paging;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -28,8 +28,10 @@ public final class ProductsApi {
   private static final String COLUMNS = "id, name, quantity, unique_id";
   private static final String INSERT =
     "INSERT INTO products (name, quantity, unique_id) VALUES ($1, $2, $3) RETURNING " + COLUMNS;
-  private static final String PAGE = "SELECT " + COLUMNS + " FROM products ORDER BY id LIMIT $1 OFFSET $2";
-  private static final String COUNT = "SELECT count(*) FROM products";
+  // by id from the cursor's: a range scan of the primary key ($1 the id to start after)
+  private static final String PAGE =
+    "SELECT " + COLUMNS + " FROM products WHERE id > $1 ORDER BY id LIMIT $2 OFFSET $3";
+  private static final String TOTAL = Paging.tableTotal("products");
   private static final String ONE = "SELECT " + COLUMNS + " FROM products WHERE id = $1";
   // PUT and PATCH share it: an absent field (null) keeps the current value; the contract never lets null through.
   private static final String UPDATE = """
@@ -67,13 +69,12 @@ public final class ProductsApi {
   }
 
   private Future<JsonObject> list(Bus.ApiRequest req) {
-    Future<RowSet<Row>> page = pool.preparedQuery(PAGE).execute(Tuple.of(req.limit(), req.offset()));
-    Future<RowSet<Row>> count = pool.query(COUNT).execute();
-    return Future.all(page, count).map(v -> {
-      JsonArray items = new JsonArray();
-      page.result().forEach(row -> items.add(product(row)));
-      return Bus.ApiReply.list(items, count.result().iterator().next().getLong(0));
-    });
+    Paging.Request paging = Paging.Request.of(req, "products", Paging.Key.LONG);
+    Future<Paging.Slice> page = pool.preparedQuery(PAGE)
+      .execute(Tuple.of(paging.after(0, 0L), paging.fetch(), paging.offset()))
+      .map(rows -> paging.slice(rows, ProductsApi::product, r -> new Object[]{r.getLong("id")}));
+    Future<Paging.Total> total = pool.query(TOTAL).execute().map(Paging.Total::ofTable);
+    return Future.all(page, total).map(v -> Paging.reply(page.result(), total.result()));
   }
 
   private Future<JsonObject> create(SqlClient sql, Bus.ApiRequest req) {

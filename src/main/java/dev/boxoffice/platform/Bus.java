@@ -135,8 +135,17 @@ public final class Bus {
     }
   }
 
-  /** Reply: {@code {"status": 200, "body": any, "headers": {...}}}; binary bodies travel as {@code body_base64}. */
+  /**
+   * Reply: {@code {"status": 200, "body": any, "headers": {...}}} (a page adds {@code "next_cursor"}); binary
+   * bodies travel as {@code body_base64}.
+   */
   public static final class ApiReply {
+    /**
+     * A page's reply may carry the next page's cursor under this key (beside {@code status}, not in the body): the
+     * edge, which alone knows the request's path and query, turns it into the {@code Link: <...>; rel="next"} header.
+     */
+    public static final String NEXT_CURSOR = "next_cursor";
+
     private ApiReply() {
     }
 

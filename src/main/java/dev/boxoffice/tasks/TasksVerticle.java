@@ -120,14 +120,11 @@ public final class TasksVerticle extends VerticleBase {
 
   private Future<JsonObject> list(Bus.ApiRequest req) {
     JsonObject p = req.params();
-    return TaskStore.list(pool, ownerFilter(req), p.getString("type"), p.getString("status"), req.limit(),
-        req.offset())
-      .map(page -> Bus.ApiReply.list(page.items(), page.total()));
+    return TaskStore.list(pool, ownerFilter(req), p.getString("type"), p.getString("status"), req);
   }
 
   private Future<JsonObject> history(Bus.ApiRequest req) {
-    return TaskStore.history(pool, ownerFilter(req), req.limit(), req.offset())
-      .map(page -> Bus.ApiReply.list(page.items(), page.total()));
+    return TaskStore.history(pool, ownerFilter(req), req);
   }
 
   /** Cancels a task that has not started (or waits for its next try); a running or finished one is a 409. */

@@ -1,9 +1,9 @@
 package dev.boxoffice.tickets;
 
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.platform.Paging;
 import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -11,14 +11,15 @@ import io.vertx.sqlclient.Tuple;
 
 /**
  * {@code GET /outbox} (admin; the contract enforces the role): outgoing mail by id, oldest first, so that a reader
- * paging with offsets through a growing outbox neither skips nor repeats a message (new mail only adds pages).
+ * paging through a growing outbox neither skips nor repeats a message (new mail only adds pages). A page is a range
+ * scan of the primary key from the cursor's id.
  */
 public final class OutboxApi {
   private static final String PAGE = """
     SELECT id, booking_id, "to", subject, status, attempts, sent_at, last_error, created_at
-    FROM outbox ORDER BY id LIMIT $1 OFFSET $2""";
+    FROM outbox WHERE id > $1 ORDER BY id LIMIT $2 OFFSET $3""";
 
-  private static final String COUNT = "SELECT count(*) AS total FROM outbox";
+  private static final String TOTAL = Paging.tableTotal("outbox");
 
   private final Pool pool;
 
@@ -27,13 +28,12 @@ public final class OutboxApi {
   }
 
   public Future<JsonObject> list(Bus.ApiRequest req) {
-    Future<JsonArray> page = pool.preparedQuery(PAGE).execute(Tuple.of(req.limit(), req.offset())).map(rows -> {
-      JsonArray items = new JsonArray();
-      rows.forEach(r -> items.add(view(r)));
-      return items;
-    });
-    Future<Long> total = pool.query(COUNT).execute().map(rows -> rows.iterator().next().getLong("total"));
-    return Future.all(page, total).map(v -> Bus.ApiReply.list(page.result(), total.result()));
+    Paging.Request paging = Paging.Request.of(req, "outbox", Paging.Key.LONG);
+    Future<Paging.Slice> page = pool.preparedQuery(PAGE)
+      .execute(Tuple.of(paging.after(0, 0L), paging.fetch(), paging.offset()))
+      .map(rows -> paging.slice(rows, OutboxApi::view, r -> new Object[]{r.getLong("id")}));
+    Future<Paging.Total> total = pool.query(TOTAL).execute().map(Paging.Total::ofTable);
+    return Future.all(page, total).map(v -> Paging.reply(page.result(), total.result()));
   }
 
   static JsonObject view(Row r) {

@@ -3,14 +3,13 @@ package dev.boxoffice.users;
 import dev.boxoffice.platform.ApiHandlers;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.Paging;
 import dev.boxoffice.platform.Times;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 /**
@@ -34,13 +33,15 @@ public final class UsersApi {
       AND ($2::boolean IS NULL OR (c.user_id IS NOT NULL) = $2)
     """;
 
-  private static final String PAGE = SELECT + FILTER + "ORDER BY u.id LIMIT $3 OFFSET $4";
+  // by id from the cursor's ($3 the id to start after): a range scan of the primary key, filtered
+  private static final String PAGE = SELECT + FILTER + "AND u.id > $3 ORDER BY u.id LIMIT $4 OFFSET $5";
 
-  private static final String COUNT = """
-    SELECT count(*) FROM users u
+  private static final String COUNT = Paging.countUpTo("""
+    FROM users u
     LEFT JOIN addresses a ON a.user_id = u.id
     LEFT JOIN cards c ON c.user_id = u.id
-    """ + FILTER;
+    """ + FILTER);
+  private static final String TOTAL = Paging.tableTotal("users");
 
   private static final String ONE = SELECT + "WHERE u.id = $1";
 
@@ -60,14 +61,15 @@ public final class UsersApi {
   private Future<JsonObject> list(Bus.ApiRequest req) {
     Boolean hasAddress = flag(req.params().getValue("has_address"));
     Boolean hasCard = flag(req.params().getValue("has_card"));
-    Future<RowSet<Row>> page = pool.preparedQuery(PAGE)
-      .execute(Tuple.of(hasAddress, hasCard, req.limit(), req.offset()));
-    Future<RowSet<Row>> count = pool.preparedQuery(COUNT).execute(Tuple.of(hasAddress, hasCard));
-    return Future.all(page, count).map(v -> {
-      JsonArray items = new JsonArray();
-      page.result().forEach(row -> items.add(user(row)));
-      return Bus.ApiReply.list(items, count.result().iterator().next().getLong(0));
-    });
+    Paging.Request paging = Paging.Request.of(req, "users", Paging.Key.LONG);
+    Future<Paging.Slice> page = pool.preparedQuery(PAGE)
+      .execute(Tuple.of(hasAddress, hasCard, paging.after(0, 0L), paging.fetch(), paging.offset()))
+      .map(rows -> paging.slice(rows, UsersApi::user, r -> new Object[]{r.getLong("id")}));
+    // unfiltered: the table's total (estimated when large); filtered: counted up to the cap
+    Future<Paging.Total> total = hasAddress == null && hasCard == null
+      ? pool.query(TOTAL).execute().map(Paging.Total::ofTable)
+      : pool.preparedQuery(COUNT).execute(Tuple.of(hasAddress, hasCard)).map(Paging.Total::counted);
+    return Future.all(page, total).map(v -> Paging.reply(page.result(), total.result()));
   }
 
   private Future<JsonObject> get(Bus.ApiRequest req) {

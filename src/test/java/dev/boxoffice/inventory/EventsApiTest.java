@@ -93,9 +93,10 @@ class EventsApiTest {
     assertThat(ids(page.bodyAsJsonArray())).isEqualTo(ids.subList(1, 3));
     assertThat(page.getHeader("X-Total-Count")).isEqualTo(String.valueOf(items.size()));
 
-    HttpResponse<Buffer> past = await(user.get("/events?offset=100000"));
+    HttpResponse<Buffer> past = await(user.get("/events?offset=10000"));
     assertThat(past.bodyAsJsonArray()).isEmpty();
     assertThat(past.getHeader("X-Total-Count")).isEqualTo(String.valueOf(items.size()));
+    assertThat(await(user.get("/events?offset=10001")).statusCode()).as("beyond the offset's bound").isEqualTo(422);
   }
 
   @Test
