@@ -14,8 +14,8 @@ import java.util.function.Function;
 /**
  * Pages of every list route, at a cost that does not grow with the table: keyset pages (a {@code cursor} naming the
  * last item seen, so a page is one index range scan from there) and a total that is counted only as far as it is
- * cheap. {@code offset} still works, from the start or from the cursor, but the contract bounds it
- * ({@link #MAX_OFFSET}): walking an offset reads every row it skips.
+ * cheap. {@code offset} still works, from the start or from the cursor, unbounded as the contract has always had it,
+ * but walking an offset reads every row it skips: clients that page deep are pointed at the cursor.
  *
  * <p>A cursor is opaque to clients: base64url (no padding) of the JSON array {@code [list, key...]}, where the key is
  * the sort key of the last item of the page (with its id as the tie-breaker). The list's name inside refuses a cursor
@@ -24,8 +24,6 @@ import java.util.function.Function;
 public final class Paging {
   /** Totals up to this are exact; above it, the count stops (see {@link Total}). */
   public static final int EXACT_UP_TO = 10_000;
-  /** The contract's bound on {@code offset}: pages further in are reached with a cursor. */
-  public static final int MAX_OFFSET = 10_000;
   /**
    * An unfiltered list of a table the planner believes larger than this is given the planner's row estimate,
    * uncounted; below it the table is counted (a small or never-analyzed table: reltuples is -1 before the first

@@ -173,8 +173,8 @@ class BookingPagesTest {
     HttpResponse<Buffer> events = await(admin.get("/events?limit=1&cursor=" + cursor("[\"bookings\",5]")));
     assertThat(events.statusCode()).isEqualTo(400);
     assertThat(await(admin.get("/bookings?cursor=")).statusCode()).as("empty: the contract's minLength").isEqualTo(422);
-    assertThat(await(admin.get("/bookings?offset=10001")).statusCode()).as("offset beyond its bound").isEqualTo(422);
-    assertThat(await(admin.get("/bookings?offset=10000")).statusCode()).isEqualTo(200);
+    assertThat(await(admin.get("/bookings?offset=-1")).statusCode()).as("a negative offset").isEqualTo(422);
+    assertThat(await(admin.get("/bookings?offset=1000000")).statusCode()).as("deep, but allowed").isEqualTo(200);
   }
 
   @Test
