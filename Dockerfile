@@ -11,4 +11,6 @@ WORKDIR /app
 COPY --from=build /src/target/boxoffice.jar /app/boxoffice.jar
 COPY conf /app/conf
 EXPOSE 8080 5701
+# JSON log lines for the container's log, even under `docker run -t` (unset, a terminal would get TEXT)
+ENV BOXOFFICE_LOG_FORMAT=json
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/boxoffice.jar"]

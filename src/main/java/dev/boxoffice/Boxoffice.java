@@ -225,6 +225,9 @@ public final class Boxoffice {
           router -> Features.extraRoutes(platform, router)),
         new DeploymentOptions().setInstances(Math.max(1, Runtime.getRuntime().availableProcessors())));
     }
+    if (config.hasRole("http")) {
+      Health.export(platform, started::get); // beside /metrics, which http nodes serve
+    }
     Future<?> chain = http.compose(v -> NodeServices.deploy(platform));
     if (config.hasRole("workers")) {
       chain = chain.compose(v -> Features.deployWorkers(platform))

@@ -72,7 +72,7 @@ public final class BookingApi {
       .recover(err -> Future.failedFuture(unknownItem(err, booking)))
       .map(row -> {
         long id = row.getLong("id");
-        BookingLog.info(id, "booking {} created by {} ({} x {})", id, booking.owner(), booking.quantity(),
+        BookingLog.debug(id, "booking {} created by {} ({} x {})", id, booking.owner(), booking.quantity(),
           describe(booking.item()));
         return created(row);
       });

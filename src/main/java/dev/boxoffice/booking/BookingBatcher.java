@@ -280,6 +280,7 @@ final class BookingBatcher {
       }
       if (!rows.isEmpty()) {
         holdsDue.accept(earliest);
+        BookingMeters.created(rows.size());
       }
       refused.forEach(p -> p.promise().tryFail(refusal(p.item(), unknown.contains(p.item()))));
       batch.stream().filter(p -> p.key() != null && answered.containsKey(p.key()))

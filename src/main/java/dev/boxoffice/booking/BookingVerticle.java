@@ -35,6 +35,7 @@ public final class BookingVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
+    BookingMeters.register(vertx);
     BookingBatcher[] self = new BookingBatcher[1];
     BookingBounds bounds;
     try {

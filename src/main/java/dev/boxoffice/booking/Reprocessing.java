@@ -4,6 +4,8 @@ import dev.boxoffice.jobs.JobQueue;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +15,7 @@ import java.util.List;
  * jobs keep their unique keys, so this only fills gaps (a lost or dead step) and is safe to repeat.
  */
 final class Reprocessing {
+  private static final Logger log = LoggerFactory.getLogger(Reprocessing.class);
   private static final int BATCH = 200;
 
   private final Pool pool;
@@ -25,7 +28,12 @@ final class Reprocessing {
 
   /** How many bookings got a new job. */
   Future<Integer> restartAll() {
-    return restartFrom(0, 0);
+    // one line per run (each booking's own line is DEBUG): an operator's action that changed something
+    return restartFrom(0, 0).onSuccess(n -> {
+      if (n > 0) {
+        log.info("reprocessing: {} booking(s) got their next saga step again", n);
+      }
+    });
   }
 
   private Future<Integer> restartFrom(long afterId, int restarted) {
@@ -57,7 +65,7 @@ final class Reprocessing {
     }
     return JobQueue.enqueue(pool, BookingJobs.step(next, id)).map(enqueued -> {
       if (enqueued.created()) {
-        BookingLog.info(id, "booking {} restarted from {}", id, booking.getString("status"));
+        BookingLog.debug(id, "booking {} restarted from {}", id, booking.getString("status"));
       }
       return enqueued.created();
     });

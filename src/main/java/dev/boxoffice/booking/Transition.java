@@ -33,6 +33,8 @@ public record Transition(String name, List<String> from, String to, String sql, 
            payment_ref = CASE WHEN $3 = 'confirmed' THEN coalesce(payment_ref, %s) ELSE payment_ref END
     WHERE id %s AND status = ANY($2) %s
     RETURNING %s""";
+  /** A confirmation also returns how long ago its booking was created (BookingMeters' confirm lag). */
+  static final String CONFIRM_LAG = "confirm_lag";
 
   /**
    * The saga's payment step when the provider approves: straight to confirmed in the same statement, so a booking
@@ -68,15 +70,25 @@ public record Transition(String name, List<String> from, String to, String sql, 
   public static final Transition EXPIRE = of("expire",
     List.of(BookingStatus.PENDING, BookingStatus.PAYMENT_PROCESSED), BookingStatus.EXPIRED,
     "AND expires_at <= now()");
+  /** Every transition, for the meters. */
+  static final List<Transition> ALL = List.of(PAYMENT_CONFIRMED, PAYMENT_DECLINED, CONFIRM, CONFIRM_PAID,
+    CANCEL_HOLDING, CANCEL_FAILED, COMPENSATE_HOLDING, FINALIZE, EXPIRE);
 
   private static Transition of(String name, List<String> from, String to, String condition) {
     long holding = from.stream().filter(BookingStatus.HOLDING::contains).count();
     if (holding != 0 && holding != from.size()) {
       throw new IllegalArgumentException("transition " + name + " mixes holding and non-holding statuses");
     }
-    return new Transition(name, from, to, UPDATE.formatted("$5::text", "= $1", condition, "*"),
+    String lag = BookingStatus.CONFIRMED.equals(to)
+      ? ", extract(epoch FROM clock_timestamp() - created_at)::float8 AS " + CONFIRM_LAG : "";
+    return new Transition(name, from, to, UPDATE.formatted("$5::text", "= $1", condition, "*" + lag),
       UPDATE.formatted("($5::text[])[array_position($1::bigint[], id)]", "= ANY($1)", condition,
-        "id, event_id, product_id, quantity"));
+        "id, event_id, product_id, quantity" + lag));
+  }
+
+  /** The name in metrics: {@code payment_approved}, {@code confirm_after_payment}... */
+  public String metricName() {
+    return name.replace(' ', '_');
   }
 
   /**
@@ -102,11 +114,12 @@ public record Transition(String name, List<String> from, String to, String sql, 
         boolean releases = releases();
         for (Row row : rows) {
           changed.add(row);
-          BookingLog.info(row.getLong("id"), "booking {} → {} ({})", row.getLong("id"), to, name);
+          BookingLog.debug(row.getLong("id"), "booking {} → {} ({})", row.getLong("id"), to, name);
           if (releases) {
             released.merge(BookingStore.item(row), row.getInteger("quantity"), Integer::sum);
           }
         }
+        BookingMeters.changed(tx, this, changed);
         List<Future<Void>> returns = new java.util.ArrayList<>();
         released.forEach((item, quantity) -> returns.add(Inventory.release(tx, item, quantity)));
         return Future.all(returns).map(changed);
@@ -131,7 +144,8 @@ public record Transition(String name, List<String> from, String to, String sql, 
           return Future.succeededFuture(Optional.<Row>empty());
         }
         Row row = rows.iterator().next();
-        BookingLog.info(bookingId, "booking {} → {} ({})", bookingId, to, name);
+        BookingLog.debug(bookingId, "booking {} → {} ({})", bookingId, to, name);
+        BookingMeters.changed(tx, this, List.of(row));
         if (!releases()) {
           return Future.succeededFuture(Optional.of(row));
         }

@@ -37,7 +37,8 @@ final class Usage {
       Settings: the packaged defaults below, then ./conf/boxoffice.json (or the file BOXOFFICE_CONFIG names), then
       the environment variables. NAME_FILE=path reads a setting from a file (secrets). A blank value turns the
       *_CRON schedules off and means the default elsewhere. An unknown BOXOFFICE_* variable refuses the start.
-      Logs: BOXOFFICE_LOG_FORMAT (json or text), BOXOFFICE_LOG_LEVEL (trace, debug, info, warn, error, off).
+      Logs: BOXOFFICE_LOG_FORMAT (json or text; unset: text when standard output is a terminal, else json),
+      BOXOFFICE_LOG_LEVEL (trace, debug, info, warn, error, off).
 
       """);
     JsonObject defaults = AppConfig.defaults();

@@ -144,7 +144,8 @@ public final class CronScheduler extends VerticleBase {
         .compose(won -> won.size() == 0 ? Future.succeededFuture(false) : enqueue(tx, s, tick)))
       .onSuccess(won -> {
         if (won) {
-          log.info("cron schedule {}: tick {} → {} job enqueued", s.name(), tick, s.type());
+          // a schedule may tick every second (cron_extra): per tick is DEBUG, the jobs' outcomes are metrics
+          log.debug("cron schedule {}: tick {} → {} job enqueued", s.name(), tick, s.type());
         }
       })
       .onFailure(err -> log.warn("cron schedule {}: tick {} failed: {}", s.name(), tick, err.getMessage()));

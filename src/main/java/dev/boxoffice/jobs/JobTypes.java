@@ -1,5 +1,6 @@
 package dev.boxoffice.jobs;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -22,6 +23,11 @@ public final class JobTypes {
 
   public static Optional<JobType> find(String name) {
     return Optional.ofNullable(TYPES.get(name));
+  }
+
+  /** Every registered type. */
+  public static List<JobType> all() {
+    return List.copyOf(TYPES.values());
   }
 
   /** The queues of every registered type. */

@@ -2,6 +2,8 @@ package dev.boxoffice.ops;
 
 import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.Platform;
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -11,7 +13,11 @@ import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -21,9 +27,15 @@ import java.util.function.BooleanSupplier;
  * node still starting. Redis down is reported (its check DOWN in the body) but answers 200: bookings keep working
  * without it (the item lock is skipped, Postgres alone refuses to oversell; logins count on the node), and a load
  * balancer that took every node out of rotation for a Redis blip would turn a degraded service into an outage.
+ *
+ * <p>{@link #export} puts the same verdict into /metrics, evaluated every {@link #EXPORT_PERIOD_MS} whether or not
+ * anything probes the node: {@code boxoffice_ready} (1 when readiness answers 200) and
+ * {@code boxoffice_health_check{check}} (1 UP, 0 DOWN, for each check, Redis included).
  */
 public final class Health {
   private static final long CHECK_TIMEOUT_MS = 2_000;
+  static final long EXPORT_PERIOD_MS = 5_000;
+  private static final List<String> CHECKS = List.of("postgres", "redis", "cluster", "startup");
   /** The checks that decide readiness; the others are only reported. */
   private static final Set<String> ESSENTIAL = Set.of("postgres", "startup");
 
@@ -38,13 +50,60 @@ public final class Health {
 
   /** {@code started}: false until the node has deployed everything its roles ask for. */
   public static Handler<RoutingContext> readiness(Platform p, BooleanSupplier started) {
+    HealthChecks checks = checks(p, started);
+    return rc -> evaluate(checks).onComplete(ar -> {
+      JsonObject body = ar.result();
+      boolean ready = "UP".equals(body.getString("status"));
+      rc.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json;charset=UTF-8")
+        .putHeader("Cache-Control", "no-store").end(body.encode());
+    });
+  }
+
+  /** The readiness gauges of this node, kept fresh by a periodic evaluation (nothing when metrics are off). */
+  public static void export(Platform p, BooleanSupplier started) {
+    Metrics.registry(p.vertx()).ifPresent(registry -> {
+      HealthChecks checks = checks(p, started);
+      AtomicInteger ready = new AtomicInteger();
+      Map<String, AtomicInteger> up = new HashMap<>();
+      Gauge.builder("boxoffice.ready", ready, AtomicInteger::get).strongReference(true)
+        .description("1 when this node's readiness answers 200 (it can serve bookings), else 0").register(registry);
+      for (String id : CHECKS) {
+        AtomicInteger value = new AtomicInteger();
+        up.put(id, value);
+        Gauge.builder("boxoffice.health.check", value, AtomicInteger::get).strongReference(true)
+          .description("1 when the readiness check is UP, else 0 (redis and cluster are reported, not required)")
+          .tag("check", id).register(registry);
+      }
+      Handler<Long> refresh = t -> evaluate(checks).onSuccess(body -> {
+        ready.set("UP".equals(body.getString("status")) ? 1 : 0);
+        Map<String, Boolean> seen = new HashMap<>();
+        body.getJsonArray("checks").stream().map(JsonObject.class::cast)
+          .forEach(c -> seen.put(c.getString("id"), "UP".equals(c.getString("status"))));
+        up.forEach((id, value) -> value.set(Boolean.TRUE.equals(seen.get(id)) ? 1 : 0));
+      });
+      refresh.handle(-1L);
+      p.vertx().setPeriodic(EXPORT_PERIOD_MS, refresh);
+    });
+  }
+
+  /** The readiness body: each check, and the verdict in {@code status} and {@code outcome}. */
+  private static Future<JsonObject> evaluate(HealthChecks checks) {
+    return checks.checkStatus().transform(ar -> {
+      JsonObject body = ar.succeeded() ? body(ar.result()) : new JsonObject().put("checks", new JsonArray());
+      boolean ready = ar.succeeded() && essentialUp(body);
+      return Future.succeededFuture(body.put("status", ready ? "UP" : "DOWN").put("outcome", ready ? "UP" : "DOWN"));
+    });
+  }
+
+  private static HealthChecks checks(Platform p, BooleanSupplier started) {
     HealthChecks checks = HealthChecks.create(p.vertx());
+    // tryComplete: an answer that comes after the check's timeout finds its promise already failed
     checks.register("postgres", CHECK_TIMEOUT_MS, promise -> p.pool().query("SELECT 1").execute()
-      .onSuccess(rows -> promise.complete(Status.OK()))
-      .onFailure(err -> promise.complete(Status.KO(new JsonObject().put("error", Failures.text(err))))));
-    checks.register("redis", CHECK_TIMEOUT_MS, promise -> p.redis().ping(java.util.List.of())
-      .onSuccess(pong -> promise.complete(Status.OK()))
-      .onFailure(err -> promise.complete(Status.KO(new JsonObject().put("error", Failures.text(err))))));
+      .onSuccess(rows -> promise.tryComplete(Status.OK()))
+      .onFailure(err -> promise.tryComplete(Status.KO(new JsonObject().put("error", Failures.text(err))))));
+    checks.register("redis", CHECK_TIMEOUT_MS, promise -> p.redis().ping(List.of())
+      .onSuccess(pong -> promise.tryComplete(Status.OK()))
+      .onFailure(err -> promise.tryComplete(Status.KO(new JsonObject().put("error", Failures.text(err))))));
     checks.register("cluster", CHECK_TIMEOUT_MS, promise -> {
       JsonObject data = new JsonObject()
         .put("members", p.membership().members().size())
@@ -58,13 +117,7 @@ public final class Health {
       JsonObject data = new JsonObject().put("state", up ? "serving" : "starting");
       promise.complete(up ? Status.OK(data) : Status.KO(data));
     });
-    return rc -> checks.checkStatus().onComplete(ar -> {
-      JsonObject body = ar.succeeded() ? body(ar.result()) : new JsonObject().put("checks", new JsonArray());
-      boolean ready = ar.succeeded() && essentialUp(body);
-      body.put("status", ready ? "UP" : "DOWN").put("outcome", ready ? "UP" : "DOWN");
-      rc.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json;charset=UTF-8")
-        .putHeader("Cache-Control", "no-store").end(body.encode());
-    });
+    return checks;
   }
 
   private static JsonObject body(CheckResult result) {

@@ -4,6 +4,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.boxoffice.jobs.JobType;
+import dev.boxoffice.jobs.JobTypes;
+import dev.boxoffice.jobs.QueueControls;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
@@ -12,9 +15,14 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,7 +35,13 @@ import java.util.concurrent.atomic.DoubleAdder;
  *       {@code scheduled} job counts as {@code queued}, as in the API);</li>
  *   <li>{@code boxoffice_jobs_completed_total{type,outcome}}: {@code succeeded} and {@code dead} jobs, and
  *       {@code failed} attempts that were retried (counted when their job finishes);</li>
- *   <li>{@code boxoffice_job_duration_seconds{type}}: the final attempt of each finished job.</li>
+ *   <li>{@code boxoffice_job_duration_seconds{type}}: the final attempt of each finished job;</li>
+ *   <li>{@code boxoffice_job_queue_oldest_due_seconds{queue}}: how long the queue's oldest due job has been waiting
+ *       to be claimed (0 when none is due): the queue's lag, which grows while no node keeps up with it, or while
+ *       the queue is paused;</li>
+ *   <li>{@code boxoffice_job_queue_paused{queue}} (1 paused, 0 running) and
+ *       {@code boxoffice_job_queue_paused_seconds{queue}} (how long it has been paused, 0 while running), for every
+ *       queue of a registered job type or that an operator has touched.</li>
  * </ul>
  * The table is the cluster's, so every node that serves /metrics reports the same cluster-wide numbers: aggregate
  * across nodes with {@code max}, not {@code sum}. Counters start at zero when the node starts and take the jobs
@@ -46,10 +60,24 @@ public final class JobMetrics extends VerticleBase {
     WHERE finished_at > $1 AND finished_at <= $2 AND status IN ('succeeded', 'dead') AND started_at IS NOT NULL
     GROUP BY type, status""";
 
+  /*
+   * Per queue and type, the earliest run_at of the jobs waiting for a claim: one probe of jobs_due each (the
+   * planner's min() over the index), however many jobs wait. A future run_at means nothing is due yet.
+   */
+  private static final String OLDEST_DUE = """
+    SELECT q.queue, coalesce(max(greatest(0, extract(epoch FROM now() - d.run_at))), 0)::float8 AS seconds
+    FROM unnest($1::text[], $2::text[]) AS q(queue, type)
+    CROSS JOIN LATERAL (
+      SELECT min(j.run_at) AS run_at FROM jobs j
+      WHERE j.queue = q.queue AND j.type = q.type AND j.status IN ('scheduled', 'queued', 'failed')) d
+    GROUP BY q.queue""";
+
   private final Pool pool;
   private final MeterRegistry registry;
   private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
   private final Map<String, Durations> durations = new ConcurrentHashMap<>();
+  /** Queue gauges by meter name and queue, in milliseconds (or 0/1 for paused). */
+  private final Map<String, AtomicLong> queueGauges = new ConcurrentHashMap<>();
   private OffsetDateTime watermark;
   private long timer = -1;
   private boolean busy;
@@ -83,7 +111,7 @@ public final class JobMetrics extends VerticleBase {
       return Future.succeededFuture();
     }
     busy = true;
-    return Future.join(gauges(), completions())
+    return Future.join(gauges(), completions(), queues())
       .onFailure(err -> log.debug("job metrics refresh failed: {}", err.getMessage()))
       .onComplete(ar -> busy = false)
       .<Void>mapEmpty()
@@ -118,6 +146,48 @@ public final class JobMetrics extends VerticleBase {
 
   private static String key(String type, String state) {
     return type + '\u0000' + state;
+  }
+
+  private Future<Void> queues() {
+    List<JobType> types = JobTypes.all();
+    String[] queueOfType = types.stream().map(JobType::queue).toArray(String[]::new);
+    String[] type = types.stream().map(JobType::name).toArray(String[]::new);
+    Future<Map<String, Double>> lags = pool.preparedQuery(OLDEST_DUE)
+      .execute(Tuple.tuple().addArrayOfString(queueOfType).addArrayOfString(type))
+      .map(rows -> {
+        Map<String, Double> byQueue = new HashMap<>();
+        rows.forEach(r -> byQueue.put(r.getString("queue"), r.getDouble("seconds")));
+        return byQueue;
+      });
+    return Future.all(lags, QueueControls.all(pool)).map(both -> {
+      Map<String, QueueControls.State> states = both.resultAt(1);
+      Set<String> queues = new TreeSet<>(JobTypes.queues());
+      queues.addAll(states.keySet());
+      Instant now = Instant.now();
+      for (String queue : queues) {
+        QueueControls.State state = states.get(queue);
+        boolean paused = state != null && state.paused();
+        double lag = lags.result().getOrDefault(queue, 0.0);
+        queueGauge("boxoffice.job.queue.oldest.due.seconds", queue,
+          "How long the queue's oldest due job has waited for a claim (0: none is due)").set(Math.round(lag * 1000));
+        queueGauge("boxoffice.job.queue.paused", queue, "1 while an operator has the queue paused, else 0")
+          .set(paused ? 1 : 0);
+        queueGauge("boxoffice.job.queue.paused.seconds", queue, "How long the queue has been paused (0 while running)")
+          .set(paused ? Math.max(0, Duration.between(state.changedAt(), now).toMillis()) : 0);
+      }
+      return null;
+    });
+  }
+
+  private AtomicLong queueGauge(String name, String queue, String description) {
+    return queueGauges.computeIfAbsent(name + '\u0000' + queue, k -> {
+      AtomicLong value = new AtomicLong();
+      // durations are kept in milliseconds and read in seconds; the paused flag as it is
+      boolean seconds = name.endsWith(".seconds");
+      Gauge.builder(name, value, v -> seconds ? v.get() / 1000.0 : v.get())
+        .strongReference(true).description(description).tags("queue", queue).register(registry);
+      return value;
+    });
   }
 
   private Future<Void> completions() {

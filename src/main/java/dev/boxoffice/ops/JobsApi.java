@@ -8,6 +8,8 @@ import dev.boxoffice.tasks.TaskView;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.Optional;
@@ -22,6 +24,7 @@ import java.util.regex.Pattern;
  * its status until it is reprocessed or expires.
  */
 final class JobsApi {
+  private static final Logger log = LoggerFactory.getLogger(JobsApi.class);
   private static final Pattern UUID_TEXT =
     Pattern.compile("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
 
@@ -38,17 +41,19 @@ final class JobsApi {
   }
 
   Future<JsonObject> cancel(Bus.ApiRequest req) {
-    return id(req).compose(id -> JobQueue.cancel(pool, id).compose(done -> answer(done, id, false)));
+    return id(req).compose(id -> JobQueue.cancel(pool, id).compose(done -> answer(done, id, false, req.user())));
   }
 
   /** A dead or cancelled job whose unique key a live job holds stays as it is (409): it would run twice. */
   Future<JsonObject> retry(Bus.ApiRequest req) {
-    return id(req).compose(id -> JobQueue.retry(pool, id).compose(done -> answer(done, id, true)));
+    return id(req).compose(id -> JobQueue.retry(pool, id).compose(done -> answer(done, id, true, req.user())));
   }
 
   /** 200 with the changed job; else 404 when it does not exist, 409 naming its status when that did not allow it. */
-  private Future<JsonObject> answer(Optional<JobRow> changed, UUID id, boolean retry) {
+  private Future<JsonObject> answer(Optional<JobRow> changed, UUID id, boolean retry, String by) {
     if (changed.isPresent()) {
+      // an operator's action: kept in the log (the job keeps no history of who touched it)
+      log.info("job {} ({}) {} by {}", id, changed.get().type(), retry ? "queued again" : "cancelled", by);
       return Future.succeededFuture(Bus.ApiReply.ok(view(changed.get())));
     }
     return JobQueue.get(pool, id).compose(now -> {

@@ -10,6 +10,8 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -23,6 +25,7 @@ import java.util.TreeSet;
  * {@code concurrency} is the per-node concurrency configured on the node that answers.
  */
 final class QueuesApi {
+  private static final Logger log = LoggerFactory.getLogger(QueuesApi.class);
   /** Jobs per queue and public state (a due {@code scheduled} row counts as {@code queued}, as everywhere else). */
   private static final String COUNTS = """
     SELECT queue, CASE WHEN status = 'scheduled' AND run_at <= now() THEN 'queued' ELSE status END AS state,
@@ -47,6 +50,7 @@ final class QueuesApi {
         return Future.failedFuture(Failure.notFound("Queue not found"));
       }
       return QueueControls.set(platform.vertx(), platform.pool(), queue, paused, req.user())
+        .onSuccess(v -> log.info("queue {} {} by {}", queue, paused ? "paused" : "resumed", req.user()))
         .compose(v -> views())
         .map(queues -> Bus.ApiReply.ok(queues.get(queue)));
     });

@@ -2,6 +2,9 @@ package dev.boxoffice.platform;
 
 import ch.qos.logback.core.PropertyDefinerBase;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -14,6 +17,15 @@ import java.util.Map;
  * {@code text} names the TEXT appender: naming an appender that does not exist printed nothing at all, not even the
  * error that stopped the node. A value that is neither logs with the default, and {@link #problems} refuses the
  * start.
+ *
+ * <p>Without a format the logs are TEXT when standard output (where they go) is a terminal, for the person reading
+ * it, and JSON lines everywhere else (a pipe, a file, a container's log, a service manager), for whatever collects
+ * them. Only standard output decides: standard input redirected ({@code < /dev/null}, a password piped into the
+ * {@code accounts} command) or standard error redirected leaves a terminal a terminal. {@link System#console()} is
+ * not that test: on Java 17 it is null as soon as standard input is not a terminal either, and from Java 22 on it
+ * is not null even when nothing is a terminal. So on Linux the test reads what file descriptor 1 is
+ * ({@code /proc/self/fd/1} → {@code /dev/pts/N}, {@code /dev/ttyN}, {@code /dev/console}); elsewhere it falls back
+ * to {@code System.console() != null}, which on Java 17 asks for standard input and output both to be terminals.
  */
 public final class LogSettings extends PropertyDefinerBase {
   static final List<String> FORMATS = List.of("json", "text");
@@ -27,13 +39,34 @@ public final class LogSettings extends PropertyDefinerBase {
 
   @Override
   public String getPropertyValue() {
-    return "level".equals(setting) ? level(System.getenv()) : format(System.getenv());
+    return "level".equals(setting) ? level(System.getenv()) : format(System.getenv(), stdoutIsTerminal());
   }
 
-  /** The appender's name: JSON or TEXT. */
-  static String format(Map<String, String> env) {
+  /** The appender's name: JSON or TEXT; without a (valid) format, TEXT only on a terminal. */
+  static String format(Map<String, String> env, boolean terminal) {
     String v = value(env, "BOXOFFICE_LOG_FORMAT");
-    return v != null && FORMATS.contains(v) ? v.toUpperCase(Locale.ROOT) : "JSON";
+    if (v != null && FORMATS.contains(v)) {
+      return v.toUpperCase(Locale.ROOT);
+    }
+    return terminal ? "TEXT" : "JSON";
+  }
+
+  /** Whether standard output is a terminal (see the class comment for why not {@link System#console()}). */
+  static boolean stdoutIsTerminal() {
+    Path fd = Path.of("/proc/self/fd/1");
+    if (Files.isDirectory(Path.of("/proc/self/fd"))) {
+      try {
+        return isTerminalDevice(Files.readSymbolicLink(fd).toString());
+      } catch (IOException | UnsupportedOperationException | SecurityException e) {
+        return false; // standard output closed, or unreadable: nobody is watching it
+      }
+    }
+    return System.console() != null;
+  }
+
+  /** What a terminal's file descriptor links to on Linux (pipes read {@code pipe:[n]}, files their path). */
+  static boolean isTerminalDevice(String target) {
+    return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
   }
 
   static String level(Map<String, String> env) {

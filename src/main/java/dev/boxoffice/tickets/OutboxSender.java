@@ -3,7 +3,10 @@ package dev.boxoffice.tickets;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
 import dev.boxoffice.jobs.LeaseFence;
+import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.platform.Failures;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -52,6 +55,10 @@ import java.util.UUID;
  * <p>Without {@code smtp_host} rows are written {@code recorded} (kept in the outbox only, never sent). SMTP
  * failures fail the job's attempt, which is retried with the job's backoff; on its last attempt the row becomes
  * {@code failed} with the last error.
+ *
+ * <p>{@code boxoffice_outbox_messages_total{outcome}} counts, on the node that sends: {@code sent} (the SMTP server
+ * accepted it), {@code retry} (an attempt failed; the job tries again) and {@code failed} (the last attempt failed:
+ * the row is given up, a person must act).
  */
 public final class OutboxSender {
   private static final Logger log = LoggerFactory.getLogger(OutboxSender.class);
@@ -126,6 +133,9 @@ public final class OutboxSender {
   private final MailClient mail;
   private final String from;
   private final String domain;
+  private final Counter sent;
+  private final Counter retry;
+  private final Counter failed;
 
   /** @param mail null when no SMTP server is configured */
   public OutboxSender(Vertx vertx, Pool pool, MailClient mail, String from) {
@@ -134,6 +144,22 @@ public final class OutboxSender {
     this.mail = mail;
     this.from = from;
     this.domain = domainOf(from);
+    MeterRegistry registry = Metrics.registry(vertx).orElse(null);
+    this.sent = counter(registry, "sent");
+    this.retry = counter(registry, "retry");
+    this.failed = counter(registry, "failed");
+  }
+
+  private static Counter counter(MeterRegistry registry, String outcome) {
+    return registry == null ? null : Counter.builder("boxoffice.outbox.messages")
+      .description("Ticket e-mails by outcome on this node: sent, retry (an attempt failed), failed (given up)")
+      .tag("outcome", outcome).register(registry);
+  }
+
+  private static void count(Counter counter) {
+    if (counter != null) {
+      counter.increment();
+    }
   }
 
   /** The status a new outbox row starts in: {@code pending} (to send) or {@code recorded} (no SMTP server). */
@@ -334,7 +360,10 @@ public final class OutboxSender {
   /** One message to SMTP; marked sent as soon as the server has it, so the duplicate window stays one message. */
   private Future<JsonObject> deliver(Job job, Mail m) {
     return send(m).compose(
-      sent -> markSent(m.outboxId(), RECORD_TRIES).map(m.result().put("status", "sent")),
+      accepted -> {
+        count(sent);
+        return markSent(m.outboxId(), RECORD_TRIES).map(m.result().put("status", "sent"));
+      },
       err -> recordFailure(job, m, err));
   }
 
@@ -379,7 +408,11 @@ public final class OutboxSender {
     String error = "SMTP: " + Failures.text(err);
     boolean last = job.attempt() >= job.maxAttempts();
     Future<?> noted = pool.preparedQuery(MARK_ERROR).execute(Tuple.of(m.outboxId(), error, last, job.id(),
-      job.attempt()));
+      job.attempt())).onSuccess(rows -> {
+        if (rows.rowCount() > 0) { // not when the attempt had been superseded: the row is not this one's to give up
+          count(last ? failed : retry);
+        }
+      });
     if (last) {
       noted = noted.compose(v -> pool.preparedQuery(NOTE_ON_BOOKING)
         .execute(Tuple.of(m.bookingId(), "ticket e-mail failed: " + error)));

@@ -2,6 +2,7 @@ package dev.boxoffice.ops;
 
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
@@ -20,7 +21,10 @@ import static dev.boxoffice.testing.Await.await;
 import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** GET /metrics: Prometheus text with the Vert.x meters of this node and the cluster's job meters. */
+/**
+ * GET /metrics: Prometheus text with the Vert.x meters of this node, the cluster's job and queue meters, the booking
+ * counters that stand in for a log line per booking, and readiness. docs/alerts.yml uses these names.
+ */
 class MetricsTest {
   @RegisterExtension
   static final TestNode node = TestNode.create().with(TestNodes.noUserCrons());
@@ -61,6 +65,67 @@ class MetricsTest {
   }
 
   @Test
+  void bookingTransitionsAreCountedWhereTheyUsedToBeLogged() throws Exception {
+    String before = await(boxofficeLines());
+    assertThat(before).as("every series exists from the start")
+      .containsPattern("boxoffice_booking_transitions_total\\{to=\"expired\",transition=\"expire\"} \\d")
+      .containsPattern("boxoffice_booking_confirm_lag_seconds_count\\{transition=\"confirm\"} \\d");
+    long event = new BookingFixtures(node.pool()).event(10);
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<Buffer> r = await(node.user().post("/bookings", BookingFixtures.body("Counted " + i,
+        "counted@example.com").put("event_id", event)));
+      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+    }
+    // auto payment: created, paid and confirmed in one step, then finalized (the ticket)
+    String text = eventually(MetricsTest::boxofficeLines,
+      t -> transitions(t, "finalize", "finalized") - transitions(before, "finalize", "finalized") >= 2);
+    assertThat(transitions(text, "create", "pending") - transitions(before, "create", "pending")).isEqualTo(2);
+    assertThat(transitions(text, "payment_approved", "confirmed")
+      - transitions(before, "payment_approved", "confirmed")).isEqualTo(2);
+    assertThat(text)
+      .containsPattern("boxoffice_booking_confirm_lag_seconds_count\\{transition=\"payment_approved\"} [1-9]")
+      .containsPattern("boxoffice_booking_confirm_lag_seconds_bucket\\{transition=\"payment_approved\","
+        + "le=\"60.0\"} [1-9]");
+  }
+
+  @Test
+  void aPausedQueueShowsHowLongItHasBeenPausedAndHowLongItsOldestDueJobWaits() throws Exception {
+    ApiClient admin = node.admin();
+    long event = new BookingFixtures(node.pool()).event(1);
+    long booking;
+    assertThat(await(admin.post("/ops/queues/default/pause", null)).statusCode()).isEqualTo(200);
+    try {
+      // its payment step (default queue) waits in the queue
+      HttpResponse<Buffer> r = await(node.user().post("/bookings",
+        BookingFixtures.body("Waiting", "waiting@example.com").put("event_id", event)));
+      assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+      booking = r.bodyAsJsonObject().getLong("id");
+      String text = eventually(MetricsTest::boxofficeLines,
+        t -> gauge(t, "boxoffice_job_queue_oldest_due_seconds", "default") > 0
+          && gauge(t, "boxoffice_job_queue_paused_seconds", "default") > 0);
+      assertThat(gauge(text, "boxoffice_job_queue_paused", "default")).isEqualTo(1);
+      assertThat(gauge(text, "boxoffice_job_queue_paused", "tickets")).isEqualTo(0);
+      assertThat(gauge(text, "boxoffice_job_queue_paused_seconds", "tickets")).isEqualTo(0);
+    } finally {
+      assertThat(await(admin.post("/ops/queues/default/resume", null)).statusCode()).isEqualTo(200);
+    }
+    eventually(MetricsTest::boxofficeLines, t -> gauge(t, "boxoffice_job_queue_paused", "default") == 0
+      && gauge(t, "boxoffice_job_queue_paused_seconds", "default") == 0
+      && gauge(t, "boxoffice_job_queue_oldest_due_seconds", "default") == 0);
+    // done before the next test counts bookings
+    eventually(() -> node.user().get("/bookings/" + booking).map(r -> r.bodyAsJsonObject().getString("status")),
+      "finalized"::equals);
+  }
+
+  @Test
+  void readinessIsAGaugeToo() throws Exception {
+    String text = eventually(MetricsTest::boxofficeLines, t -> t.contains("boxoffice_ready 1.0"));
+    assertThat(text).contains("boxoffice_health_check{check=\"postgres\"} 1.0")
+      .contains("boxoffice_health_check{check=\"redis\"} 1.0")
+      .contains("boxoffice_health_check{check=\"startup\"} 1.0");
+  }
+
+  @Test
   void everyNodeInTheJvmHasItsOwnRegistry() throws Exception {
     String db = TestStorage.get().newDatabase("MetricsTest2");
     Boxoffice.Node other = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("MetricsTest2"))
@@ -83,6 +148,18 @@ class MetricsTest {
   private static Future<String> boxofficeLines() {
     return node.api().get("/metrics").map(r -> r.bodyAsString().lines().filter(l -> l.startsWith("boxoffice"))
       .collect(Collectors.joining("\n")));
+  }
+
+  private static double transitions(String text, String transition, String to) {
+    Matcher m = Pattern.compile("^boxoffice_booking_transitions_total\\{to=\"" + to + "\",transition=\"" + transition
+      + "\"} (\\S+)$", Pattern.MULTILINE).matcher(text);
+    assertThat(m.find()).as("a series for " + transition + " → " + to).isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
+  private static double gauge(String text, String name, String queue) {
+    Matcher m = Pattern.compile("^" + name + "\\{queue=\"" + queue + "\"} (\\S+)$", Pattern.MULTILINE).matcher(text);
+    return m.find() ? Double.parseDouble(m.group(1)) : -1;
   }
 
   private static double value(String text, String name, String outcome) {

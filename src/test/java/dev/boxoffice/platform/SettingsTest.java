@@ -92,7 +92,14 @@ class SettingsTest {
       .hasMessageContaining("BOXOFFICE_LOG_LEVEL must be one of trace, debug, info, warn, error, off (got verbose)");
     assertThatThrownBy(() -> load(Map.of("BOXOFFICE_LOG_FORMAT", "xml")))
       .hasMessageContaining("BOXOFFICE_LOG_FORMAT must be one of json, text (got xml)");
-    assertThat(LogSettings.format(Map.of("BOXOFFICE_LOG_FORMAT", "text"))).isEqualTo("TEXT");
+    assertThat(LogSettings.format(Map.of("BOXOFFICE_LOG_FORMAT", "text"), false)).isEqualTo("TEXT");
+    assertThat(LogSettings.format(Map.of("BOXOFFICE_LOG_FORMAT", "Json"), true)).isEqualTo("JSON");
+    // unset or blank: the terminal decides (LogFormatTest runs the processes)
+    assertThat(LogSettings.format(Map.of(), true)).isEqualTo("TEXT");
+    assertThat(LogSettings.format(Map.of("BOXOFFICE_LOG_FORMAT", " "), false)).isEqualTo("JSON");
+    assertThat(LogSettings.isTerminalDevice("/dev/pts/3")).isTrue();
+    assertThat(LogSettings.isTerminalDevice("pipe:[81234]")).isFalse();
+    assertThat(LogSettings.isTerminalDevice("/var/log/boxoffice.log")).isFalse();
     assertThat(LogSettings.level(Map.of("BOXOFFICE_LOG_LEVEL", "Warn"))).isEqualTo("WARN");
   }
 

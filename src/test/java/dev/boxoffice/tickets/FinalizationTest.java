@@ -8,6 +8,7 @@ import dev.boxoffice.booking.BookingJobs;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.jobs.NewJob;
+import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.TestNodes;
@@ -202,6 +203,8 @@ class FinalizationTest {
   void whileSmtpIsDownTheJobRetriesTheEmailAndDeliversItOnceItIsBack() throws Exception {
     String email = uniqueEmail();
     long id = confirmedBooking(email, null, 1);
+    double retriesBefore = outboxCounted("retry");
+    double sentBefore = outboxCounted("sent");
     UUID writer;
     smtp.stop();
     try {
@@ -232,12 +235,15 @@ class FinalizationTest {
     assertThat(mailsTo(email)).hasSize(1);
     assertThat(outbox(id).getString("last_error")).isNull();
     assertThat(booking(id).getValue("ticket_emailed_at")).isNotNull();
+    assertThat(outboxCounted("retry") - retriesBefore).as("failed attempts counted").isGreaterThanOrEqualTo(2);
+    assertThat(outboxCounted("sent") - sentBefore).isEqualTo(1);
   }
 
   @Test
   void anEmailThatFailsOnTheJobsLastAttemptIsLeftFailed() throws Exception {
     String email = uniqueEmail();
     long id = confirmedBooking(email, null, 1);
+    double failedBefore = outboxCounted("failed");
     smtp.stop();
     UUID job;
     try {
@@ -255,6 +261,14 @@ class FinalizationTest {
     assertThat(booking(id).getString("status")).isEqualTo("finalized");
     assertThat(booking(id).getString("last_error")).startsWith("ticket e-mail failed: SMTP:");
     assertThat(mailsTo(email)).isEmpty();
+    assertThat(outboxCounted("failed") - failedBefore).as("boxoffice_outbox_messages_total{outcome=failed}")
+      .isEqualTo(1);
+  }
+
+  /** {@code boxoffice_outbox_messages_total{outcome}} of both nodes (either may run a job). */
+  private static double outboxCounted(String outcome) {
+    return java.util.stream.Stream.of(node, second).mapToDouble(n -> Metrics.registry(n.vertx()).orElseThrow()
+      .get("boxoffice.outbox.messages").tag("outcome", outcome).counter().count()).sum();
   }
 
   @Test
