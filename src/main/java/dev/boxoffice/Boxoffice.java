@@ -91,7 +91,7 @@ public final class Boxoffice {
     try {
       ConfigCheck.check(config);
       if (config.hasRole("http")) {
-        port = PortReservation.hold(config.httpHost(), config.integer("http_port"));
+        port = PortReservation.hold(config.httpHost(), config.integer("http_port"), config.opsPort());
       }
       config = withStorage(config, embedded).withDevSecrets();
     } catch (Exception e) {

@@ -25,6 +25,7 @@ public final class ConfigCheck {
     attempt(problems, () -> ClientAddress.fromSetting(config.string("trusted_proxies")));
     attempt(problems, () -> SimulatedPayments.fromSetting(config.string("payment_decline_emails")));
     attempt(problems, () -> jobQueues(config.string("jobs_queues")));
+    attempt(problems, () -> opsPort(config));
     if (!problems.isEmpty()) {
       throw new IllegalStateException(String.join("; ", problems));
     }
@@ -43,6 +44,15 @@ public final class ConfigCheck {
         throw new IllegalArgumentException("BOXOFFICE_JOBS_QUEUES entries look like name:concurrency (a positive "
           + "number), got " + entry.trim());
       }
+    }
+  }
+
+  /** The operators' port is another port than the HTTP one (the same one would serve them to everyone). */
+  private static void opsPort(AppConfig config) {
+    Integer ops = config.opsPort();
+    if (ops != null && ops == config.integer("http_port")) {
+      throw new IllegalArgumentException("BOXOFFICE_OPS_PORT must differ from BOXOFFICE_HTTP_PORT (both " + ops
+        + "); leave it unset to serve the operators' routes on the HTTP port");
     }
   }
 

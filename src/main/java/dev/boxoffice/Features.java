@@ -39,12 +39,14 @@ final class Features {
   private Features() {
   }
 
-  /** Job types must be known on every node (any node may enqueue any type). */
+  /** Job types must be known on every node (any node may enqueue any type); the user directory's need a provider. */
   static void registerJobTypes(Platform p) {
     BookingSaga.registerJobTypes();
     JobTypes.register(FinalizationVerticle.JOB_TYPES);
     JobTypes.register(TaskTypes.TEXT);
-    JobTypes.register(UsersJobs.TYPES);
+    if (p.config().usersProviderUrl() != null) {
+      JobTypes.register(UsersJobs.TYPES); // without a provider: a users.* task is refused, not queued for no one
+    }
   }
 
   /** API handlers and job handlers, deployed on nodes with the workers role. */

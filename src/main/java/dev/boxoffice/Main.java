@@ -40,9 +40,12 @@ public final class Main {
       System.exit(2);
       return;
     }
-    log.info("boxoffice {} (commit {}) starting: profile={}, roles={}, settings={}", BuildInfo.version(),
-      BuildInfo.commit(), config.profile(), String.join(",", new java.util.TreeSet<>(config.roles())),
-      config.masked().encode());
+    // the one outside service a node calls on its own, said where an operator looks first
+    String provider = config.usersProviderUrl();
+    String roles = String.join(",", new java.util.TreeSet<>(config.roles()));
+    String shownProvider = provider == null ? "off (no BOXOFFICE_USERS_PROVIDER_URL)" : Secrets.maskUri(provider);
+    log.info("boxoffice {} (commit {}) starting: profile={}, roles={}, users_provider={}, settings={}",
+      BuildInfo.version(), BuildInfo.commit(), config.profile(), roles, shownProvider, config.masked().encode());
     AppConfig effective = config;
     EmbeddedServices embedded = new EmbeddedServices();
     AtomicReference<Boxoffice.Node> running = new AtomicReference<>();

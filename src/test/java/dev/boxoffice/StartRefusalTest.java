@@ -99,6 +99,7 @@ class StartRefusalTest {
       assertThat(run.status()).isNotZero();
       String start = run.out().lines().filter(l -> l.contains("starting: profile=prod")).findFirst()
         .orElseThrow(() -> new AssertionError("no start line in:\n" + run.all()));
+      assertThat(start).as("prod calls no user provider until one is configured").contains("users_provider=off");
       assertThat(start).matches(ISO_LINE).contains("\"http_port\":\"" + taken.getLocalPort() + "\"")
         .contains("postgresql://bo:***@127.0.0.1:1/none", "redis://:***@127.0.0.1:1", "\"jwt_secret\":\"***\"");
       assertThat(run.all()).doesNotContain(SECRET, "Adm1n-Passw0rd!", "pg-Pa55w0rd", "redis-Pa55w0rd")

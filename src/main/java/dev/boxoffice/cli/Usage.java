@@ -39,6 +39,10 @@ final class Usage {
       *_CRON schedules off and means the default elsewhere. An unknown BOXOFFICE_* variable refuses the start.
       Logs: BOXOFFICE_LOG_FORMAT (json or text; unset: text when standard output is a terminal, else json),
       BOXOFFICE_LOG_LEVEL (trace, debug, info, warn, error, off).
+      Outbound calls: BOXOFFICE_USERS_PROVIDER_URL unset means https://dummyjson.com in the dev profile and OFF in
+      prod: a prod node runs no user sync or enrichment (nor their schedules) until a provider URL is set.
+      Operators' port: BOXOFFICE_OPS_PORT moves /metrics, /docs, /openapi.yaml, /ui, /users/ui, /info and /ops/*
+      off the HTTP port to a port of their own (unset: served on the HTTP port, unauthenticated except /ops/*).
 
       """);
     JsonObject defaults = AppConfig.defaults();

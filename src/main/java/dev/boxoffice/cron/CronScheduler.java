@@ -1,5 +1,6 @@
 package dev.boxoffice.cron;
 
+import dev.boxoffice.jobs.FailureLog;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.JobTypes;
 import dev.boxoffice.jobs.NewJob;
@@ -34,7 +35,7 @@ public final class CronScheduler extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(CronScheduler.class);
   /** Timers are re-checked at least this often, so a wall-clock change delays a tick by at most this much. */
   private static final long MAX_TIMER_MS = 60_000;
-  private static final String OWNER = "system";
+  private static final String OWNER = FailureLog.SCHEDULED_OWNER; // their failed attempts are WARNs
 
   private static final String CLAIM_TICK = """
     INSERT INTO cron_ticks (schedule, tick, fired_by) VALUES ($1, $2, $3)

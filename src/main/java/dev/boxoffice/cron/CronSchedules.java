@@ -26,9 +26,13 @@ public final class CronSchedules {
   public static List<CronSchedule> fromConfig(AppConfig config) {
     List<CronSchedule> out = new ArrayList<>();
     JsonObject batch = new JsonObject().put("batch_size", config.integer("enrich_batch_size"));
-    builtIn(out, config, "users_sync", "users.sync", new JsonObject());
-    builtIn(out, config, "enrich_addresses", "users.enrich_addresses", batch.copy());
-    builtIn(out, config, "enrich_cards", "users.enrich_cards", batch.copy());
+    List<CronSchedule> users = new ArrayList<>();
+    builtIn(users, config, "users_sync", "users.sync", new JsonObject());
+    builtIn(users, config, "enrich_addresses", "users.enrich_addresses", batch.copy());
+    builtIn(users, config, "enrich_cards", "users.enrich_cards", batch.copy());
+    if (config.usersProviderUrl() != null) { // parsed either way: a wrong expression is refused all the same
+      out.addAll(users);
+    }
     JsonObject extra = extra(config.json().getValue("cron_extra"));
     for (String name : extra.fieldNames()) {
       if (!(extra.getValue(name) instanceof JsonObject s) || !(s.getValue("cron") instanceof String cron)

@@ -48,6 +48,7 @@ public final class ApiVerticle extends VerticleBase {
   private final Map<String, Handler<RoutingContext>> localOperations;
   private final Consumer<Router> extraRoutes;
   private HttpServer server;
+  private HttpServer opsServer;
   private InFlightRequests inFlight;
   private ClientAddress clientAddress;
 
@@ -95,17 +96,25 @@ public final class ApiVerticle extends VerticleBase {
         return template == null ? null : template.getName();
       }));
       root.route().handler(MalformedRequests::refuseBadQuery);
+      Integer opsPort = config.opsPort();
+      if (opsPort != null) {
+        root.route().handler(OperatorsPort.guard(opsPort));
+      }
       extraRoutes.accept(root);
       root.route().subRouter(api);
       root.route().last().handler(rc -> noRoute(rc, contract));
       root.route().failureHandler(this::onFailure);
       api.route().failureHandler(this::onFailure);
-      return vertx.createHttpServer()
+      Future<HttpServer> ops = opsPort == null ? Future.succeededFuture()
+        : vertx.createHttpServer().requestHandler(root).listen(opsPort, config.httpHost())
+          .onSuccess(s -> opsServer = s);
+      return ops.compose(o -> vertx.createHttpServer()
         .requestHandler(root)
-        .listen(config.integer("http_port"), config.httpHost());
+        .listen(config.integer("http_port"), config.httpHost()));
     }).onSuccess(s -> {
       server = s;
-      log.info("HTTP API listening on port {}", s.actualPort());
+      log.info("HTTP API listening on port {}{}", s.actualPort(),
+        opsServer == null ? "" : ", the operators' routes on port " + opsServer.actualPort() + " only");
     });
   }
 
@@ -243,6 +252,10 @@ public final class ApiVerticle extends VerticleBase {
     if (inFlight != null) {
       inFlight.stop();
     }
-    return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_MS, TimeUnit.MILLISECONDS);
+    Future<Void> ops = opsServer == null ? Future.succeededFuture()
+      : opsServer.shutdown(SHUTDOWN_GRACE_MS, TimeUnit.MILLISECONDS);
+    Future<Void> api = server == null ? Future.succeededFuture()
+      : server.shutdown(SHUTDOWN_GRACE_MS, TimeUnit.MILLISECONDS);
+    return Future.join(ops, api);
   }
 }

@@ -77,7 +77,7 @@ final class JobsSql {
       last_error  = d.error, lease_until = NULL, updated_at = now()
     FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bool[], $5::int8[]) AS d(id, attempt, error, permanent, delay_ms)
     WHERE j.id = d.id AND j.attempts = d.attempt AND j.status = 'running'
-    RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error""";
+    RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error, j.attempts, j.max_attempts, j.run_at""";
 
   /*
    * Renews the attempts this node holds, each by id and attempt number; returns those it renewed. A row missing from
@@ -101,7 +101,7 @@ final class JobsSql {
       run_at = now(), lease_until = NULL, updated_at = now(),
       last_error  = 'lease lost: node ' || coalesce(j.locked_by, '?') || ' stopped during attempt ' || j.attempts
     FROM lost WHERE j.id = lost.id
-    RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error""";
+    RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error, j.attempts, j.max_attempts, j.run_at""";
 
   // handed-off jobs that never reached a handler: back to the queue as if never claimed (the attempt was not made)
   private static final String RELEASE = """

@@ -104,8 +104,9 @@ final class LeaseKeeper {
             log.warn("rescued {} job(s) from lost leases{}", rows.size(),
               departed.length > 0 ? " of departed node " + departed[0] : "");
           }
-          return OutcomeWriter.compensateDead(tx, rows);
+          return OutcomeWriter.compensateDead(tx, rows).map(rows);
         }))
+      .onSuccess(FailureLog::committed)
       .onFailure(err -> log.debug("lease rescue skipped: {}", err.getMessage()));
   }
 }

@@ -137,19 +137,21 @@ final class OutcomeWriter {
         ko.stream().map(Failed::error).toArray(String[]::new),
         ko.stream().map(Failed::permanent).toArray(Boolean[]::new),
         ko.stream().map(Failed::delayMs).toArray(Long[]::new))
-      .compose(rows -> compensateDead(tx, rows)));
+      .compose(rows -> compensateDead(tx, rows).map(rows)))
+      .onSuccess(FailureLog::committed)
+      .mapEmpty();
   }
 
   /**
    * Rows a failure or a rescue just changed: dead jobs whose type names a compensation get it, enqueued in the
-   * same transaction; retries need nothing here (their update notifies the engines).
+   * same transaction; retries need nothing here (their update notifies the engines). The caller logs the rows once
+   * committed ({@link FailureLog}).
    */
   static Future<Void> compensateDead(SqlClient tx, RowSet<Row> rows) {
     List<Future<?>> compensations = new ArrayList<>();
     for (Row row : rows) {
       String type = row.getString("type");
       if ("dead".equals(row.getString("status"))) {
-        log.warn("job {} ({}) is dead: {}", row.getUUID("id"), type, row.getString("last_error"));
         JobTypes.find(type).map(JobType::onDead).ifPresent(onDead -> {
           JsonObject payload = ((JsonObject) row.getValue("payload")).copy()
             .put("failed_job", row.getUUID("id").toString()).put("failure", row.getString("last_error"));

@@ -23,7 +23,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Keeps this node's row in {@code nodes} fresh: an upsert at start and every {@link #HEARTBEAT_MS}, a
  * {@code stopped_at} on a clean stop. Runs on every node whatever its roles, so a worker-only or scheduler-only
- * node shows up on the monitoring page too.
+ * node shows up on the monitoring page too. A node gone (stopped, or silent) for longer than
+ * {@code nodes_retention_seconds} is forgotten: left out of the list, and its row deleted by the next heartbeat of
+ * any node, so the list does not grow with every node (every container) that ever ran.
  */
 public final class NodeRegistry extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(NodeRegistry.class);
@@ -32,19 +34,20 @@ public final class NodeRegistry extends VerticleBase {
   static final int ALIVE_SECONDS = 15;
   static final List<String> ROLE_ORDER = List.of("http", "workers", "scheduler");
 
-  private static final String UPSERT = """
+  /** The heartbeat, and the forgetting of nodes gone for longer than the retention ($5 s): one round trip. */
+  private static final String BEAT = """
+    WITH forgotten AS (DELETE FROM nodes WHERE last_seen < now() - $5 * interval '1 second' AND node_id <> $1)
     INSERT INTO nodes (node_id, roles, http_port, started_at, last_seen, stopped_at)
     VALUES ($1, $2, $3, $4, now(), NULL)
     ON CONFLICT (node_id) DO UPDATE SET roles = excluded.roles, http_port = excluded.http_port,
                                         last_seen = now(), stopped_at = NULL""";
   private static final String STOPPED = "UPDATE nodes SET last_seen = now(), stopped_at = now() WHERE node_id = $1";
-  private static final String PRUNE = "DELETE FROM nodes WHERE last_seen < now() - interval '7 days'";
-  /** Alive-by-heartbeat nodes, and the ones that stopped or vanished within the last hour. */
+  /** Alive-by-heartbeat nodes, and the ones that stopped or vanished within the retention ($2 s). */
   private static final String LIST = """
     SELECT node_id, roles, http_port, started_at, last_seen,
            stopped_at IS NULL AND last_seen > now() - $1 * interval '1 second' AS fresh
     FROM nodes
-    WHERE last_seen > now() - interval '1 hour'
+    WHERE last_seen > now() - $2 * interval '1 second'
     ORDER BY started_at, node_id""";
 
   private final Platform platform;
@@ -58,8 +61,7 @@ public final class NodeRegistry extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return platform.pool().query(PRUNE).execute().recover(err -> Future.succeededFuture())
-      .compose(v -> beat())
+    return beat()
       .onSuccess(v -> timer = vertx.setPeriodic(HEARTBEAT_MS, id -> beat()
         .onSuccess(x -> warned = false)
         .onFailure(err -> {
@@ -86,8 +88,9 @@ public final class NodeRegistry extends VerticleBase {
   private Future<Void> beat() {
     Set<String> roles = platform.config().roles();
     Integer port = roles.contains("http") ? platform.config().integer("http_port") : null;
-    return platform.pool().preparedQuery(UPSERT).execute(Tuple.of(platform.membership().nodeId(),
-      String.join(",", ROLE_ORDER.stream().filter(roles::contains).toList()), port, startedAt)).mapEmpty();
+    return platform.pool().preparedQuery(BEAT).execute(Tuple.of(platform.membership().nodeId(),
+      String.join(",", ROLE_ORDER.stream().filter(roles::contains).toList()), port, startedAt,
+      platform.config().integer("nodes_retention_seconds"))).mapEmpty();
   }
 
   /**
@@ -95,7 +98,8 @@ public final class NodeRegistry extends VerticleBase {
    * the cluster (a node cut off from the cluster may still reach the database).
    */
   static Future<JsonArray> list(SqlClient sql, Platform platform) {
-    return sql.preparedQuery(LIST).execute(Tuple.of(ALIVE_SECONDS)).map(rows -> {
+    int retention = platform.config().integer("nodes_retention_seconds");
+    return sql.preparedQuery(LIST).execute(Tuple.of(ALIVE_SECONDS, retention)).map(rows -> {
       boolean clustered = platform.membership().clustered();
       Set<String> members = Set.copyOf(platform.membership().members());
       List<JsonObject> nodes = new ArrayList<>();

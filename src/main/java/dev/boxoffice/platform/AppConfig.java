@@ -135,6 +135,28 @@ public final class AppConfig {
     return roles().contains(role);
   }
 
+  /** What the dev profile calls when {@code users_provider_url} is unset: the public DummyJSON service. */
+  public static final String DEV_USERS_PROVIDER = "https://dummyjson.com";
+
+  /**
+   * The user directory's provider, or null when it is off. Calling an outside service is a choice in production: a
+   * prod node without {@code users_provider_url} set runs no sync, no enrichment and none of their schedules; dev
+   * calls {@link #DEV_USERS_PROVIDER} unless told otherwise.
+   */
+  public String usersProviderUrl() {
+    String url = string("users_provider_url");
+    if (url != null && !url.isBlank()) {
+      return url.trim();
+    }
+    return isProd() ? null : DEV_USERS_PROVIDER;
+  }
+
+  /** The port of the operators' routes when they have one of their own ({@code ops_port}), else null. */
+  public Integer opsPort() {
+    String port = string("ops_port");
+    return port == null || port.isBlank() ? null : integer("ops_port");
+  }
+
   /** The HS256 secret; in dev without one, {@link #withDevSecrets} has put the data directory's in place. */
   public String jwtSecret() {
     String secret = string("jwt_secret");

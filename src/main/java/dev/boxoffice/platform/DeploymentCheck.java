@@ -16,6 +16,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -27,8 +28,10 @@ import java.util.stream.Collectors;
  * anything (so before it takes any bus traffic), a clustered node compares it, and whether its event bus runs TLS,
  * with what the members published in a cluster map, under a lock so that nodes starting together check one after
  * another. A mismatch refuses the start naming both databases; the node then leaves the cluster having served
- * nothing. Otherwise it publishes its own entry, keyed by its Hazelcast member id (entries of departed members are
- * dropped at each check).
+ * nothing. The same comparison covers the settings every node must share ({@link SharedSettings}: profile, hold time,
+ * payment mode, Redis key prefix, fingerprints of the JWT secret and the ticket key): a node whose values differ
+ * refuses to start naming each setting and both values. Otherwise it publishes its own entry, keyed by its Hazelcast
+ * member id (entries of departed members are dropped at each check).
  */
 public final class DeploymentCheck {
   private static final Logger log = LoggerFactory.getLogger(DeploymentCheck.class);
@@ -53,7 +56,8 @@ public final class DeploymentCheck {
     }
     String pgUri = config.string("pg_uri");
     JsonObject mine = new JsonObject().put("deployment", read(pgUri)).put("database", describe(pgUri))
-      .put("bus", EventBusTls.enabled(config) ? "tls" : "plain").put("node", cm.getNodeId());
+      .put("bus", EventBusTls.enabled(config) ? "tls" : "plain").put("node", cm.getNodeId())
+      .put("settings", SharedSettings.of(config));
     HazelcastInstance hz = cm.getHazelcastInstance();
     IMap<String, String> map = hz.getMap(MAP);
     boolean locked;
@@ -99,6 +103,14 @@ public final class DeploymentCheck {
       throw new Mismatch("refusing to join " + cluster + ": this node's event bus is " + mine.getString("bus")
         + " but member " + member.getAddress() + " (node " + theirs.getString("node") + ") runs it "
         + theirs.getString("bus") + "; every node needs the same BOXOFFICE_EVENTBUS_TLS_* settings");
+    }
+    List<String> differences = SharedSettings.differences(mine.getJsonObject("settings"),
+      theirs.getJsonObject("settings", new JsonObject()));
+    if (!differences.isEmpty()) {
+      throw new Mismatch("refusing to join " + cluster + ": settings that must be the same on every node differ from "
+        + "member " + member.getAddress() + " (node " + theirs.getString("node") + "): "
+        + String.join("; ", differences) + ". Give this node the cluster's values, or change them on every node at "
+        + "once (stop every node, change, start: README, Production)");
     }
   }
 

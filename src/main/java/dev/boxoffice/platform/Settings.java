@@ -24,7 +24,9 @@ import java.util.Set;
  */
 public final class Settings {
   /** Kinds of values; {@code ENUM} and {@code ROLES} carry their allowed values in {@link #ENUMS}. */
-  enum Kind { PORT, POSITIVE, NON_NEGATIVE, TEXT, REQUIRED, SECRET, PG_URI, REDIS_URI, HTTP_URL, ENUM, ROLES }
+  enum Kind {
+    PORT, OPTIONAL_PORT, POSITIVE, NON_NEGATIVE, TEXT, REQUIRED, SECRET, PG_URI, REDIS_URI, HTTP_URL, ENUM, ROLES
+  }
 
   /** The values whose text is never shown. */
   public static final Set<String> SECRETS = Set.of("jwt_secret", "ticket_key", "admin_password");
@@ -43,10 +45,12 @@ public final class Settings {
   static {
     kind(Kind.ENUM, "profile", "pg_plan_cache_mode", "payment_mode", "access_log");
     kind(Kind.PORT, "http_port", "embedded_pg_port", "embedded_redis_port", "cluster_port", "smtp_port");
+    kind(Kind.OPTIONAL_PORT, "ops_port"); // unset: the operators' routes are served on the HTTP port
     kind(Kind.POSITIVE, "pg_pool_size", "request_timeout_ms", "request_grace_ms", "booking_queue_limit",
       "jwt_ttl_seconds", "login_max_failures", "login_window_seconds", "login_user_max_failures",
       "login_hash_threads", "login_hash_queue", "hold_seconds", "users_provider_timeout_ms", "users_provider_tries",
-      "enrich_batch_size", "jobs_lease_seconds", "jobs_claim_batch", "jobs_poll_seconds");
+      "enrich_batch_size", "jobs_lease_seconds", "jobs_claim_batch", "jobs_poll_seconds",
+      "nodes_retention_seconds");
     // 0 turns the bound off (Database.Timeouts), retries at once, keeps every job, never runs maintenance
     kind(Kind.NON_NEGATIVE, "pg_statement_timeout_ms", "pg_idle_in_transaction_timeout_ms",
       "pg_tcp_keepalive_seconds", "users_provider_backoff_ms", "jobs_retention_seconds", "db_maintenance_seconds");
@@ -104,7 +108,7 @@ public final class Settings {
       };
     }
     return switch (kind) {
-      case PORT -> number(text, 1, 65_535, "a port (1..65535)");
+      case PORT, OPTIONAL_PORT -> number(text, 1, 65_535, "a port (1..65535)");
       case POSITIVE -> number(text, 1, Integer.MAX_VALUE, "a positive whole number");
       case NON_NEGATIVE -> number(text, 0, Integer.MAX_VALUE, "a whole number, 0 or more");
       case ENUM -> ENUMS.get(key).contains(text.toLowerCase(Locale.ROOT)) ? null

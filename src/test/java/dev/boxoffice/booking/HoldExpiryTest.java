@@ -47,6 +47,8 @@ class HoldExpiryTest {
   private final String cluster = "holds-" + UUID.randomUUID().toString().substring(0, 8);
   private final int[] ports = {TestStorage.freePort(), TestStorage.freePort()};
   private String db;
+  /** One Redis key prefix for the test's nodes: clustered nodes must share it (a setting checked at join time). */
+  private String redisPrefix;
 
   @AfterEach
   void stopNodes() throws Exception {
@@ -141,7 +143,10 @@ class HoldExpiryTest {
   }
 
   private JsonObject settings(String name, int index) {
-    return TestNodes.settings(db, TestStorage.redisPrefix(name)).mergeIn(TestNodes.noUserCrons())
+    if (redisPrefix == null) {
+      redisPrefix = TestStorage.redisPrefix(name);
+    }
+    return TestNodes.settings(db, redisPrefix).mergeIn(TestNodes.noUserCrons())
       .put("roles", index == 0 ? "http,workers,scheduler" : "http,workers")
       .put("payment_mode", "manual").put("hold_seconds", HOLD_SECONDS).put("jobs_poll_seconds", 60);
   }

@@ -52,7 +52,8 @@ class CommandLineTest {
       assertThat(line.trim()).as(setting.getKey())
         .endsWith(setting.getValue() == null ? "(unset)" : String.valueOf(setting.getValue()));
     });
-    assertThat(run.out()).contains("BOXOFFICE_HTTP_PORT", "8080").contains("BOXOFFICE_PG_URI");
+    assertThat(run.out()).contains("BOXOFFICE_HTTP_PORT", "8080").contains("BOXOFFICE_PG_URI")
+      .contains("OFF in", "prod: a prod node runs no user sync or enrichment");
     assertNothingStarted(httpPort, clusterPort);
   }
 

@@ -9,22 +9,27 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.Predicate;
 
 import static dev.boxoffice.testing.Await.await;
 import static dev.boxoffice.testing.Eventually.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** GET /ops/nodes and GET /ops/jobs: what the monitoring page reads. */
+/** GET /ops/nodes (and its retention) and GET /ops/jobs: what the monitoring page reads. */
 class OpsApiTest {
+  /** Nodes gone longer than this (an hour here; a day by default) are forgotten. */
+  private static final int RETENTION_SECONDS = 3600;
   @RegisterExtension
-  static final TestNode node = TestNode.create().with(TestNodes.noUserCrons());
+  static final TestNode node = TestNode.create().with(TestNodes.noUserCrons())
+    .with("nodes_retention_seconds", RETENTION_SECONDS);
   private static ApiClient admin;
   private static ApiClient user;
 
@@ -59,6 +64,24 @@ class OpsApiTest {
     assertThat(find(nodes, id).getBoolean("alive")).isFalse();
     assertThat(nodes.getJsonObject(0).getString("node_id")).isEqualTo(node.platform().membership().nodeId());
     assertThat(nodes.getJsonObject(nodes.size() - 1).getBoolean("alive")).isFalse();
+  }
+
+  @Test
+  void nodesGoneLongerThanTheRetentionAreForgottenAndTheirRowsDeleted() throws Exception {
+    String recent = "gone-30-minutes-ago-" + UUID.randomUUID();
+    String old = "gone-2-hours-ago-" + UUID.randomUUID();
+    await(node.pool().preparedQuery("""
+        INSERT INTO nodes (node_id, roles, http_port, started_at, last_seen, stopped_at) VALUES
+          ($1, 'http', 8080, now() - interval '1 day', now() - interval '30 minutes', now() - interval '30 minutes'),
+          ($2, 'workers', NULL, now() - interval '1 day', now() - interval '2 hours', NULL)""")
+      .execute(Tuple.of(recent, old)));
+
+    JsonArray nodes = await(admin.get("/ops/nodes")).bodyAsJsonArray();
+    assertThat(find(nodes, recent).getBoolean("alive")).as("within the retention: listed as gone").isFalse();
+    assertThat(nodes.stream().map(n -> ((JsonObject) n).getString("node_id"))).doesNotContain(old);
+    // the next heartbeat (every 5 s) deletes the row; the recent one stays
+    eventually(() -> assertThat(await(node.pool().preparedQuery("SELECT node_id FROM nodes WHERE node_id = ANY($1)")
+      .execute(Tuple.of((Object) new String[] {recent, old}))).size()).isEqualTo(1));
   }
 
   @Test

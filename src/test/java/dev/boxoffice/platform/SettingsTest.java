@@ -72,6 +72,40 @@ class SettingsTest {
     // 0 turns these off
     check(Map.of("BOXOFFICE_PG_STATEMENT_TIMEOUT_MS", "0", "BOXOFFICE_JOBS_RETENTION_SECONDS", "0",
       "BOXOFFICE_DB_MAINTENANCE_SECONDS", "0"));
+    assertThatThrownBy(() -> check(Map.of("BOXOFFICE_NODES_RETENTION_SECONDS", "0")))
+      .hasMessageContaining("BOXOFFICE_NODES_RETENTION_SECONDS must be a positive whole number, got 0");
+    assertThat(load(Map.of()).integer("nodes_retention_seconds")).as("a day").isEqualTo(86_400);
+  }
+
+  @Test
+  void theOperatorsPortIsOptionalAndAnotherPortThanTheHttpOne() {
+    assertThat(load(Map.of()).opsPort()).as("unset: the operators' routes on the HTTP port").isNull();
+    assertThat(load(Map.of("BOXOFFICE_OPS_PORT", "9090")).opsPort()).isEqualTo(9090);
+    assertThatThrownBy(() -> check(Map.of("BOXOFFICE_OPS_PORT", "70000")))
+      .hasMessageContaining("BOXOFFICE_OPS_PORT must be a port (1..65535), got 70000");
+    assertThatThrownBy(() -> check(Map.of("BOXOFFICE_OPS_PORT", "8080", "BOXOFFICE_HTTP_PORT", "8080")))
+      .hasMessageContaining("BOXOFFICE_OPS_PORT must differ from BOXOFFICE_HTTP_PORT");
+  }
+
+  @Test
+  void theUserProviderIsOffInProdUntilAUrlIsSetAndDevCallsDummyJsonByDefault() {
+    Map<String, String> prod = Map.of("BOXOFFICE_PROFILE", "prod");
+    AppConfig off = load(prod);
+    assertThat(off.usersProviderUrl()).isNull();
+    assertThat(CronSchedules.fromConfig(off)).as("no user schedules without a provider").isEmpty();
+
+    Map<String, String> configured = new HashMap<>(prod);
+    configured.put("BOXOFFICE_USERS_PROVIDER_URL", "https://users.internal.example");
+    AppConfig on = load(configured);
+    assertThat(on.usersProviderUrl()).isEqualTo("https://users.internal.example");
+    assertThat(CronSchedules.fromConfig(on)).extracting(CronSchedule::name)
+      .containsExactly("users_sync", "enrich_addresses", "enrich_cards");
+
+    assertThat(load(Map.of()).usersProviderUrl()).as("dev").isEqualTo("https://dummyjson.com");
+    // a wrong schedule is refused even while the provider is off
+    Map<String, String> wrong = new HashMap<>(prod);
+    wrong.put("BOXOFFICE_USERS_SYNC_CRON", "every minute");
+    assertThatThrownBy(() -> CronSchedules.fromConfig(load(wrong))).hasMessageContaining("users_sync_cron");
   }
 
   @Test
