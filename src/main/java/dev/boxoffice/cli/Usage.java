@@ -38,6 +38,9 @@ final class Usage {
       the environment variables. NAME_FILE=path reads a setting from a file (secrets). A blank value turns the
       *_CRON schedules off and means the default elsewhere. An unknown BOXOFFICE_* variable refuses the start.
       Logs: BOXOFFICE_LOG_FORMAT (json or text), BOXOFFICE_LOG_LEVEL (trace, debug, info, warn, error, off).
+      Tracing: OpenTelemetry's own OTEL_* variables (not settings). Off unless OTEL_TRACES_EXPORTER or
+      OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; then e.g. OTEL_SERVICE_NAME,
+      OTEL_TRACES_SAMPLER, OTEL_RESOURCE_ATTRIBUTES apply as the OpenTelemetry SDK documents them.
 
       """);
     JsonObject defaults = AppConfig.defaults();

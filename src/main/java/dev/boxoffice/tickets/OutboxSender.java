@@ -4,6 +4,11 @@ import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobFailure;
 import dev.boxoffice.jobs.LeaseFence;
 import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.Traces;
+import dev.boxoffice.platform.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -126,6 +131,7 @@ public final class OutboxSender {
   private final MailClient mail;
   private final String from;
   private final String domain;
+  private final Tracing tracing;
 
   /** @param mail null when no SMTP server is configured */
   public OutboxSender(Vertx vertx, Pool pool, MailClient mail, String from) {
@@ -134,6 +140,7 @@ public final class OutboxSender {
     this.mail = mail;
     this.from = from;
     this.domain = domainOf(from);
+    this.tracing = Tracing.of(vertx);
   }
 
   /** The status a new outbox row starts in: {@code pending} (to send) or {@code recorded} (no SMTP server). */
@@ -333,9 +340,31 @@ public final class OutboxSender {
 
   /** One message to SMTP; marked sent as soon as the server has it, so the duplicate window stays one message. */
   private Future<JsonObject> deliver(Job job, Mail m) {
-    return send(m).compose(
+    Span span = smtpSpan(job, m);
+    Future<?> smtp = send(m);
+    if (span != null) {
+      smtp = smtp.andThen(ar -> Traces.end(span, ar));
+    }
+    return smtp.compose(
       sent -> markSent(m.outboxId(), RECORD_TRIES).map(m.result().put("status", "sent")),
       err -> recordFailure(job, m, err));
+  }
+
+  /**
+   * The span of one SMTP send, in the trace of the finalization attempt that delivers it (its job's own, also when
+   * the attempt ran in a batch); null when untraced. No addresses on it: a trace is no place for personal data.
+   */
+  private Span smtpSpan(Job job, Mail m) {
+    if (!tracing.on()) {
+      return null;
+    }
+    Context parent = Traces.context(job.trace());
+    return parent == null ? null : tracing.tracer().spanBuilder("smtp send").setParent(parent)
+      .setSpanKind(SpanKind.CLIENT)
+      .setAttribute("boxoffice.outbox.id", m.outboxId())
+      .setAttribute("boxoffice.booking.id", m.bookingId())
+      .setAttribute("boxoffice.job.id", job.id().toString())
+      .startSpan();
   }
 
   private Future<?> send(Mail m) {
