@@ -86,9 +86,9 @@ class TracingTest {
     io.vertx.core.Future<Boxoffice.Node> edgeStarted = Boxoffice.start(AppConfig.of(TestNodes.clustered(
       base.copy().put("roles", "http"), cluster, pe, pe, pw)), true, new EmbeddedServices(), Clock.SYSTEM,
       tracing(edgeSpans));
-    io.vertx.core.Future<?> both = io.vertx.core.Future.join(workerStarted, edgeStarted);
     try {
-      await(both);
+      await(workerStarted);
+      await(edgeStarted);
     } finally {
       worker = workerStarted.result(); // null unless it started: closed in stop() either way
       edge = edgeStarted.result();
@@ -193,6 +193,47 @@ class TracingTest {
       rows -> rows.size() >= 2);
     assertThat(parents).allSatisfy(p -> assertThat(p).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}"));
     assertThat(parents.stream().map(p -> p.substring(3, 35)).distinct()).as("one trace").hasSize(1);
+  }
+
+  @Test
+  void aGroupCommitOfSeveralBookingsIsATraceOfItsOwnLinkedBothWaysToEachRequest(Vertx vertx) {
+    long event = eventId(vertx);
+    ApiClient user = ApiClient.create(vertx, port(edge)).withToken(TestTokens.user());
+    List<io.vertx.core.Future<HttpResponse<Buffer>>> posts = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      posts.add(user.post("/bookings", body("Batch " + i, "batch" + i + "@example.com").put("event_id", event)));
+    }
+    await(io.vertx.core.Future.all(posts));
+    List<Long> ids = posts.stream().map(p -> p.result().bodyAsJsonObject().getLong("booking_id")).toList();
+
+    // requests arriving while a transaction runs share the next one
+    SpanData batch = eventually(WITHIN, () -> io.vertx.core.Future.succeededFuture(spans()),
+      all -> all.stream().anyMatch(TracingTest::sharedCommit)).stream().filter(TracingTest::sharedCommit)
+      .findFirst().orElseThrow();
+    assertThat(batch.getParentSpanContext().isValid()).as("a trace of its own").isFalse();
+    List<SpanData> all = spans();
+    for (var link : batch.getLinks()) {
+      SpanData member = all.stream().filter(s -> s.getSpanId().equals(link.getSpanContext().getSpanId()))
+        .findFirst().orElseThrow();
+      assertThat(member.getTraceId()).isNotEqualTo(batch.getTraceId());
+      assertThat(member.getAttributes().get(DESTINATION)).as("the request's handling").isEqualTo("api.createBooking");
+      assertThat(member.getLinks()).as("and the request links back")
+        .anyMatch(l -> l.getSpanContext().getSpanId().equals(batch.getSpanId()));
+      SpanData payment = eventually(WITHIN, () -> io.vertx.core.Future.succeededFuture(spans()),
+        spans -> spans.stream().anyMatch(s -> "job booking.payment".equals(s.getName())
+          && s.getParentSpanId().equals(member.getSpanId()))).stream()
+        .filter(s -> "job booking.payment".equals(s.getName()) && s.getParentSpanId().equals(member.getSpanId()))
+        .findFirst().orElseThrow();
+      assertThat(payment.getTraceId()).as("each booking's payment stays in its own request's trace")
+        .isEqualTo(member.getTraceId());
+    }
+    assertThat(ids).hasSize(8);
+  }
+
+  /** A group commit that served more than one booking. */
+  private static boolean sharedCommit(SpanData s) {
+    Long size = s.getAttributes().get(AttributeKey.longKey("boxoffice.batch.size"));
+    return "booking group commit".equals(s.getName()) && size != null && size > 1;
   }
 
   // ------------------------------------------------------------------ helpers
