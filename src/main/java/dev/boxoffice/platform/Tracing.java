@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
@@ -27,8 +28,9 @@ import java.util.function.BiConsumer;
  * skips tracing entirely) and nothing recorded by boxoffice's own spans ({@link Traces#on} is false).
  *
  * <p>On, the OpenTelemetry SDK is configured by its autoconfigure module from those variables (exporter, endpoint,
- * sampler, resource, propagators...), with boxoffice's defaults underneath: service name {@code boxoffice}, no metric
- * and no log export (metrics are Prometheus's, {@code GET /metrics}). The SDK goes to Vert.x as its tracer (the
+ * sampler, resource, propagators...), with boxoffice's defaults underneath: service name {@code boxoffice}, OTLP over
+ * HTTP/protobuf (the specification's default; the SDK's is gRPC), no metric and no log export (metrics are
+ * Prometheus's, {@code GET /metrics}). The SDK goes to Vert.x as its tracer (the
  * {@code vertx-opentelemetry} module: HTTP server spans, event-bus hops, PostgreSQL and Redis client spans), wrapped
  * so that features find their node's tracing from its Vert.x instance ({@link #of(Vertx)}), without a registry.
  */
@@ -41,6 +43,9 @@ public final class Tracing {
   /** Variables that name a destination: one of them (and no {@code OTEL_SDK_DISABLED=true}) turns tracing on. */
   static final String[] DESTINATIONS = {"OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"};
+
+  /** How long a stopping node waits for its last spans to reach the collector. */
+  static final long CLOSE_SECONDS = 3;
 
   private final OpenTelemetrySdk sdk;
   private final Tracer tracer;
@@ -55,13 +60,14 @@ public final class Tracing {
 
   /**
    * Tracing as the environment asks: {@link #OFF} unless a trace exporter or an OTLP endpoint is named (an exporter
-   * {@code none} or {@code OTEL_SDK_DISABLED=true} is off too). The autoconfigure module would export to
-   * {@code localhost:4318} by default; a node without any of these settings exports nothing instead.
+   * {@code none} or {@code OTEL_SDK_DISABLED=true} is off too). The autoconfigure module alone would export to
+   * {@code localhost:4317} by default; a node without any of these settings exports nothing instead.
    */
   public static Tracing fromEnvironment(Map<String, String> env) {
     if (!wanted(env)) {
       return OFF;
     }
+    SdkLog.install();
     OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
       .addPropertiesSupplier(Tracing::defaults)
       // exactly the variables given (Main passes the process's): what wanted() decided on is what the SDK sees
@@ -118,10 +124,14 @@ public final class Tracing {
     return builder.withTracer(options -> new NodeTracer(new OpenTelemetryTracingFactory(otel).tracer(options), this));
   }
 
-  /** Flushes what is still buffered and stops the SDK (blocks up to its export timeout): after Vert.x has closed. */
+  /**
+   * Flushes what is still buffered and stops the SDK, after Vert.x has closed; waits at most {@link #CLOSE_SECONDS}
+   * (the SDK's own close waits 10 s, and an unreachable collector, retried with backoff, took all of them out of the
+   * 25 s a stopping node has).
+   */
   public void close() {
     if (sdk != null) {
-      sdk.close();
+      sdk.shutdown().join(CLOSE_SECONDS, TimeUnit.SECONDS);
     }
   }
 
@@ -129,6 +139,8 @@ public final class Tracing {
   private static Map<String, String> defaults() {
     Map<String, String> defaults = new HashMap<>();
     defaults.put("otel.service.name", "boxoffice");
+    // the protocol the OpenTelemetry specification (and the Java agent) default to; the SDK's own default is gRPC
+    defaults.put("otel.exporter.otlp.protocol", "http/protobuf");
     defaults.put("otel.metrics.exporter", "none");
     defaults.put("otel.logs.exporter", "none");
     return defaults;
@@ -158,6 +170,48 @@ public final class Tracing {
 
   private static String trimmed(String value) {
     return value == null || value.isBlank() ? null : value.trim();
+  }
+
+  /**
+   * The SDK logs through java.util.logging (to stderr, as plain text); its warnings, such as a collector that cannot
+   * be reached, go to this node's logs instead, as lines of the logger they were written to.
+   */
+  private static final class SdkLog extends java.util.logging.Handler {
+    /** Held: java.util.logging keeps its loggers only weakly, and with them this configuration. */
+    private static final java.util.logging.Logger OTEL = java.util.logging.Logger.getLogger("io.opentelemetry");
+
+    static synchronized void install() {
+      for (java.util.logging.Handler h : OTEL.getHandlers()) {
+        if (h instanceof SdkLog) {
+          return;
+        }
+      }
+      OTEL.setUseParentHandlers(false);
+      OTEL.setLevel(java.util.logging.Level.INFO);
+      OTEL.addHandler(new SdkLog());
+    }
+
+    @Override
+    public void publish(java.util.logging.LogRecord record) {
+      Logger to = LoggerFactory.getLogger(record.getLoggerName() == null ? "io.opentelemetry" : record.getLoggerName());
+      String message = new java.util.logging.SimpleFormatter().formatMessage(record);
+      int level = record.getLevel().intValue();
+      if (level >= java.util.logging.Level.SEVERE.intValue()) {
+        to.error(message, record.getThrown());
+      } else if (level >= java.util.logging.Level.WARNING.intValue()) {
+        to.warn(message, record.getThrown());
+      } else if (level >= java.util.logging.Level.INFO.intValue()) {
+        to.info(message, record.getThrown());
+      }
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void close() {
+    }
   }
 
   /**
