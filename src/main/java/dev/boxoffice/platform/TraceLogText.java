@@ -6,7 +6,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 
 /**
- * {@code %trace} in the text log pattern: {@code trace_id=... span_id=...} inside a trace, else nothing; read as
+ * {@code %trace} in the text log pattern: {@code " trace_id=... span_id=..."} inside a trace, else nothing; read as
  * {@link TraceLogFields} reads them.
  */
 public final class TraceLogText extends ClassicConverter {
@@ -16,6 +16,6 @@ public final class TraceLogText extends ClassicConverter {
       return "";
     }
     SpanContext span = Span.current().getSpanContext();
-    return span.isValid() ? "trace_id=" + span.getTraceId() + " span_id=" + span.getSpanId() : "";
+    return span.isValid() ? " trace_id=" + span.getTraceId() + " span_id=" + span.getSpanId() : "";
   }
 }
