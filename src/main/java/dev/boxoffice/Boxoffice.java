@@ -17,6 +17,7 @@ import dev.boxoffice.platform.EmbeddedServices;
 import dev.boxoffice.platform.Platform;
 import dev.boxoffice.platform.PortReservation;
 import dev.boxoffice.platform.RedisClients;
+import dev.boxoffice.platform.Tracing;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -55,7 +56,8 @@ public final class Boxoffice {
    * engines' (empty without the workers role); {@code embedded} the dev storage this node started, stopped after
    * Vert.x so that nothing still running meets a closed database.
    */
-  public record Node(Platform platform, String http, List<String> engines, EmbeddedServices embedded) {
+  public record Node(Platform platform, String http, List<String> engines, EmbeddedServices embedded,
+                     Tracing tracing) {
     public Vertx vertx() {
       return platform.vertx();
     }
@@ -64,11 +66,11 @@ public final class Boxoffice {
      * Stops in order: the HTTP API first (no new requests; those in flight get {@link ApiVerticle#SHUTDOWN_GRACE_MS}
      * to finish, while the workers and the pool still serve them), then the job engines (no new claims; running jobs
      * get {@link JobEngine#DRAIN_MS} to finish while their handlers are still deployed), then Vert.x (the other
-     * verticles, the pool, the cluster leave, after which other nodes take back any lease left), then the embedded
-     * storage.
+     * verticles, the pool, the cluster leave, after which other nodes take back any lease left), then the tracing
+     * (its last spans flushed), then the embedded storage.
      */
     public Future<Void> close() {
-      return shutDown(platform.vertx(), http, engines, embedded);
+      return shutDown(platform.vertx(), http, engines, embedded, tracing);
     }
   }
 
@@ -80,11 +82,25 @@ public final class Boxoffice {
     return start(config, clustered, embedded, Clock.SYSTEM);
   }
 
+  /** As {@link #start(AppConfig, boolean, EmbeddedServices, Clock, Tracing)}, traced as the OTEL_* variables say. */
+  public static Future<Node> start(AppConfig config, boolean clustered, EmbeddedServices embedded, Clock clock) {
+    Tracing tracing;
+    try {
+      tracing = Tracing.fromEnvironment(System.getenv());
+    } catch (RuntimeException e) {
+      embedded.close();
+      return Future.failedFuture(new IllegalStateException("invalid OTEL_* settings: " + e.getMessage(), e));
+    }
+    return start(config, clustered, embedded, clock, tracing);
+  }
+
   /**
    * Starts a node; {@code embedded} starts dev storage if the config names none, and is closed with the node.
    * {@code clock} drives the job engines' due times, timers and leases (tests pass one they can move).
+   * {@code tracing} ({@link Tracing#OFF}, or an SDK) becomes Vert.x's tracer; the node closes it with itself.
    */
-  public static Future<Node> start(AppConfig config, boolean clustered, EmbeddedServices embedded, Clock clock) {
+  public static Future<Node> start(AppConfig config, boolean clustered, EmbeddedServices embedded, Clock clock,
+                                   Tracing tracing) {
     // the safe order: every setting checked and the HTTP port bound, then storage and migrations, then the cluster
     // join, then the API (readiness "starting"), and the workers that take other nodes' bus traffic last
     PortReservation port = null;
@@ -99,6 +115,7 @@ public final class Boxoffice {
         port.close();
       }
       embedded.close(); // what started before the failure; this runs before any Vert.x
+      tracing.close();
       return Future.failedFuture(e);
     }
     AppConfig cfg = config;
@@ -108,25 +125,27 @@ public final class Boxoffice {
       if (reserved != null) {
         reserved.close();
       }
-      shutDown(null, null, List.of(), embedded).onComplete(v -> started.fail(err));
+      shutDown(null, null, List.of(), embedded, tracing).onComplete(v -> started.fail(err));
     };
     migrate(cfg, embedded).onFailure(failBeforeVertx).onSuccess(migrated -> {
       VertxOptions options = new VertxOptions().setMetricsOptions(Metrics.options());
+      // the tracer (when on) goes on the builder: the HTTP server, the event bus (across the cluster) and the SQL
+      // and Redis clients all trace through it
       Future<Vertx> vertxFuture = clustered
-        ? Vertx.builder().with(options.setEventBusOptions(ClusterConfig.eventBusOptions(cfg)))
+        ? tracing.install(Vertx.builder().with(options.setEventBusOptions(ClusterConfig.eventBusOptions(cfg))))
           .withClusterManager(ClusterConfig.clusterManager(cfg)).buildClustered()
-        : Future.succeededFuture(Vertx.builder().with(options).build());
+        : Future.succeededFuture(tracing.install(Vertx.builder().with(options)).build());
       vertxFuture.onFailure(failBeforeVertx)
         .onSuccess(vertx -> vertx.executeBlocking(() -> {
             DeploymentCheck.verify(vertx, cfg); // before any verticle: a node of another database serves nothing
             return vertx;
-          }).compose(v -> deploy(cfg, vertx, embedded, clock, reserved))
+          }).compose(v -> deploy(cfg, vertx, embedded, clock, reserved, tracing))
           .onSuccess(started::complete)
           .onFailure(err -> {
             if (reserved != null) {
               reserved.close();
             }
-            shutDown(vertx, null, List.of(), embedded).onComplete(v -> started.fail(err));
+            shutDown(vertx, null, List.of(), embedded, tracing).onComplete(v -> started.fail(err));
           }));
     });
     return started.future();
@@ -152,9 +171,11 @@ public final class Boxoffice {
   /**
    * Closes a node in order, on a thread of its own: once Vert.x has closed, its event loops cannot run what follows
    * (a continuation chained on {@code vertx.close()} there never ran). The API's deployment first, then the job
-   * engines', then Vert.x, then the embedded storage; each step runs even when the one before failed.
+   * engines', then Vert.x, then the tracing (a flush, which may block), then the embedded storage; each step runs
+   * even when the one before failed.
    */
-  private static Future<Void> shutDown(Vertx vertx, String http, List<String> engines, EmbeddedServices embedded) {
+  private static Future<Void> shutDown(Vertx vertx, String http, List<String> engines, EmbeddedServices embedded,
+                                       Tracing tracing) {
     return Future.fromCompletionStage(CompletableFuture.runAsync(() -> {
       try {
         if (vertx != null && http != null) {
@@ -167,7 +188,11 @@ public final class Boxoffice {
           await(vertx.close());
         }
       } finally {
-        embedded.close();
+        try {
+          tracing.close();
+        } finally {
+          embedded.close();
+        }
       }
     }));
   }
@@ -202,7 +227,7 @@ public final class Boxoffice {
   }
 
   private static Future<Node> deploy(AppConfig config, Vertx vertx, EmbeddedServices embedded, Clock clock,
-                                     PortReservation port) {
+                                     PortReservation port, Tracing tracing) {
     Pool pool = Database.pool(vertx, config.string("pg_uri"), config.integer("pg_pool_size"),
       config.string("pg_plan_cache_mode"), Database.Timeouts.from(config));
     RedisAPI redis = RedisClients.create(vertx, config.string("redis_uri"));
@@ -242,7 +267,7 @@ public final class Boxoffice {
       log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}", platform.membership().nodeId(),
         config.profile(), config.roles(), config.hasRole("http") ? config.string("http_port") : "-",
         platform.membership().members().size());
-      return new Node(platform, httpDeployment, List.copyOf(engines), embedded);
+      return new Node(platform, httpDeployment, List.copyOf(engines), embedded, tracing);
     }).onFailure(err -> pool.close());
   }
 

@@ -4,8 +4,10 @@ import dev.boxoffice.cli.Cli;
 import dev.boxoffice.http.ApiVerticle;
 import dev.boxoffice.jobs.JobEngine;
 import dev.boxoffice.platform.AppConfig;
+import dev.boxoffice.platform.Clock;
 import dev.boxoffice.platform.EmbeddedServices;
 import dev.boxoffice.platform.Secrets;
+import dev.boxoffice.platform.Tracing;
 import dev.boxoffice.ops.BuildInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,9 +33,12 @@ public final class Main {
       return;
     }
     AppConfig config;
+    Tracing tracing;
     try {
       config = AppConfig.load();
       ConfigCheck.check(config);
+      // OTEL_* (not BOXOFFICE_* settings): tracing stays off unless they name where to export spans
+      tracing = Tracing.fromEnvironment(System.getenv());
     } catch (RuntimeException e) {
       // one line, exit 2; the messages mask what they quote (Settings, Secrets)
       log.error("invalid configuration, not starting: {}", Secrets.scrub(e.getMessage(), null));
@@ -51,7 +56,7 @@ public final class Main {
     AtomicReference<Boxoffice.Node> running = new AtomicReference<>();
     // one hook for everything: JVM shutdown hooks run concurrently, and the node must stop before its storage
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(running.get(), embedded), "boxoffice-shutdown"));
-    Boxoffice.start(config, true, embedded).onSuccess(running::set).onFailure(err -> {
+    Boxoffice.start(config, true, embedded, Clock.SYSTEM, tracing).onSuccess(running::set).onFailure(err -> {
       String message = String.valueOf(err.getMessage());
       String scrubbed = Secrets.scrub(message, effective.json());
       if (scrubbed.equals(message)) {

@@ -217,7 +217,10 @@ CREATE TABLE jobs (
   finished_at  timestamptz,
   updated_at   timestamptz NOT NULL DEFAULT now(),
   -- the queue whose engine runs the job (JobType.queue in code); each claims only through its own slice of jobs_due
-  queue        text        NOT NULL DEFAULT 'default'
+  queue        text        NOT NULL DEFAULT 'default',
+  -- the W3C traceparent of what enqueued the job (a request, the attempt of the step before) when that was traced:
+  -- each attempt continues its trace, on whichever node claims it (platform/Tracing). NULL when tracing is off.
+  traceparent  text
 );
 
 -- Every status change of a job is a non-HOT update (status is indexed), so each index costs an entry per change.

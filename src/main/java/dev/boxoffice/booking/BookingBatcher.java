@@ -3,15 +3,18 @@ package dev.boxoffice.booking;
 import dev.boxoffice.inventory.Inventory;
 import dev.boxoffice.inventory.ItemLock;
 import dev.boxoffice.platform.AfterCommit;
+import dev.boxoffice.platform.BatchSpan;
 import dev.boxoffice.platform.Deadline;
 import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Failures;
 import dev.boxoffice.platform.Failures.Violation;
 import dev.boxoffice.platform.IdempotencyKeys;
 import dev.boxoffice.platform.OneByOne;
+import dev.boxoffice.platform.Traces;
 import io.vertx.pgclient.PgException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -61,6 +64,7 @@ final class BookingBatcher {
   /** Enough to overlap one transaction's commit with the next ones' work; more only adds row-lock waits. */
   private static final int MAX_TRANSACTIONS = 4;
 
+  private final Vertx vertx;
   private final Pool pool;
   private final BookingSaga saga;
   private final ItemLock lock;
@@ -74,11 +78,28 @@ final class BookingBatcher {
   private final Set<Inventory.Item> busy = new HashSet<>();
   private int running;
 
-  /** {@code key}: the request's Idempotency-Key, or null. */
+  /**
+   * {@code key}: the request's Idempotency-Key, or null. {@code origin}: the request's span and context when it is
+   * traced (null otherwise, and always while tracing is off).
+   */
   private record Pending(BookingStore.NewBooking booking, IdempotencyKeys.Key key, Promise<Row> promise,
-                         Deadline deadline) {
+                         Deadline deadline, Traces.Origin origin) {
     Inventory.Item item() {
       return booking.item();
+    }
+
+    /** The created booking, answered on the request's own context (in its trace) when it has one. */
+    void created(Row row) {
+      if (origin == null) {
+        promise.tryComplete(row);
+      } else {
+        origin.complete(promise, row);
+      }
+    }
+
+    /** The trace the booking's first job continues: the request's. */
+    String traceparent() {
+      return origin == null ? null : Traces.traceparent(origin.span().getSpanContext());
     }
 
     /** What may be in a batch once: its key; a booking without one is always distinct. */
@@ -88,8 +109,9 @@ final class BookingBatcher {
   }
 
   /** {@code holdsDue} hears the earliest {@code expires_at} (epoch ms) of each committed batch. */
-  BookingBatcher(Pool pool, BookingSaga saga, ItemLock lock, int holdSeconds, LongConsumer holdsDue,
+  BookingBatcher(Vertx vertx, Pool pool, BookingSaga saga, ItemLock lock, int holdSeconds, LongConsumer holdsDue,
                  BookingBounds bounds) {
+    this.vertx = vertx;
     this.bounds = bounds;
     this.pool = pool;
     this.saga = saga;
@@ -117,7 +139,8 @@ final class BookingBatcher {
       return Future.failedFuture(bounds.tooLate());
     }
     Promise<Row> promise = Promise.promise();
-    waiting.computeIfAbsent(booking.item(), k -> new ArrayDeque<>()).add(new Pending(booking, key, promise, deadline));
+    waiting.computeIfAbsent(booking.item(), k -> new ArrayDeque<>())
+      .add(new Pending(booking, key, promise, deadline, Traces.origin()));
     waitingCount++;
     dispatch();
     if (waitingCount > 0) {
@@ -182,7 +205,13 @@ final class BookingBatcher {
       busy.addAll(items);
       running++;
       List<String> locks = items.stream().map(ItemLock::name).filter(Objects::nonNull).sorted().toList();
-      lock.withLocks(locks, () -> commit(batch)).onComplete(ar -> {
+      // traced, the batch's work (locks, statements) runs under one span: see BatchSpan for how it links to the
+      // requests it serves; each booking's answer and payment job stay in its own request's trace
+      Future<Void> committed = Traces.on()
+        ? BatchSpan.run(vertx, "booking group commit", batch.stream().map(p -> p.origin() == null ? null
+          : p.origin().span()).toList(), () -> lock.withLocks(locks, () -> commit(batch)))
+        : lock.withLocks(locks, () -> commit(batch));
+      committed.onComplete(ar -> {
         if (ar.failed()) {
           batch.forEach(p -> p.promise().tryFail(ar.cause()));
         }
@@ -269,13 +298,14 @@ final class BookingBatcher {
         .compose(totals -> accepted.isEmpty() ? keysAnswered(tx, accepted, List.of(), refused).map(List.<Row>of())
           : Inventory.holdAll(tx, totals)
             .compose(v -> BookingStore.insertAll(tx, accepted.stream().map(Pending::booking).toList(), holdSeconds))
-            .compose(rows -> Future.all(saga.startedAll(tx, after, rows), keysAnswered(tx, accepted, rows, refused))
+            .compose(rows -> Future.all(saga.startedAll(tx, after, rows, traces(accepted)),
+              keysAnswered(tx, accepted, rows, refused))
               .map(rows)))
         .compose(rows -> guard.beforeCommit().map(rows));
     }).map(rows -> {
       long earliest = Long.MAX_VALUE;
       for (int i = 0; i < rows.size(); i++) {
-        accepted.get(i).promise().tryComplete(rows.get(i));
+        accepted.get(i).created(rows.get(i));
         earliest = Math.min(earliest, rows.get(i).getOffsetDateTime("expires_at").toInstant().toEpochMilli());
       }
       if (!rows.isEmpty()) {
@@ -287,6 +317,11 @@ final class BookingBatcher {
         .forEach(p -> p.promise().tryFail(answered.get(p.key())));
       return null;
     });
+  }
+
+  /** The trace each accepted booking's first job continues (its request's); null while tracing is off. */
+  private static List<String> traces(List<Pending> accepted) {
+    return Traces.on() ? accepted.stream().map(Pending::traceparent).toList() : null;
   }
 
   /** One statement: the created bookings' answers are kept under their keys; refused requests' claims go. */

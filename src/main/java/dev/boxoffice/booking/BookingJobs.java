@@ -5,6 +5,7 @@ import dev.boxoffice.jobs.JobFailure;
 import dev.boxoffice.jobs.NewJob;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -35,6 +36,21 @@ public final class BookingJobs {
 
   static List<NewJob> steps(String type, List<Long> bookingIds) {
     return bookingIds.stream().map(id -> step(type, id)).toList();
+  }
+
+  /**
+   * As {@link #steps(String, List)}, each job continuing the trace at the same index of {@code traces} (a W3C
+   * traceparent, or null), as a batch enqueues for bookings of many traces; {@code traces} null: none named.
+   */
+  static List<NewJob> steps(String type, List<Long> bookingIds, List<String> traces) {
+    if (traces == null) {
+      return steps(type, bookingIds);
+    }
+    List<NewJob> jobs = new ArrayList<>(bookingIds.size());
+    for (int i = 0; i < bookingIds.size(); i++) {
+      jobs.add(step(type, bookingIds.get(i)).trace(traces.get(i)));
+    }
+    return jobs;
   }
 
   /** {@code booking:N:<step>} with the step as the job type's last segment (payment, confirm, finalize...). */

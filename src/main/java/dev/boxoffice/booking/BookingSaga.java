@@ -11,6 +11,7 @@ import dev.boxoffice.jobs.JobWorkers;
 import dev.boxoffice.jobs.LeaseFence;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.platform.AfterCommit;
+import dev.boxoffice.platform.Traces;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -87,13 +88,16 @@ public final class BookingSaga {
 
   // ------------------------------------------------------------------ enqueueing, inside the caller's transaction
 
-  /** New bookings, many at once: (auto mode) their payments in one statement; their expiry needs no job. */
-  Future<Void> startedAll(SqlClient tx, AfterCommit after, List<Row> bookings) {
+  /**
+   * New bookings, many at once: (auto mode) their payments in one statement; their expiry needs no job. Each payment
+   * continues the trace at its booking's index of {@code traces} (its request's; null: none named).
+   */
+  Future<Void> startedAll(SqlClient tx, AfterCommit after, List<Row> bookings, List<String> traces) {
     if (!autoPayment) {
       return Future.succeededFuture();
     }
     return handOff(tx, after, BookingJobs.PAYMENT,
-      BookingJobs.steps(BookingJobs.PAYMENT, bookings.stream().map(b -> b.getLong("id")).toList()));
+      BookingJobs.steps(BookingJobs.PAYMENT, bookings.stream().map(b -> b.getLong("id")).toList(), traces));
   }
 
   /** Bookings that just became confirmed: their finalization (a confirmed booking has no expiry to cancel). */
@@ -191,7 +195,7 @@ public final class BookingSaga {
   private Future<Void> declined(Job job, long id, String reason, BatchResult out) {
     return pool.withTransaction(tx -> Transition.PAYMENT_DECLINED.apply(tx, id, reason).compose(row -> row.isEmpty()
         ? Future.succeededFuture(row)
-        : JobQueue.enqueue(tx, BookingJobs.step(BookingJobs.COMPENSATE, id)).map(row)))
+        : JobQueue.enqueue(tx, BookingJobs.step(BookingJobs.COMPENSATE, id).trace(job.trace())).map(row)))
       .compose(row -> outcome(id, row))
       .onSuccess(r -> out.succeeded(job.id(), r))
       .onFailure(err -> out.failed(job.id(), err))
@@ -217,7 +221,8 @@ public final class BookingSaga {
     // the finalizations go to this node's ticket engine after the commit, when it has one
     return AfterCommit.transaction(pool, (tx, after) -> t.applyAll(tx, ids, null, refs).compose(changed -> {
         List<Long> moved = changed.stream().map(r -> r.getLong("id")).toList();
-        return handOff(tx, after, BookingJobs.FINALIZE, BookingJobs.steps(BookingJobs.FINALIZE, moved)).map(moved);
+        return handOff(tx, after, BookingJobs.FINALIZE, BookingJobs.steps(BookingJobs.FINALIZE, moved,
+          traces(jobs, moved))).map(moved);
       }))
       .compose(moved -> {
         Set<Long> changed = new HashSet<>(moved);
@@ -245,6 +250,23 @@ public final class BookingSaga {
         jobs.stream().filter(j -> ids.contains(BookingJobs.bookingId(j))).forEach(j -> out.failed(j.id(), err));
         return Future.succeededFuture();
       });
+  }
+
+  /**
+   * The trace each of {@code bookings} continues: the attempt of its job in this batch (each booking's next step
+   * stays in its own trace, not the batch's); null while tracing is off.
+   */
+  private static List<String> traces(List<Job> jobs, List<Long> bookings) {
+    if (!Traces.on()) {
+      return null;
+    }
+    Map<Long, String> byBooking = new HashMap<>();
+    jobs.forEach(j -> {
+      if (j.trace() != null && j.payload().getValue("booking_id") instanceof Number n) {
+        byBooking.put(n.longValue(), j.trace());
+      }
+    });
+    return bookings.stream().map(byBooking::get).toList();
   }
 
   /** The bookings of the batch by id; jobs whose booking does not exist fail permanently. */

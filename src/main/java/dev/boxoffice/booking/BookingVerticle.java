@@ -44,7 +44,7 @@ public final class BookingVerticle extends VerticleBase {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    BookingBatcher batcher = new BookingBatcher(platform.pool(), saga, ItemLock.of(platform), holdSeconds,
+    BookingBatcher batcher = new BookingBatcher(vertx, platform.pool(), saga, ItemLock.of(platform), holdSeconds,
       due -> vertx.eventBus().publish(Bus.HOLDS_DUE, due), bounds);
     self[0] = batcher;
     return saga.handle(vertx).compose(v -> new BookingApi(platform.pool(), reprocessing, batcher, autoPayment,

@@ -43,6 +43,9 @@ final class Usage {
       prod: a prod node runs no user sync or enrichment (nor their schedules) until a provider URL is set.
       Operators' port: BOXOFFICE_OPS_PORT moves /metrics, /docs, /openapi.yaml, /ui, /users/ui, /info and /ops/*
       off the HTTP port to a port of their own (unset: served on the HTTP port, unauthenticated except /ops/*).
+      Tracing: OpenTelemetry's own OTEL_* variables (not settings). Off unless OTEL_TRACES_EXPORTER or
+      OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; then e.g. OTEL_SERVICE_NAME,
+      OTEL_TRACES_SAMPLER, OTEL_RESOURCE_ATTRIBUTES apply as the OpenTelemetry SDK documents them.
 
       """);
     JsonObject defaults = AppConfig.defaults();

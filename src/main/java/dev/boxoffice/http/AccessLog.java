@@ -1,5 +1,7 @@
 package dev.boxoffice.http;
 
+import dev.boxoffice.platform.Traces;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.auth.User;
@@ -52,10 +54,16 @@ public final class AccessLog {
       rc.put(METHOD, rc.request().method().name());
       rc.response().putHeader(HEADER, id);
       if (enabled && log.isInfoEnabled()) {
-        rc.addEndHandler(ended -> log.info("{} {} {} {} {} {}", kv("method", rc.get(METHOD)),
-          kv("route", route(rc, templateOf)), kv("status", ended.succeeded() ? rc.response().getStatusCode() : 499),
-          kv("duration_ms", (System.nanoTime() - start) / 1_000_000), kv("account", account(rc)),
-          kv("request_id", id)));
+        // the request's span has ended (and left its context) when the end handler runs: the line is written in it
+        // again, so that it carries the request's trace id like every other line of the request
+        io.opentelemetry.context.Context trace = Traces.currentContext();
+        rc.addEndHandler(ended -> {
+          if (trace == null) {
+            line(rc, templateOf, ended.succeeded(), start, id);
+          } else {
+            Traces.inSpan(trace, () -> line(rc, templateOf, ended.succeeded(), start, id));
+          }
+        });
       }
       if (rc.request().method() == HttpMethod.HEAD) {
         rc.reroute(HttpMethod.GET, rc.request().uri());
@@ -65,10 +73,23 @@ public final class AccessLog {
     };
   }
 
-  /** Marks the request as served by the contract's {@code template}: the route the access line names. */
+  private static void line(RoutingContext rc, UnaryOperator<String> templateOf, boolean ended, long start, String id) {
+    log.info("{} {} {} {} {} {}", kv("method", rc.get(METHOD)), kv("route", route(rc, templateOf)),
+      kv("status", ended ? rc.response().getStatusCode() : 499),
+      kv("duration_ms", (System.nanoTime() - start) / 1_000_000), kv("account", account(rc)), kv("request_id", id));
+  }
+
+  /**
+   * Marks the request as served by the contract's {@code template}: the route the access line names, and (traced)
+   * the name of the request's span, {@code POST /bookings}, as OpenTelemetry's HTTP conventions name a server span.
+   */
   static Handler<RoutingContext> route(String template) {
     return rc -> {
       rc.put(ROUTE, template);
+      Span span = Traces.currentSpan();
+      if (span != null) {
+        span.updateName(method(rc) + " " + template).setAttribute("http.route", template);
+      }
       rc.next();
     };
   }

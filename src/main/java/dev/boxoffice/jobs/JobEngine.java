@@ -2,6 +2,7 @@ package dev.boxoffice.jobs;
 
 import dev.boxoffice.platform.Clock;
 import dev.boxoffice.platform.ClusterMembership;
+import dev.boxoffice.platform.Tracing;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -69,7 +70,7 @@ public final class JobEngine extends VerticleBase {
     JobsSql sql = new JobsSql(pool, clock);
     slots = new Slots(settings.concurrency());
     outcomes = new OutcomeWriter(vertx, sql, () -> handoffs.runWaiting(), () -> claimer.wakeIfAsked());
-    Dispatcher dispatcher = new Dispatcher(vertx, slots, outcomes);
+    Dispatcher dispatcher = new Dispatcher(vertx, slots, outcomes, new JobSpans(Tracing.of(vertx)));
     due = new DueListener(vertx, clock, listenOptions, settings.pollMillis(), () -> claimer.types(),
       () -> claimer.wake());
     claimer = new Claimer(vertx, sql, clock, slots, dispatcher, due, settings, nodeId);

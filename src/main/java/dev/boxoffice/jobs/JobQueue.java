@@ -1,5 +1,6 @@
 package dev.boxoffice.jobs;
 
+import dev.boxoffice.platform.Traces;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -21,22 +22,24 @@ public final class JobQueue {
   static final String LIVE = "('scheduled','queued','running','failed')";
 
   private static final String INSERT = """
-    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at, unique_key, owner, queue)
+    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at, unique_key, owner, queue, traceparent)
     VALUES ($1, $2, $3, CASE WHEN $5::timestamptz > now() THEN 'scheduled' ELSE 'queued' END, $4,
-            coalesce($5::timestamptz, now()), $6, $7, $8)
+            coalesce($5::timestamptz, now()), $6, $7, $8, $9)
     ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN %s DO NOTHING
     RETURNING *, true AS created""".formatted(LIVE);
 
   private static final String FIND_LIVE_BY_KEY =
     "SELECT *, false AS created FROM jobs WHERE unique_key = $1 AND status IN " + LIVE;
 
-  // many jobs, any types, one statement (and one wake-up notification); duplicates of live unique keys are skipped
+  // many jobs, any types, one statement (and one wake-up notification); duplicates of live unique keys are skipped.
+  // $8, the traceparents, is NULL when none is traced (tracing off): unnest pads it with NULLs
   private static final String INSERT_MANY = """
-    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at, unique_key, owner, queue)
+    INSERT INTO jobs (id, type, payload, status, max_attempts, run_at, unique_key, owner, queue, traceparent)
     SELECT gen_random_uuid(), t, p, CASE WHEN r > now() THEN 'scheduled' ELSE 'queued' END, m, coalesce(r, now()),
-           k, o, q
-    FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::timestamptz[], $5::text[], $6::text[], $7::text[])
-      AS x(t, p, m, r, k, o, q)
+           k, o, q, tp
+    FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
+                $8::text[])
+      AS x(t, p, m, r, k, o, q, tp)
     ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN %s DO NOTHING""".formatted(LIVE);
 
   private static final String GET = "SELECT * FROM jobs WHERE id = $1";
@@ -68,7 +71,8 @@ public final class JobQueue {
     int maxAttempts = job.maxAttempts() != null ? job.maxAttempts() : type.maxAttempts();
     OffsetDateTime runAt = job.runAt() == null ? null : job.runAt().atOffset(ZoneOffset.UTC);
     Tuple args = Tuple.of(UUID.randomUUID(), job.type(), job.payload() == null ? new JsonObject() : job.payload(),
-      maxAttempts, runAt, job.uniqueKey(), job.owner()).addString(type.queue());
+      maxAttempts, runAt, job.uniqueKey(), job.owner()).addString(type.queue())
+      .addString(job.traceparent() != null ? job.traceparent() : Traces.current());
     return sql.preparedQuery(INSERT).execute(args).compose(rows -> {
       if (rows.size() == 1) {
         return Future.succeededFuture(enqueued(rows.iterator().next()));
@@ -95,17 +99,20 @@ public final class JobQueue {
     Columns c = Columns.of(jobs);
     return sql.preparedQuery(INSERT_MANY)
       .execute(Tuple.of(c.types(), c.payloads(), c.maxAttempts(), c.runAt(), c.keys(), c.owners())
-        .addArrayOfString(c.queues()))
+        .addArrayOfString(c.queues()).addArrayOfString(c.traces()))
       .map(RowSet::rowCount);
   }
 
-  /** Many new jobs as the parallel arrays that the unnest() inserts take, with their types' defaults applied. */
+  /**
+   * Many new jobs as the parallel arrays that the unnest() inserts take, with their types' defaults applied.
+   * {@code traces} (each job's traceparent: its own, else the enqueuer's current one) is null when none is traced.
+   */
   record Columns(String[] types, JsonObject[] payloads, Integer[] maxAttempts, OffsetDateTime[] runAt, String[] keys,
-                 String[] owners, String[] queues) {
+                 String[] owners, String[] queues, String[] traces) {
     static Columns of(List<NewJob> jobs) {
       int n = jobs.size();
       Columns c = new Columns(new String[n], new JsonObject[n], new Integer[n], new OffsetDateTime[n], new String[n],
-        new String[n], new String[n]);
+        new String[n], new String[n], traces(jobs));
       for (int i = 0; i < n; i++) {
         NewJob job = jobs.get(i);
         JobType type = JobTypes.get(job.type());
@@ -118,6 +125,22 @@ public final class JobQueue {
         c.queues[i] = type.queue();
       }
       return c;
+    }
+
+    /** Null (no array at all) unless tracing is on and some job is traced. */
+    private static String[] traces(List<NewJob> jobs) {
+      if (!Traces.on()) {
+        return null;
+      }
+      String current = Traces.current();
+      String[] traces = new String[jobs.size()];
+      boolean any = false;
+      for (int i = 0; i < traces.length; i++) {
+        String own = jobs.get(i).traceparent();
+        traces[i] = own != null ? own : current;
+        any |= traces[i] != null;
+      }
+      return any ? traces : null;
     }
   }
 

@@ -42,7 +42,7 @@ final class JobsSql {
                                     + $2 * interval '1 millisecond',
                       started_at = greatest(now(), j.run_at), updated_at = now()
     FROM next WHERE j.id = next.id
-    RETURNING j.id, j.type, j.payload, j.attempts, j.max_attempts, j.owner, j.locked_by,
+    RETURNING j.id, j.type, j.payload, j.attempts, j.max_attempts, j.owner, j.locked_by, j.traceparent,
               (extract(epoch FROM j.run_at) * 1000)::bigint AS due""";
 
   /*
@@ -77,7 +77,7 @@ final class JobsSql {
       last_error  = d.error, lease_until = NULL, updated_at = now()
     FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bool[], $5::int8[]) AS d(id, attempt, error, permanent, delay_ms)
     WHERE j.id = d.id AND j.attempts = d.attempt AND j.status = 'running'
-    RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error, j.attempts, j.max_attempts, j.run_at""";
+    RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error, j.attempts, j.max_attempts, j.run_at, j.traceparent""";
 
   /*
    * Renews the attempts this node holds, each by id and attempt number; returns those it renewed. A row missing from
@@ -101,7 +101,7 @@ final class JobsSql {
       run_at = now(), lease_until = NULL, updated_at = now(),
       last_error  = 'lease lost: node ' || coalesce(j.locked_by, '?') || ' stopped during attempt ' || j.attempts
     FROM lost WHERE j.id = lost.id
-    RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error, j.attempts, j.max_attempts, j.run_at""";
+    RETURNING j.id, j.type, j.status, j.payload, j.owner, j.last_error, j.attempts, j.max_attempts, j.run_at, j.traceparent""";
 
   // handed-off jobs that never reached a handler: back to the queue as if never claimed (the attempt was not made)
   private static final String RELEASE = """
@@ -116,15 +116,16 @@ final class JobsSql {
    */
   private static final String INSERT_RUNNING = """
     INSERT INTO jobs (id, type, payload, status, attempts, max_attempts, run_at, started_at, lease_until, locked_by,
-                      unique_key, owner, queue)
+                      unique_key, owner, queue, traceparent)
     SELECT gen_random_uuid(), t, p, CASE WHEN q.paused THEN 'queued' ELSE 'running' END,
            CASE WHEN q.paused THEN 0 ELSE 1 END, m, now(), CASE WHEN q.paused THEN NULL ELSE now() END,
            CASE WHEN q.paused THEN NULL ELSE coalesce($9::timestamptz, now()) + $6 * interval '1 millisecond' END,
-           CASE WHEN q.paused THEN NULL ELSE $7 END, k, o, $8
-    FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::text[], $5::text[]) AS x(t, p, m, k, o),
+           CASE WHEN q.paused THEN NULL ELSE $7 END, k, o, $8, tp
+    FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::text[], $5::text[], $10::text[]) AS x(t, p, m, k, o, tp),
          (SELECT EXISTS (SELECT 1 FROM job_queues WHERE name = $8 AND paused) AS paused) q
     ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN %s DO NOTHING
-    RETURNING id, type, payload, attempts, max_attempts, owner, status, locked_by""".formatted(JobQueue.LIVE);
+    RETURNING id, type, payload, attempts, max_attempts, owner, status, locked_by, traceparent
+    """.formatted(JobQueue.LIVE);
 
   private final Pool pool;
   private final Clock clock;
@@ -184,6 +185,6 @@ final class JobsSql {
                                            String queue, OffsetDateTime now) {
     return tx.preparedQuery(INSERT_RUNNING)
       .execute(Tuple.of(c.types(), c.payloads(), c.maxAttempts(), c.keys(), c.owners(), leaseMillis, node)
-        .addString(queue).addOffsetDateTime(now));
+        .addString(queue).addOffsetDateTime(now).addArrayOfString(c.traces()));
   }
 }

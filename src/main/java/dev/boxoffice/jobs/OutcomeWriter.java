@@ -155,8 +155,9 @@ final class OutcomeWriter {
         JobTypes.find(type).map(JobType::onDead).ifPresent(onDead -> {
           JsonObject payload = ((JsonObject) row.getValue("payload")).copy()
             .put("failed_job", row.getUUID("id").toString()).put("failure", row.getString("last_error"));
+          // in the dead job's trace, when it had one: the booking's trace shows its compensation too
           compensations.add(JobQueue.enqueue(tx, NewJob.of(onDead, payload).owner(row.getString("owner"))
-            .uniqueKey(onDead + ":" + row.getUUID("id"))));
+            .uniqueKey(onDead + ":" + row.getUUID("id")).trace(row.getString("traceparent"))));
         });
       }
     }

@@ -7,6 +7,11 @@ import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.platform.Failures;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import dev.boxoffice.platform.Traces;
+import dev.boxoffice.platform.Tracing;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -136,6 +141,7 @@ public final class OutboxSender {
   private final Counter sent;
   private final Counter retry;
   private final Counter failed;
+  private final Tracing tracing;
 
   /** @param mail null when no SMTP server is configured */
   public OutboxSender(Vertx vertx, Pool pool, MailClient mail, String from) {
@@ -148,6 +154,7 @@ public final class OutboxSender {
     this.sent = counter(registry, "sent");
     this.retry = counter(registry, "retry");
     this.failed = counter(registry, "failed");
+    this.tracing = Tracing.of(vertx);
   }
 
   private static Counter counter(MeterRegistry registry, String outcome) {
@@ -359,12 +366,34 @@ public final class OutboxSender {
 
   /** One message to SMTP; marked sent as soon as the server has it, so the duplicate window stays one message. */
   private Future<JsonObject> deliver(Job job, Mail m) {
-    return send(m).compose(
+    Span span = smtpSpan(job, m);
+    Future<?> smtp = send(m);
+    if (span != null) {
+      smtp = smtp.andThen(ar -> Traces.end(span, ar));
+    }
+    return smtp.compose(
       accepted -> {
         count(sent);
         return markSent(m.outboxId(), RECORD_TRIES).map(m.result().put("status", "sent"));
       },
       err -> recordFailure(job, m, err));
+  }
+
+  /**
+   * The span of one SMTP send, in the trace of the finalization attempt that delivers it (its job's own, also when
+   * the attempt ran in a batch); null when untraced. No addresses on it: a trace is no place for personal data.
+   */
+  private Span smtpSpan(Job job, Mail m) {
+    if (!tracing.on()) {
+      return null;
+    }
+    Context parent = Traces.context(job.trace());
+    return parent == null ? null : tracing.tracer().spanBuilder("smtp send").setParent(parent)
+      .setSpanKind(SpanKind.CLIENT)
+      .setAttribute("boxoffice.outbox.id", m.outboxId())
+      .setAttribute("boxoffice.booking.id", m.bookingId())
+      .setAttribute("boxoffice.job.id", job.id().toString())
+      .startSpan();
   }
 
   private Future<?> send(Mail m) {
