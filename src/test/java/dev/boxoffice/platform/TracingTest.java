@@ -106,6 +106,7 @@ class TracingTest {
       jsonLog.stop();
       LoggerContext logs = (LoggerContext) LoggerFactory.getILoggerFactory();
       logs.getLogger("dev.boxoffice.booking").detachAppender(jsonLog);
+      logs.getLogger("dev.boxoffice.booking").setLevel(null);
       logs.getLogger("boxoffice.access").detachAppender(jsonLog);
     }
   }
@@ -261,6 +262,8 @@ class TracingTest {
     for (String name : loggers) {
       logs.getLogger(name).addAppender(appender);
     }
+    // a booking's own lines (created, transitions) are DEBUG: the line the trace id is checked on
+    logs.getLogger("dev.boxoffice.booking").setLevel(ch.qos.logback.classic.Level.DEBUG);
     return appender;
   }
 
