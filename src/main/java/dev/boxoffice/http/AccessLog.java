@@ -1,5 +1,6 @@
 package dev.boxoffice.http;
 
+import dev.boxoffice.ops.WarmUp;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.auth.User;
@@ -34,6 +35,15 @@ public final class AccessLog {
   private AccessLog() {
   }
 
+  /** A request of this node's own warm-up ({@link WarmUp}): the node logs one line for all of them. */
+  private static boolean warmUp(RoutingContext rc, String requestId) {
+    if (requestId == null || !requestId.startsWith("warm-up-")) {
+      return false;
+    }
+    String prefix = WarmUp.requestIdPrefix(rc.vertx());
+    return prefix != null && requestId.startsWith(prefix);
+  }
+
   /**
    * The first handler of the root router. {@code templateOf} gives the contract's template of a path (null when
    * the contract has none), for requests that never reached their operation's handlers (refused by validation).
@@ -51,7 +61,7 @@ public final class AccessLog {
       rc.put(REQUEST_ID, id);
       rc.put(METHOD, rc.request().method().name());
       rc.response().putHeader(HEADER, id);
-      if (enabled && log.isInfoEnabled()) {
+      if (enabled && log.isInfoEnabled() && !warmUp(rc, incoming)) {
         rc.addEndHandler(ended -> log.info("{} {} {} {} {} {}", kv("method", rc.get(METHOD)),
           kv("route", route(rc, templateOf)), kv("status", ended.succeeded() ? rc.response().getStatusCode() : 499),
           kv("duration_ms", (System.nanoTime() - start) / 1_000_000), kv("account", account(rc)),
