@@ -7,6 +7,7 @@ import dev.boxoffice.jobs.JobType;
 import dev.boxoffice.ops.Health;
 import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.ops.NodeServices;
+import dev.boxoffice.ops.WarmUp;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.Clock;
 import dev.boxoffice.platform.ClusterConfig;
@@ -262,7 +263,8 @@ public final class Boxoffice {
       chain = chain.compose(v -> Features.deployScheduler(platform));
     }
     Future<String> httpDeployed = http;
-    return chain.compose(v -> httpDeployed).map(httpDeployment -> {
+    // the warm-up runs last, with everything deployed, and readiness waits for it
+    return chain.compose(v -> httpDeployed).compose(id -> WarmUp.run(platform).map(id)).map(httpDeployment -> {
       started.set(true);
       log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}", platform.membership().nodeId(),
         config.profile(), config.roles(), config.hasRole("http") ? config.string("http_port") : "-",

@@ -2,6 +2,7 @@ package dev.boxoffice.http;
 
 import dev.boxoffice.platform.Traces;
 import io.opentelemetry.api.trace.Span;
+import dev.boxoffice.ops.WarmUp;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.auth.User;
@@ -36,6 +37,15 @@ public final class AccessLog {
   private AccessLog() {
   }
 
+  /** A request of this node's own warm-up ({@link WarmUp}): the node logs one line for all of them. */
+  private static boolean warmUp(RoutingContext rc, String requestId) {
+    if (requestId == null || !requestId.startsWith("warm-up-")) {
+      return false;
+    }
+    String prefix = WarmUp.requestIdPrefix(rc.vertx());
+    return prefix != null && requestId.startsWith(prefix);
+  }
+
   /**
    * The first handler of the root router. {@code templateOf} gives the contract's template of a path (null when
    * the contract has none), for requests that never reached their operation's handlers (refused by validation).
@@ -53,7 +63,7 @@ public final class AccessLog {
       rc.put(REQUEST_ID, id);
       rc.put(METHOD, rc.request().method().name());
       rc.response().putHeader(HEADER, id);
-      if (enabled && log.isInfoEnabled()) {
+      if (enabled && log.isInfoEnabled() && !warmUp(rc, incoming)) {
         // the request's span has ended (and left its context) when the end handler runs: the line is written in it
         // again, so that it carries the request's trace id like every other line of the request
         io.opentelemetry.context.Context trace = Traces.currentContext();

@@ -51,9 +51,10 @@ public final class Settings {
       "login_hash_threads", "login_hash_queue", "hold_seconds", "users_provider_timeout_ms", "users_provider_tries",
       "enrich_batch_size", "jobs_lease_seconds", "jobs_claim_batch", "jobs_poll_seconds",
       "nodes_retention_seconds");
-    // 0 turns the bound off (Database.Timeouts), retries at once, keeps every job, never runs maintenance
+    // 0 turns the bound off (Database.Timeouts), retries at once, keeps every job, never runs maintenance, no warm-up
     kind(Kind.NON_NEGATIVE, "pg_statement_timeout_ms", "pg_idle_in_transaction_timeout_ms",
-      "pg_tcp_keepalive_seconds", "users_provider_backoff_ms", "jobs_retention_seconds", "db_maintenance_seconds");
+      "pg_tcp_keepalive_seconds", "users_provider_backoff_ms", "jobs_retention_seconds", "db_maintenance_seconds",
+      "warmup_seconds");
     kind(Kind.REQUIRED, "data_dir", "cluster_name", "cluster_host", "cluster_members", "mail_from");
     kind(Kind.SECRET, SECRETS.toArray(new String[0]));
     kind(Kind.PG_URI, "pg_uri");

@@ -29,6 +29,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Prints one line: {@code scenario=... ok=... conflicts=... errors=... rate=.../s p50=...ms p99=...ms events=...}.
  * {@code --warmup=N} first runs the same load for N seconds without measuring it (JIT, pools, caches).
  * {@code --keys=true} sends every booking with an Idempotency-Key of its own (what keys cost the group commit).
+ *
+ * <p>Cold and warm phases (bench/coldwarm.sh): {@code --self-warmup=N} first runs N seconds of the same requests
+ * against a stand-in server inside this process, so that the driver's own JIT is done before the node is touched;
+ * {@code --wait-ready=N} then waits up to N seconds for the node's {@code /health/ready} and starts at once;
+ * {@code --event-ids=LO..HI} books events that already exist (inserted by the script: creating 1,000 events over
+ * HTTP would warm the node up); {@code --phases=cold:20,settle:40,warm:20} runs the load in back-to-back phases
+ * (no pause between them) and prints one line per phase, with the CPU the node ({@code --node-pid-file}), every
+ * {@code postgres} backend of the database {@code --pg-db} (every postgres process without it) and
+ * {@code redis-server} spent per created booking in that phase (from /proc, so Linux only; the server's shared
+ * processes, WAL writer and checkpointer, are not counted with a database; a Redis shared with other work counts
+ * that work too).
  */
 public final class BookingLoad {
   private static boolean keys;
@@ -42,17 +53,45 @@ public final class BookingLoad {
     int capacity = Integer.parseInt(arg(args, "capacity", scenario.equals("contention") ? "100" : "10000000"));
     int warmup = Integer.parseInt(arg(args, "warmup", "0"));
     keys = Boolean.parseBoolean(arg(args, "keys", "false"));
+    int selfWarmup = Integer.parseInt(arg(args, "self-warmup", "0"));
+    int waitReady = Integer.parseInt(arg(args, "wait-ready", "0"));
+    String eventRange = arg(args, "event-ids", null);
+    String phases = arg(args, "phases", null);
+    String nodePidFile = arg(args, "node-pid-file", null);
+    String pgDb = arg(args, "pg-db", null);
     Vertx vertx = Vertx.vertx();
+    if (selfWarmup > 0) {
+      StandIn.warmUp(vertx, clients, selfWarmup);
+      System.out.println("self-warmed");
+      System.out.flush();
+    }
+    if (waitReady > 0) {
+      long readyAt = waitReady(url, waitReady);
+      System.out.println("ready at " + readyAt);
+      System.out.flush();
+    }
+    long nodePid = nodePidFile == null ? 0 : Long.parseLong(java.nio.file.Files.readString(
+      java.nio.file.Path.of(nodePidFile)).trim());
     WebClient web = WebClient.create(vertx, new WebClientOptions().setDefaultHost(url.getHost())
       .setDefaultPort(url.getPort()).setKeepAlive(true));
     try {
       String token = await(web.post("/token").sendJsonObject(new JsonObject().put("username", "admin")
         .put("password", "admin"))).bodyAsJsonObject().getString("access_token");
-      long[] eventIds = new long[events];
-      for (int i = 0; i < events; i++) {
+      long[] eventIds = eventRange != null ? range(eventRange) : new long[events];
+      for (int i = 0; eventRange == null && i < events; i++) {
         HttpResponse<Buffer> r = await(web.post("/events").putHeader("Authorization", "Bearer " + token)
           .sendJsonObject(new JsonObject().put("title", scenario + " event " + i).put("capacity", capacity)));
         eventIds[i] = r.bodyAsJsonObject().getLong("id");
+      }
+      if (eventRange != null) { // the script inserts them as soon as the table exists: wait for the last one
+        for (int i = 0; i < 200 && await(web.get("/events/" + eventIds[eventIds.length - 1])
+          .putHeader("Authorization", "Bearer " + token).send()).statusCode() != 200; i++) {
+          Thread.sleep(50);
+        }
+      }
+      if (phases != null) {
+        phased(vertx, url, token, eventIds, clients, scenario, phases, nodePid, pgDb);
+        return;
       }
       if (warmup > 0 && !scenario.equals("contention")) {
         timed(vertx, url, token, eventIds, clients, warmup); // JIT and pools warm up; not measured
@@ -69,6 +108,127 @@ public final class BookingLoad {
         eventIds.length == 1 ? String.valueOf(eventIds[0]) : eventIds[0] + ".." + eventIds[eventIds.length - 1]);
     } finally {
       vertx.close();
+    }
+  }
+
+  /** Load phases back to back; one line each, with the CPU per created booking of the node and of PostgreSQL. */
+  private static void phased(Vertx vertx, URI url, String token, long[] eventIds, int clients, String scenario,
+                             String phases, long nodePid, String pgDb) throws Exception {
+    for (String phase : phases.split(",")) {
+      String name = phase.substring(0, phase.indexOf(':'));
+      int seconds = Integer.parseInt(phase.substring(phase.indexOf(':') + 1));
+      long startedAt = System.currentTimeMillis();
+      long node0 = Cpu.ticks(nodePid);
+      var pg0 = Cpu.named("postgres", pgDb == null ? null : " " + pgDb + " ");
+      var redis0 = Cpu.named("redis-server", null);
+      Run run = timed(vertx, url, token, eventIds, clients, seconds);
+      long node1 = Cpu.ticks(nodePid);
+      var pg1 = Cpu.named("postgres", pgDb == null ? null : " " + pgDb + " ");
+      var redis1 = Cpu.named("redis-server", null);
+      long[] lat = run.latencies();
+      Arrays.sort(lat);
+      int ok = Math.max(1, run.ok.get());
+      System.out.printf("phase=%s scenario=%s from=%d to=%d ok=%d conflicts=%d errors=%d rate=%.0f/s p50=%.1fms "
+          + "p99=%.1fms max=%.1fms cpu_node=%.3fms cpu_pg=%.3fms cpu_redis=%.3fms%n", name, scenario, startedAt,
+        System.currentTimeMillis(), run.ok.get(), run.conflicts.get(), run.errors.get(), run.ok.get() / run.seconds,
+        pct(lat, 50) / 1e6, pct(lat, 99) / 1e6, lat.length == 0 ? 0 : lat[lat.length - 1] / 1e6,
+        (node1 - node0) * Cpu.MS_PER_TICK / ok, Cpu.spent(pg0, pg1) * Cpu.MS_PER_TICK / ok,
+        Cpu.spent(redis0, redis1) * Cpu.MS_PER_TICK / ok);
+      System.out.flush();
+    }
+  }
+
+  private static long[] range(String lohi) {
+    long lo = Long.parseLong(lohi.substring(0, lohi.indexOf("..")));
+    long hi = Long.parseLong(lohi.substring(lohi.indexOf("..") + 2));
+    long[] ids = new long[(int) (hi - lo + 1)];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = lo + i;
+    }
+    return ids;
+  }
+
+  /** Polls /health/ready until it answers 200; returns when (epoch ms). */
+  private static long waitReady(URI url, int seconds) throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpRequest ready = java.net.http.HttpRequest.newBuilder(url.resolve("/health/ready"))
+      .timeout(java.time.Duration.ofSeconds(2)).build();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < end) {
+      try {
+        if (http.send(ready, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return System.currentTimeMillis();
+        }
+      } catch (java.io.IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("the node was not ready within " + seconds + " s");
+  }
+
+  /** CPU time from /proc (clock ticks of 10 ms: USER_HZ is 100 on Linux). */
+  private static final class Cpu {
+    static final double MS_PER_TICK = 10.0;
+
+    static long ticks(long pid) {
+      try {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      } catch (Exception e) {
+        return 0;
+      }
+    }
+
+    /**
+     * CPU ticks per pid of the processes of that name whose command line contains {@code filter} (a backend's
+     * title names its database: "postgres: user db host(port) idle").
+     */
+    static java.util.Map<Long, Long> named(String name, String filter) {
+      java.util.Map<Long, Long> ticks = new java.util.HashMap<>();
+      java.io.File[] procs = new java.io.File("/proc").listFiles((d, n) -> n.chars().allMatch(Character::isDigit));
+      for (java.io.File p : procs == null ? new java.io.File[0] : procs) {
+        try {
+          String stat = java.nio.file.Files.readString(p.toPath().resolve("stat"));
+          if (!stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).equals(name)) {
+            continue;
+          }
+          if (filter != null && !java.nio.file.Files.readString(p.toPath().resolve("cmdline")).contains(filter)) {
+            continue;
+          }
+          ticks.put(Long.parseLong(p.getName()), ticks(Long.parseLong(p.getName())));
+        } catch (Exception e) {
+          // gone meanwhile
+        }
+      }
+      return ticks;
+    }
+
+    /** What the processes spent between the two readings (one that ended meanwhile counts nothing). */
+    static long spent(java.util.Map<Long, Long> before, java.util.Map<Long, Long> after) {
+      long sum = 0;
+      for (java.util.Map.Entry<Long, Long> e : after.entrySet()) {
+        sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+      }
+      return sum;
+    }
+  }
+
+  /** A stand-in for the node, inside the driver: the driver's own code paths get compiled before the real run. */
+  private static final class StandIn {
+    static void warmUp(Vertx vertx, int clients, int seconds) throws Exception {
+      io.vertx.core.http.HttpServer server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b ->
+        req.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("message", "Booking process started").put("booking_id", 1)
+            .put("status", "pending").put("event_id", b.toJsonObject().getLong("event_id")).encode())));
+      await(server.listen(0, "127.0.0.1"));
+      try {
+        timed(vertx, URI.create("http://127.0.0.1:" + server.actualPort()), "stand-in", new long[]{1, 2, 3},
+          clients, seconds);
+      } finally {
+        await(server.close());
+      }
     }
   }
 

@@ -16,6 +16,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -71,6 +72,19 @@ class HoldExpiryTest {
     eventually(EXPIRY_WAIT, () -> assertThat(fixtures.status(id)).isEqualTo("expired"));
     assertThat(lateness(fixtures.booking(id))).as("expired on time by the surviving node").isLessThan(LATE);
     assertThat(fixtures.productQuantity(product)).isEqualTo(10);
+  }
+
+  @Test
+  void withNoHoldOpenThereIsNoNextExpiryToSweepFor() throws Exception {
+    db = TestStorage.get().newDatabase("HoldExpiryNone");
+    Boxoffice.Node node = TestNodes.start(settings("HoldExpiryNone", 0), false);
+    nodes.add(node);
+
+    Row next = await(node.platform().pool().preparedQuery(HoldExpiry.NEXT).execute(Tuple.of((Object) new Long[0])))
+      .iterator().next();
+
+    assertThat(next.getLong("wait_ms")).as("none, not \"due now\": an idle node would sweep again and again")
+      .isNull();
   }
 
   @Test
