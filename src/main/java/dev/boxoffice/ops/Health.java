@@ -1,6 +1,7 @@
 package dev.boxoffice.ops;
 
 import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.NodeLifecycle;
 import dev.boxoffice.platform.Platform;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonArray;
@@ -12,15 +13,16 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 
 import java.util.Set;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Liveness (the process answers) and readiness: whether this node can serve bookings.
  *
- * <p>Readiness is 503 only when it cannot: PostgreSQL unreachable (every booking is a Postgres transaction) or the
- * node still starting. Redis down is reported (its check DOWN in the body) but answers 200: bookings keep working
- * without it (the item lock is skipped, Postgres alone refuses to oversell; logins count on the node), and a load
- * balancer that took every node out of rotation for a Redis blip would turn a degraded service into an outage.
+ * <p>Readiness is 503 only when it cannot: PostgreSQL unreachable (every booking is a Postgres transaction), the
+ * node still starting, or the node draining before it stops (SIGTERM). Redis down is reported (its check DOWN in
+ * the body) but answers 200: bookings keep working without it (the item lock is skipped, Postgres alone refuses to
+ * oversell; logins count on the node), and a load balancer that took every node out of rotation for a Redis blip
+ * would turn a degraded service into an outage.
  */
 public final class Health {
   private static final long CHECK_TIMEOUT_MS = 2_000;
@@ -36,8 +38,12 @@ public final class Health {
     return HealthCheckHandler.createWithHealthChecks(checks);
   }
 
-  /** {@code started}: false until the node has deployed everything its roles ask for. */
-  public static Handler<RoutingContext> readiness(Platform p, BooleanSupplier started) {
+  /**
+   * {@code lifecycle}: the node's state ({@link NodeLifecycle#state}); the {@code startup} check is UP only while the
+   * node serves: {@code starting} until it has deployed everything its roles ask for, {@code draining} from SIGTERM
+   * on (the node still serves while a load balancer takes it out of rotation).
+   */
+  public static Handler<RoutingContext> readiness(Platform p, Supplier<NodeLifecycle.State> lifecycle) {
     HealthChecks checks = HealthChecks.create(p.vertx());
     checks.register("postgres", CHECK_TIMEOUT_MS, promise -> p.pool().query("SELECT 1").execute()
       .onSuccess(rows -> promise.complete(Status.OK()))
@@ -54,9 +60,9 @@ public final class Health {
       promise.complete(Status.OK(data));
     });
     checks.register("startup", promise -> {
-      boolean up = started.getAsBoolean();
-      JsonObject data = new JsonObject().put("state", up ? "serving" : "starting");
-      promise.complete(up ? Status.OK(data) : Status.KO(data));
+      NodeLifecycle.State state = lifecycle.get();
+      JsonObject data = new JsonObject().put("state", state.readiness());
+      promise.complete(state == NodeLifecycle.State.SERVING ? Status.OK(data) : Status.KO(data));
     });
     return rc -> checks.checkStatus().onComplete(ar -> {
       JsonObject body = ar.succeeded() ? body(ar.result()) : new JsonObject().put("checks", new JsonArray());
