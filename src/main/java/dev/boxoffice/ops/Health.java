@@ -64,13 +64,26 @@ public final class Health {
       JsonObject data = new JsonObject().put("state", state.readiness());
       promise.complete(state == NodeLifecycle.State.SERVING ? Status.OK(data) : Status.KO(data));
     });
-    return rc -> checks.checkStatus().onComplete(ar -> {
-      JsonObject body = ar.succeeded() ? body(ar.result()) : new JsonObject().put("checks", new JsonArray());
-      boolean ready = ar.succeeded() && essentialUp(body);
-      body.put("status", ready ? "UP" : "DOWN").put("outcome", ready ? "UP" : "DOWN");
-      rc.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json;charset=UTF-8")
-        .putHeader("Cache-Control", "no-store").end(body.encode());
-    });
+    return rc -> {
+      NodeLifecycle.State state = lifecycle.get();
+      if (state.compareTo(NodeLifecycle.State.DRAINING) >= 0) {
+        // stopping: answered at once, without asking storage. The balancer's check must see 503 quickly even on a
+        // loaded node (a check that times out takes as long to count as DOWN as its timeout)
+        respond(rc, false, new JsonObject().put("checks", new JsonArray().add(new JsonObject().put("id", "startup")
+          .put("status", "DOWN").put("data", new JsonObject().put("state", state.readiness())))));
+        return;
+      }
+      checks.checkStatus().onComplete(ar -> {
+        JsonObject body = ar.succeeded() ? body(ar.result()) : new JsonObject().put("checks", new JsonArray());
+        respond(rc, ar.succeeded() && essentialUp(body), body);
+      });
+    };
+  }
+
+  private static void respond(RoutingContext rc, boolean ready, JsonObject body) {
+    body.put("status", ready ? "UP" : "DOWN").put("outcome", ready ? "UP" : "DOWN");
+    rc.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json;charset=UTF-8")
+      .putHeader("Cache-Control", "no-store").end(body.encode());
   }
 
   private static JsonObject body(CheckResult result) {

@@ -37,7 +37,7 @@ final class RollingRestartScenario {
   private static final long STEADY_MS = 5_000;
   private static final long TAIL_MS = 10_000;
   private static final long EXIT_LIMIT_MS = DRAIN_MS + 30_000;
-  private static final long START_LIMIT_MS = 180_000;
+  private static final long START_LIMIT_MS = 300_000;
   private static final long UP_LIMIT_MS = 30_000;
   private static final Pattern HANDED_BACK = Pattern.compile("closing: (\\d+) API request\\(s\\) from other members");
 
@@ -96,6 +96,9 @@ final class RollingRestartScenario {
           NodeProcess.sleep(STEADY_MS);
         }
         NodeProcess.sleep(TAIL_MS);
+      } catch (IllegalStateException e) { // a node that did not come back: report what the load saw until then
+        o.violations.add("gave up: " + e.getMessage());
+        progress("rolling-restart: gave up: %s", e.getMessage());
       } finally {
         load.stop(); // also when a step gave up: no request may outlive the balancer's client
       }
