@@ -9,6 +9,11 @@
 #   bench/faults.sh [--long]       by hand: 3 nodes + a late joiner, 40 s of load per scenario
 #   bench/faults.sh --throughput   bookings/s through 1 node, then through 2 nodes (FAULTS_PAYMENT_MODE=manual:
 #                                  the booking API alone, bookings stay pending, no saga and no PDF rendering)
+#   bench/faults.sh --rolling-restart   (or --scenario=rolling-restart) by hand: HAProxy from the machine's packages
+#                                  with the shipped haproxy.cfg in front of 3 nodes, ~150 bookings/s through it (each
+#                                  with an Idempotency-Key), every node restarted in turn (SIGTERM, start, wait
+#                                  ready and UP); passes with failed_requests=0 (about 2 minutes). Skipped, with a
+#                                  message, where haproxy is not installed (Debian: apt-get install -y haproxy).
 #
 # A ticket e-mail whose SMTP handoff was accepted just before a kill -9 is sent again by the survivors (the
 # documented at-least-once window of OutboxSender); kill-9 reports such re-sends as resent_after_crash after
@@ -28,8 +33,14 @@ case "${1:---long}" in
   --short) MODE=short ;;
   --long) MODE=long ;;
   --throughput) MODE=throughput ;;
-  *) echo "usage: $0 [--short|--long|--throughput]" >&2; exit 2 ;;
+  --rolling-restart|--scenario=rolling-restart) MODE=rolling-restart ;;
+  *) echo "usage: $0 [--short|--long|--throughput|--rolling-restart]" >&2; exit 2 ;;
 esac
+if [ "$MODE" = rolling-restart ] && ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+  echo "rolling-restart: SKIP no haproxy on this machine (Debian: apt-get install -y haproxy)"
+  echo "0 passed, 0 failed"
+  exit 0
+fi
 
 OUT=target/faults
 SERVICES=bench/faults/services.sh

@@ -80,6 +80,11 @@ case "${1:-}" in
       pid=$(cat "$f")
       if grep -q "boxoffice.jar" "/proc/$pid/cmdline" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
     done
+    # the rolling restart's HAProxy
+    if [ -f "$FAULTS_RUN/haproxy.pid" ]; then
+      pid=$(cat "$FAULTS_RUN/haproxy.pid")
+      if grep -q "haproxy" "/proc/$pid/cmdline" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    fi
     if [ -f "$FAULTS_RUN/env" ]; then
       load_env
       if [ -f "$FAULTS_RUN/redis.pid" ] && kill -0 "$(cat "$FAULTS_RUN/redis.pid")" 2>/dev/null; then

@@ -15,6 +15,7 @@ import dev.boxoffice.platform.ClusterMembership;
 import dev.boxoffice.platform.Database;
 import dev.boxoffice.platform.DeploymentCheck;
 import dev.boxoffice.platform.EmbeddedServices;
+import dev.boxoffice.platform.NodeLifecycle;
 import dev.boxoffice.platform.Platform;
 import dev.boxoffice.platform.PortReservation;
 import dev.boxoffice.platform.RedisClients;
@@ -40,7 +41,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The composition root: storage, the (clustered) Vert.x instance, migrations, and the verticles this node's roles
@@ -64,14 +64,23 @@ public final class Boxoffice {
     }
 
     /**
-     * Stops in order: the HTTP API first (no new requests; those in flight get {@link ApiVerticle#SHUTDOWN_GRACE_MS}
-     * to finish, while the workers and the pool still serve them), then the job engines (no new claims; running jobs
-     * get {@link JobEngine#DRAIN_MS} to finish while their handlers are still deployed), then Vert.x (the other
-     * verticles, the pool, the cluster leave, after which other nodes take back any lease left), then the tracing
-     * (its last spans flushed), then the embedded storage.
+     * Stops in order (see {@link NodeLifecycle}):
+     * <ol>
+     *   <li>readiness answers 503 {@code draining} for {@code shutdown_drain_ms} while everything is still served,
+     *       so that a load balancer takes the node out of rotation before it stops accepting (HTTP nodes only);</li>
+     *   <li>the HTTP API: no new connections; requests in flight get {@link ApiVerticle#SHUTDOWN_GRACE_MS} to finish,
+     *       while the workers and the pool still serve them;</li>
+     *   <li>together: the job engines (no new claims; handed-off jobs not started go back to the queue; running jobs
+     *       get {@link JobEngine#DRAIN_MS} to finish and be recorded), and the API handlers, which take no new
+     *       request from other members' edges (those edges send it to another member) and finish the ones they
+     *       run; then the handlers' addresses are withdrawn from the cluster and the node lingers
+     *       {@link #BUS_LINGER_MS} so that no member still routes a request here and every reply has left;</li>
+     *   <li>Vert.x (the other verticles, the pool, the cluster leave, after which other nodes take back any lease
+     *       left), then the tracing (its last spans flushed), then the embedded storage.</li>
+     * </ol>
      */
     public Future<Void> close() {
-      return shutDown(platform.vertx(), http, engines, embedded, tracing);
+      return shutDown(platform, http, engines, embedded, tracing);
     }
   }
 
@@ -126,7 +135,7 @@ public final class Boxoffice {
       if (reserved != null) {
         reserved.close();
       }
-      shutDown(null, null, List.of(), embedded, tracing).onComplete(v -> started.fail(err));
+      closeStorage(null, embedded, tracing).onComplete(v -> started.fail(err));
     };
     migrate(cfg, embedded).onFailure(failBeforeVertx).onSuccess(migrated -> {
       VertxOptions options = new VertxOptions().setMetricsOptions(Metrics.options());
@@ -146,7 +155,7 @@ public final class Boxoffice {
             if (reserved != null) {
               reserved.close();
             }
-            shutDown(vertx, null, List.of(), embedded, tracing).onComplete(v -> started.fail(err));
+            closeStorage(vertx, embedded, tracing).onComplete(v -> started.fail(err));
           }));
     });
     return started.future();
@@ -170,21 +179,74 @@ public final class Boxoffice {
   }
 
   /**
-   * Closes a node in order, on a thread of its own: once Vert.x has closed, its event loops cannot run what follows
-   * (a continuation chained on {@code vertx.close()} there never ran). The API's deployment first, then the job
-   * engines', then Vert.x, then the tracing (a flush, which may block), then the embedded storage; each step runs
-   * even when the one before failed.
+   * After the handlers' addresses are withdrawn from the cluster: time for every member to stop routing here (their
+   * address books follow Hazelcast's entry events within milliseconds; seconds apart on a loaded machine are not
+   * unheard of) and for the last replies to leave. A request that still arrives meanwhile is refused and retried.
    */
-  private static Future<Void> shutDown(Vertx vertx, String http, List<String> engines, EmbeddedServices embedded,
-                                       Tracing tracing) {
+  static final long BUS_LINGER_MS = 1_000;
+
+  /**
+   * Closes a node in order ({@link Node#close}), on a thread of its own: once Vert.x has closed, its event loops
+   * cannot run what follows (a continuation chained on {@code vertx.close()} there never ran). Each step runs even
+   * when the one before failed.
+   */
+  private static Future<Void> shutDown(Platform platform, String http, List<String> engines,
+                                       EmbeddedServices embedded, Tracing tracing) {
+    Vertx vertx = platform.vertx();
+    NodeLifecycle lifecycle = NodeLifecycle.of(vertx);
     return Future.fromCompletionStage(CompletableFuture.runAsync(() -> {
       try {
-        if (vertx != null && http != null) {
+        lifecycle.drain();
+        long drainMs = platform.config().shutdownDrainMs();
+        if (http != null && drainMs > 0) {
+          log.info("draining: readiness answers 503 for {} ms while requests are still served", drainMs);
+          sleep(drainMs);
+        }
+        if (http != null) {
           await(vertx.undeploy(http).recover(err -> Future.succeededFuture()));
         }
-        if (vertx != null && !engines.isEmpty()) {
-          await(Future.join(engines.stream().map(id -> vertx.undeploy(id)).toList()));
+        lifecycle.close();
+        Future<?> handlers = lifecycle.awaitIdle(vertx, ApiVerticle.SHUTDOWN_GRACE_MS).compose(running -> {
+          if (running > 0) {
+            log.warn("{} API request(s) still running after {} ms; closing anyway", running,
+              ApiVerticle.SHUTDOWN_GRACE_MS);
+          }
+          return platform.membership().withdraw(lifecycle.addresses());
+        }).recover(err -> {
+          log.warn("withdrawing the API handlers from the cluster failed: {}", err.toString());
+          return Future.succeededFuture();
+        }).compose(v -> {
+          Promise<Void> lingered = Promise.promise();
+          vertx.setTimer(platform.membership().clustered() ? BUS_LINGER_MS : 1, t -> lingered.complete());
+          return lingered.future();
+        });
+        Future<?> drained = Future.join(engines.stream().map(id -> vertx.undeploy(id)).toList()).recover(err -> {
+          log.warn("draining the job engines failed: {}", err.toString());
+          return Future.succeededFuture();
+        });
+        await(Future.join(handlers, drained));
+        if (lifecycle.refused() > 0) {
+          log.info("closing: {} API request(s) from other members were not taken here and went to another member",
+            lifecycle.refused());
         }
+        await(vertx.close());
+      } finally {
+        try {
+          tracing.close();
+        } finally {
+          embedded.close();
+        }
+      }
+    }));
+  }
+
+  /**
+   * A start that failed: Vert.x (when it was created), the tracing and the embedded storage, on a thread of their
+   * own.
+   */
+  private static Future<Void> closeStorage(Vertx vertx, EmbeddedServices embedded, Tracing tracing) {
+    return Future.fromCompletionStage(CompletableFuture.runAsync(() -> {
+      try {
         if (vertx != null) {
           await(vertx.close());
         }
@@ -196,6 +258,15 @@ public final class Boxoffice {
         }
       }
     }));
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while draining", e);
+    }
   }
 
   private static void await(Future<?> future) {
@@ -241,18 +312,18 @@ public final class Boxoffice {
     // readiness says "starting" until every deployment below is done (the HTTP instances listen one by one). The API
     // deploys first: it takes over the reserved port, and a node that cannot listen fails before any of its
     // consumers (workers, job engines) takes bus traffic
-    AtomicBoolean started = new AtomicBoolean();
+    NodeLifecycle lifecycle = NodeLifecycle.of(vertx);
     Future<String> http = Future.succeededFuture();
     if (config.hasRole("http")) {
       if (port != null) {
         port.close();
       }
-      http = vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform, started),
+      http = vertx.deployVerticle(() -> new ApiVerticle(config, localOperations(platform, lifecycle),
           router -> Features.extraRoutes(platform, router)),
         new DeploymentOptions().setInstances(Math.max(1, Runtime.getRuntime().availableProcessors())));
     }
     if (config.hasRole("http")) {
-      Health.export(platform, started::get); // beside /metrics, which http nodes serve
+      Health.export(platform, lifecycle::state); // beside /metrics, which http nodes serve
     }
     Future<?> chain = http.compose(v -> NodeServices.deploy(platform));
     if (config.hasRole("workers")) {
@@ -265,7 +336,7 @@ public final class Boxoffice {
     Future<String> httpDeployed = http;
     // the warm-up runs last, with everything deployed, and readiness waits for it
     return chain.compose(v -> httpDeployed).compose(id -> WarmUp.run(platform).map(id)).map(httpDeployment -> {
-      started.set(true);
+      lifecycle.started();
       log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}", platform.membership().nodeId(),
         config.profile(), config.roles(), config.hasRole("http") ? config.string("http_port") : "-",
         platform.membership().members().size());
@@ -300,12 +371,12 @@ public final class Boxoffice {
     return chain.mapEmpty();
   }
 
-  private static Map<String, Handler<RoutingContext>> localOperations(Platform platform, AtomicBoolean started) {
+  private static Map<String, Handler<RoutingContext>> localOperations(Platform platform, NodeLifecycle lifecycle) {
     Map<String, Handler<RoutingContext>> ops = new HashMap<>();
     ops.put("getRoot", rc -> json(rc, new JsonObject().put("message", "Hello World")));
     ops.put("getHealthz", rc -> json(rc, new JsonObject().put("status", "ok")));
     ops.put("getLiveness", Health.liveness(platform));
-    ops.put("getReadiness", Health.readiness(platform, started::get));
+    ops.put("getReadiness", Health.readiness(platform, lifecycle::state));
     ops.putAll(Features.localOperations(platform));
     return ops;
   }

@@ -21,7 +21,10 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
-  /** Beyond this the process exits anyway; other nodes then take back its leased jobs when it leaves the cluster. */
+  /**
+   * Beyond this (after the drain delay) the process exits anyway; other nodes then take back its leased jobs when it
+   * leaves the cluster.
+   */
   private static final long SHUTDOWN_TIMEOUT_S = 25;
 
   private Main() {
@@ -72,13 +75,16 @@ public final class Main {
   /** SIGTERM / Ctrl-C: the node's ordered close ({@link Boxoffice.Node#close}), bounded, then the dev storage. */
   private static void stop(Boxoffice.Node node, EmbeddedServices embedded) {
     if (node != null) {
-      log.info("shutting down: HTTP first ({} ms for requests in flight), then job engines ({} ms for running jobs), "
-        + "then the rest, the cluster and storage", ApiVerticle.SHUTDOWN_GRACE_MS, JobEngine.DRAIN_MS);
+      long drainMs = node.platform().config().hasRole("http") ? node.platform().config().shutdownDrainMs() : 0;
+      log.info("shutting down: readiness 503 and {} ms of drain, then HTTP ({} ms for requests in flight), then job "
+        + "engines ({} ms for running jobs) and API handlers, then the rest, the cluster and storage", drainMs,
+        ApiVerticle.SHUTDOWN_GRACE_MS, JobEngine.DRAIN_MS);
+      long limitMs = drainMs + TimeUnit.SECONDS.toMillis(SHUTDOWN_TIMEOUT_S);
       try {
-        node.close().toCompletionStage().toCompletableFuture().get(SHUTDOWN_TIMEOUT_S, TimeUnit.SECONDS);
+        node.close().toCompletionStage().toCompletableFuture().get(limitMs, TimeUnit.MILLISECONDS);
         log.info("shut down");
       } catch (Exception e) {
-        log.warn("shutdown did not finish in {} s: {}", SHUTDOWN_TIMEOUT_S, e.toString());
+        log.warn("shutdown did not finish in {} ms: {}", limitMs, e.toString());
       }
     }
     embedded.close();

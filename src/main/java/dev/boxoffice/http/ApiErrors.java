@@ -1,5 +1,6 @@
 package dev.boxoffice.http;
 
+import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
 import dev.boxoffice.platform.Failures;
 import io.vertx.core.eventbus.ReplyException;
@@ -45,6 +46,10 @@ public final class ApiErrors {
   }
 
   static Failure reply(ReplyException reply) {
+    if (Bus.notTaken(reply)) { // no member took it, after the edge's retries: nothing was done
+      return Failure.unavailable("No worker node is serving this request right now; try again shortly")
+        .with("retry_after", 1);
+    }
     switch (reply.failureType()) {
       case NO_HANDLERS:
         return Failure.unavailable("No worker node is serving this request right now; try again shortly")

@@ -5,11 +5,13 @@ import dev.boxoffice.auth.TokenGate;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.platform.Failure;
+import dev.boxoffice.platform.NodeLifecycle;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -95,6 +97,14 @@ public final class ApiVerticle extends VerticleBase {
         io.vertx.openapi.contract.Path template = contract.findPath(path);
         return template == null ? null : template.getName();
       }));
+      // SIGTERM: while the balancer takes this node out of rotation, no connection stays open for it to reuse
+      NodeLifecycle lifecycle = NodeLifecycle.of(vertx);
+      root.route().handler(rc -> {
+        if (lifecycle.draining()) {
+          rc.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+        }
+        rc.next();
+      });
       root.route().handler(MalformedRequests::refuseBadQuery);
       Integer opsPort = config.opsPort();
       if (opsPort != null) {
@@ -185,8 +195,7 @@ public final class ApiVerticle extends VerticleBase {
       respondError(rc, invalid);
       return;
     }
-    request.put(Bus.ApiRequest.BUDGET_MS, budget);
-    inFlight.request(Bus.api(operationId), request, budget + config.integer("request_grace_ms"))
+    inFlight.request(Bus.api(operationId), request, budget, config.integer("request_grace_ms"))
       .onSuccess(reply -> respond(rc, reply.body()))
       .onFailure(err -> {
         Failure error = ApiErrors.from(err, 500);

@@ -41,6 +41,14 @@ final class InFlightRequests {
   static final long UNACKED_CHECK_MS = 700;
   /** Requests sent this soon after a departure may still have been routed to the departed member. */
   private static final long ROUTING_LAG_MS = 100;
+  /**
+   * The pauses before sending again a request no member took ({@link Bus#notTaken}); one retry per entry. The first
+   * goes at once (the bus picks members in turn, so most likely another one); the later ones leave a closing member
+   * time to withdraw its handlers from the cluster.
+   */
+  private static final long[] RETRY_DELAYS_MS = {1, 10, 25, 50, 100, 200, 400};
+  /** A retry needs at least this much of the budget left (the handler refuses less than 50 ms unread). */
+  private static final long RETRY_MIN_BUDGET_MS = 100;
 
   private final Vertx vertx;
   private final Context context;
@@ -75,8 +83,40 @@ final class InFlightRequests {
     stopped = true;
   }
 
-  /** Sends {@code request} to {@code address}, waiting at most {@code waitMs}; the first outcome wins. */
-  Future<Message<JsonObject>> request(String address, JsonObject request, long waitMs) {
+  /**
+   * Sends {@code request} to {@code address} with {@code budgetMs} for the handler (it travels as
+   * {@link Bus.ApiRequest#BUDGET_MS}) and waits {@code graceMs} longer for its answer. A request no handler took
+   * ({@link Bus#notTaken}: a member that is closing refused it, or nobody had a handler) is sent again, to whichever
+   * member the bus picks, a few times within its budget: nothing of it ran, so this is safe for any operation, and a
+   * rolling restart does not reach the client. The budget sent shrinks by the time already spent.
+   */
+  Future<Message<JsonObject>> request(String address, JsonObject request, long budgetMs, long graceMs) {
+    return attempt(address, request, budgetMs, graceMs, System.nanoTime(), 0);
+  }
+
+  private Future<Message<JsonObject>> attempt(String address, JsonObject request, long budgetMs, long graceMs,
+                                              long startNanos, int retries) {
+    long left = Math.max(1, budgetMs - elapsedMs(startNanos));
+    request.put(Bus.ApiRequest.BUDGET_MS, left);
+    return send(address, request, left + graceMs).recover(err -> {
+      boolean again = Bus.notTaken(err) && retries < RETRY_DELAYS_MS.length
+        && budgetMs - elapsedMs(startNanos) - RETRY_DELAYS_MS[retries] >= RETRY_MIN_BUDGET_MS;
+      if (!again) {
+        return Future.failedFuture(err);
+      }
+      Promise<Message<JsonObject>> retried = Promise.promise();
+      vertx.setTimer(RETRY_DELAYS_MS[retries], t -> attempt(address, request, budgetMs, graceMs, startNanos,
+        retries + 1).onComplete(retried));
+      return retried.future();
+    });
+  }
+
+  private static long elapsedMs(long startNanos) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+  }
+
+  /** One send, waiting at most {@code waitMs}; the first outcome wins (the reply, or the serving member leaving). */
+  private Future<Message<JsonObject>> send(String address, JsonObject request, long waitMs) {
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(waitMs);
     if (!membership.clustered()) {
       return vertx.eventBus().request(address, request, options);

@@ -1,6 +1,7 @@
 package dev.boxoffice.ops;
 
 import dev.boxoffice.platform.Failures;
+import dev.boxoffice.platform.NodeLifecycle;
 import dev.boxoffice.platform.Platform;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
@@ -18,15 +19,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Liveness (the process answers) and readiness: whether this node can serve bookings.
  *
- * <p>Readiness is 503 only when it cannot: PostgreSQL unreachable (every booking is a Postgres transaction) or the
- * node still starting. Redis down is reported (its check DOWN in the body) but answers 200: bookings keep working
- * without it (the item lock is skipped, Postgres alone refuses to oversell; logins count on the node), and a load
- * balancer that took every node out of rotation for a Redis blip would turn a degraded service into an outage.
+ * <p>Readiness is 503 only when it cannot: PostgreSQL unreachable (every booking is a Postgres transaction), the
+ * node still starting, or the node draining before it stops (SIGTERM). Redis down is reported (its check DOWN in
+ * the body) but answers 200: bookings keep working without it (the item lock is skipped, Postgres alone refuses to
+ * oversell; logins count on the node), and a load balancer that took every node out of rotation for a Redis blip
+ * would turn a degraded service into an outage.
  *
  * <p>{@link #export} puts the same verdict into /metrics, evaluated every {@link #EXPORT_PERIOD_MS} whether or not
  * anything probes the node: {@code boxoffice_ready} (1 when readiness answers 200) and
@@ -48,21 +50,37 @@ public final class Health {
     return HealthCheckHandler.createWithHealthChecks(checks);
   }
 
-  /** {@code started}: false until the node has deployed everything its roles ask for. */
-  public static Handler<RoutingContext> readiness(Platform p, BooleanSupplier started) {
-    HealthChecks checks = checks(p, started);
-    return rc -> evaluate(checks).onComplete(ar -> {
-      JsonObject body = ar.result();
-      boolean ready = "UP".equals(body.getString("status"));
-      rc.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json;charset=UTF-8")
-        .putHeader("Cache-Control", "no-store").end(body.encode());
-    });
+  /**
+   * {@code lifecycle}: the node's state ({@link NodeLifecycle#state}); the {@code startup} check is UP only while the
+   * node serves: {@code starting} until it has deployed everything its roles ask for, {@code draining} from SIGTERM
+   * on (the node still serves while a load balancer takes it out of rotation).
+   */
+  public static Handler<RoutingContext> readiness(Platform p, Supplier<NodeLifecycle.State> lifecycle) {
+    HealthChecks checks = checks(p, lifecycle);
+    return rc -> {
+      NodeLifecycle.State state = lifecycle.get();
+      if (state.compareTo(NodeLifecycle.State.DRAINING) >= 0) {
+        // stopping: answered at once, without asking storage. The balancer's check must see 503 quickly even on a
+        // loaded node (a check that times out takes as long to count as DOWN as its timeout)
+        respond(rc, new JsonObject().put("checks", new JsonArray().add(new JsonObject().put("id", "startup")
+          .put("status", "DOWN").put("data", new JsonObject().put("state", state.readiness()))))
+          .put("status", "DOWN").put("outcome", "DOWN"));
+        return;
+      }
+      evaluate(checks).onComplete(ar -> respond(rc, ar.result()));
+    };
+  }
+
+  private static void respond(RoutingContext rc, JsonObject body) {
+    boolean ready = "UP".equals(body.getString("status"));
+    rc.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json;charset=UTF-8")
+      .putHeader("Cache-Control", "no-store").end(body.encode());
   }
 
   /** The readiness gauges of this node, kept fresh by a periodic evaluation (nothing when metrics are off). */
-  public static void export(Platform p, BooleanSupplier started) {
+  public static void export(Platform p, Supplier<NodeLifecycle.State> lifecycle) {
     Metrics.registry(p.vertx()).ifPresent(registry -> {
-      HealthChecks checks = checks(p, started);
+      HealthChecks checks = checks(p, lifecycle);
       AtomicInteger ready = new AtomicInteger();
       Map<String, AtomicInteger> up = new HashMap<>();
       Gauge.builder("boxoffice.ready", ready, AtomicInteger::get).strongReference(true)
@@ -95,7 +113,7 @@ public final class Health {
     });
   }
 
-  private static HealthChecks checks(Platform p, BooleanSupplier started) {
+  private static HealthChecks checks(Platform p, Supplier<NodeLifecycle.State> lifecycle) {
     HealthChecks checks = HealthChecks.create(p.vertx());
     // tryComplete: an answer that comes after the check's timeout finds its promise already failed
     checks.register("postgres", CHECK_TIMEOUT_MS, promise -> p.pool().query("SELECT 1").execute()
@@ -113,9 +131,9 @@ public final class Health {
       promise.complete(Status.OK(data));
     });
     checks.register("startup", promise -> {
-      boolean up = started.getAsBoolean();
-      JsonObject data = new JsonObject().put("state", up ? "serving" : "starting");
-      promise.complete(up ? Status.OK(data) : Status.KO(data));
+      NodeLifecycle.State state = lifecycle.get();
+      JsonObject data = new JsonObject().put("state", state.readiness());
+      promise.complete(state == NodeLifecycle.State.SERVING ? Status.OK(data) : Status.KO(data));
     });
     return checks;
   }

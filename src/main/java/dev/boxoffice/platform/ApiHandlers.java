@@ -1,7 +1,9 @@
 package dev.boxoffice.platform;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
@@ -28,28 +30,47 @@ public final class ApiHandlers {
   public static Future<Void> serve(Vertx vertx, String operationId,
                                    Function<Bus.ApiRequest, Future<JsonObject>> handler) {
     ApiReceipts receipts = new ApiReceipts(vertx);
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Bus.api(operationId), Replies.answering(
-      body -> within(Bus.ApiRequest.received(body), handler, receipts), reply -> reply,
-      err -> refusal(operationId, err).toReply()));
+    NodeLifecycle lifecycle = NodeLifecycle.of(vertx);
+    String address = Bus.api(operationId);
+    Handler<Message<JsonObject>> answering = Replies.answering(body -> within(body, handler, receipts, lifecycle),
+      reply -> reply, err -> refusal(operationId, err).toReply());
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(address, msg -> {
+      // a closing node takes nothing new: the edge sends the request to another member (nothing of it ran here)
+      if (!lifecycle.admit()) {
+        msg.fail(Bus.NOT_TAKEN, "This node is closing; the request was not taken");
+        return;
+      }
+      answering.handle(msg);
+    });
+    lifecycle.served(address);
     return consumer.completion();
   }
 
   /**
    * Refuses a request whose budget is (nearly) gone: its client is answered, or about to be, whatever happens here.
-   * Otherwise runs the handler, acknowledging receipt to a remote edge if it takes a while.
+   * Otherwise runs the handler, acknowledging receipt to a remote edge if it takes a while. The request was admitted
+   * ({@link NodeLifecycle#admit}); it counts as running until its outcome, whatever that is.
    */
-  private static Future<JsonObject> within(Bus.ApiRequest req, Function<Bus.ApiRequest, Future<JsonObject>> handler,
-                                           ApiReceipts receipts) {
-    if (req.deadline().within(MIN_BUDGET_MS)) {
-      return Future.failedFuture(Deadline.exhausted());
-    }
-    ApiReceipts.Receipt receipt = receipts.track(req.json());
+  private static Future<JsonObject> within(JsonObject body, Function<Bus.ApiRequest, Future<JsonObject>> handler,
+                                           ApiReceipts receipts, NodeLifecycle lifecycle) {
+    Future<JsonObject> outcome;
+    ApiReceipts.Receipt receipt = null;
     try {
-      return handler.apply(req).onComplete(ar -> receipts.done(receipt));
+      Bus.ApiRequest req = Bus.ApiRequest.received(body);
+      if (req.deadline().within(MIN_BUDGET_MS)) {
+        outcome = Future.failedFuture(Deadline.exhausted());
+      } else {
+        receipt = receipts.track(req.json());
+        outcome = handler.apply(req);
+      }
     } catch (RuntimeException e) {
-      receipts.done(receipt);
-      throw e;
+      outcome = Future.failedFuture(e);
     }
+    ApiReceipts.Receipt tracked = receipt;
+    return outcome.onComplete(ar -> {
+      receipts.done(tracked);
+      lifecycle.finished();
+    });
   }
 
   /** The answer to a handler's failure. */

@@ -173,6 +173,22 @@ public final class AppConfig {
     return host != null && !host.isBlank() ? host.trim() : isProd() ? "0.0.0.0" : "127.0.0.1";
   }
 
+  /** Unset {@code shutdown_drain_ms}: in prod a load balancer is assumed in front, in dev nothing is. */
+  public static final long PROD_SHUTDOWN_DRAIN_MS = 5_000;
+
+  /**
+   * On SIGTERM, how long an HTTP node keeps serving while its readiness already answers 503, so that a load balancer
+   * polling readiness takes it out of rotation before it stops accepting connections: {@code shutdown_drain_ms};
+   * unset, {@link #PROD_SHUTDOWN_DRAIN_MS} in prod and 0 in dev (a developer's Ctrl-C has no balancer to wait for).
+   */
+  public long shutdownDrainMs() {
+    String drain = string("shutdown_drain_ms");
+    if (drain == null || drain.isBlank()) {
+      return isProd() ? PROD_SHUTDOWN_DRAIN_MS : 0;
+    }
+    return integer("shutdown_drain_ms");
+  }
+
   /**
    * Dev profile: the JWT secret and the ticket key, when not configured, are the data directory's own
    * ({@link DevSecrets}).

@@ -1,5 +1,7 @@
 package dev.boxoffice.platform;
 
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -71,6 +73,22 @@ public final class Bus {
    * node's token check forgets what it knew of it and the account's older tokens are refused at their next use.
    */
   public static final String ACCOUNT_CHANGED = "accounts.changed";
+
+  /**
+   * The failure code of an API request a member did not take, because it is closing ({@link NodeLifecycle}): nothing
+   * of it ran, so the edge sends it again, to another member. 421 is HTTP's "Misdirected Request"; it never reaches a
+   * client (the edge answers 503 when no member takes the request).
+   */
+  public static final int NOT_TAKEN = 421;
+
+  /**
+   * True when no handler ran the request: a closing member refused it ({@link #NOT_TAKEN}), or no member had a
+   * handler for its address. Safe to send again whatever the operation.
+   */
+  public static boolean notTaken(Throwable failure) {
+    return failure instanceof ReplyException re && (re.failureType() == ReplyFailure.NO_HANDLERS
+      || re.failureType() == ReplyFailure.RECIPIENT_FAILURE && re.failureCode() == NOT_TAKEN);
+  }
 
   /**
    * Request: {@code {"operation", "params": {path and query values, typed}, "body": any, "user": {"sub","role"},

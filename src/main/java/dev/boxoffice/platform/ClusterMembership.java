@@ -3,12 +3,17 @@ package dev.boxoffice.platform;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 
@@ -41,6 +46,33 @@ public final class ClusterMembership {
   public List<String> members() {
     ClusterManager cm = manager();
     return cm == null ? List.of(standaloneId) : cm.getNodes();
+  }
+
+  /**
+   * Stops the other members sending this node messages for {@code addresses}, while its consumers stay registered
+   * here (so a message already on its way still finds one and is answered): this node's registrations are removed
+   * from the cluster's address book; the consumers' own unregistration, when Vert.x closes, then finds nothing left to
+   * remove. The members' routing follows within milliseconds (Hazelcast's entry events). No-op when standalone.
+   */
+  public Future<Void> withdraw(Set<String> addresses) {
+    ClusterManager cm = manager();
+    if (cm == null || addresses.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String self = cm.getNodeId();
+    List<Future<Void>> removed = new ArrayList<>();
+    for (String address : addresses) {
+      Promise<List<RegistrationInfo>> found = Promise.promise();
+      cm.getRegistrations(address, found);
+      removed.add(found.future().compose(registrations -> Future.join(registrations.stream()
+        .filter(r -> self.equals(r.nodeId()) && !r.localOnly())
+        .map(r -> {
+          Promise<Void> gone = Promise.promise();
+          cm.removeRegistration(address, r, gone);
+          return gone.future();
+        }).toList()).<Void>mapEmpty()));
+    }
+    return Future.join(removed).mapEmpty();
   }
 
   /** Calls {@code handler} with the id of each member that leaves (crash or shutdown). No-op when standalone. */

@@ -25,7 +25,8 @@ import java.util.Set;
 public final class Settings {
   /** Kinds of values; {@code ENUM} and {@code ROLES} carry their allowed values in {@link #ENUMS}. */
   enum Kind {
-    PORT, OPTIONAL_PORT, POSITIVE, NON_NEGATIVE, TEXT, REQUIRED, SECRET, PG_URI, REDIS_URI, HTTP_URL, ENUM, ROLES
+    PORT, OPTIONAL_PORT, POSITIVE, NON_NEGATIVE, OPTIONAL_NON_NEGATIVE, TEXT, REQUIRED, SECRET, PG_URI, REDIS_URI,
+    HTTP_URL, ENUM, ROLES
   }
 
   /** The values whose text is never shown. */
@@ -55,6 +56,8 @@ public final class Settings {
     kind(Kind.NON_NEGATIVE, "pg_statement_timeout_ms", "pg_idle_in_transaction_timeout_ms",
       "pg_tcp_keepalive_seconds", "users_provider_backoff_ms", "jobs_retention_seconds", "db_maintenance_seconds",
       "warmup_seconds");
+    // unset: a default that depends on the profile (AppConfig says which)
+    kind(Kind.OPTIONAL_NON_NEGATIVE, "shutdown_drain_ms");
     kind(Kind.REQUIRED, "data_dir", "cluster_name", "cluster_host", "cluster_members", "mail_from");
     kind(Kind.SECRET, SECRETS.toArray(new String[0]));
     kind(Kind.PG_URI, "pg_uri");
@@ -111,7 +114,7 @@ public final class Settings {
     return switch (kind) {
       case PORT, OPTIONAL_PORT -> number(text, 1, 65_535, "a port (1..65535)");
       case POSITIVE -> number(text, 1, Integer.MAX_VALUE, "a positive whole number");
-      case NON_NEGATIVE -> number(text, 0, Integer.MAX_VALUE, "a whole number, 0 or more");
+      case NON_NEGATIVE, OPTIONAL_NON_NEGATIVE -> number(text, 0, Integer.MAX_VALUE, "a whole number, 0 or more");
       case ENUM -> ENUMS.get(key).contains(text.toLowerCase(Locale.ROOT)) ? null
         : "must be one of " + String.join(", ", ENUMS.get(key)) + " (got " + shown(key, text) + ")";
       case ROLES -> roles(text);

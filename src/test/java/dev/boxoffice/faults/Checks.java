@@ -204,7 +204,7 @@ final class Checks {
 
     o.put("bookings", load.bookings.size()).put("tasks", load.tasks.size()).put("finalized", finalized)
       .put("refused_409", load.conflicts.get())
-      .put("failed_requests", load.serverErrors.get() + load.transportErrors.get())
+      .put("failed_requests", load.serverErrors.get() + load.transportErrors.get() + load.keyConflicts.get())
       .put("inconsistent", inconsistent).put("missing_emails", missingMail);
     lags.sort(null);
     o.put("mail_commit_lag_ms", lags.isEmpty() ? "-" : "p50:" + lags.get(lags.size() / 2) + ",max:"

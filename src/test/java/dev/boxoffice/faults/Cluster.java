@@ -69,6 +69,8 @@ final class Cluster implements AutoCloseable {
     env.put("BOXOFFICE_USERS_PROVIDER_URL", "http://127.0.0.1:9");
     // the database-stall scenario (StallScenario): a waiting bound its burst exceeds
     env.put("BOXOFFICE_BOOKING_QUEUE_LIMIT", String.valueOf(StallScenario.LIMIT));
+    // SIGTERM: readiness 503 this long before the node stops accepting (the rolling restart's balancer needs it)
+    env.put("BOXOFFICE_SHUTDOWN_DRAIN_MS", String.valueOf(s.drainMs()));
     env.put("BOXOFFICE_LOG_FORMAT", "TEXT");
     env.put("BOXOFFICE_LOG_LEVEL", s.logLevel());
   }
@@ -82,6 +84,24 @@ final class Cluster implements AutoCloseable {
     NodeProcess node = NodeProcess.start(vertx, "node" + started, jar, p[0], p[1], env, logDir,
       runDir.resolve("nodes"), maxInFlight);
     live.add(node);
+    all.add(node);
+    return node;
+  }
+
+  /**
+   * Starts {@code stopped} (a node that has exited) again: the same name, ports and log file, a new process (and a
+   * new cluster node id once ready). Does not wait for it.
+   */
+  NodeProcess restart(NodeProcess stopped) throws IOException {
+    if (stopped.alive()) {
+      throw new IllegalStateException(stopped + " is still running");
+    }
+    NodeProcess node = NodeProcess.start(vertx, stopped.name, jar, stopped.httpPort, stopped.clusterPort, env, logDir,
+      runDir.resolve("nodes"), maxInFlight);
+    live.replaceAll(n -> n == stopped ? node : n);
+    if (!live.contains(node)) {
+      live.add(node);
+    }
     all.add(node);
     return node;
   }

@@ -20,6 +20,8 @@ import java.util.function.Supplier;
  *   --mode=short       2 nodes + a late joiner, 12 s of load per scenario (CI)
  *   --mode=long        3 nodes + a late joiner, 40 s of load per scenario
  *   --mode=throughput  bookings/s through 1 node, then through 2 nodes
+ *   --mode=rolling-restart  3 nodes behind HAProxy (the shipped haproxy.cfg), each restarted in turn under load
+ *                      ({@link RollingRestartScenario})
  * </pre>
  * Environment: FAULTS_RUN (run directory of services.sh), FAULTS_PG_PORT, FAULTS_REDIS_PORT.
  */
@@ -29,7 +31,8 @@ public final class FaultHarness {
   /** Everything a run is parameterised by. */
   record Settings(String mode, int nodes, int loadSeconds, double rate, int maxInFlight, int outageSeconds,
                   int leaseSeconds, int holdSeconds, int hotCapacity, int productStock, String logLevel,
-                  boolean strictEmail, String paymentMode, Path jar, Path outDir, Path runDir, Path services) {
+                  boolean strictEmail, String paymentMode, int drainMs, Path jar, Path outDir, Path runDir,
+                  Path services) {
     /** After the load stops, everything accepted must be final within this (expiries fire after the hold). */
     long settleLimitMs() {
       // the last booking's expiry (hold) or a rescued lease, a failing task's 10 s retry, then the ticket backlog
@@ -46,13 +49,17 @@ public final class FaultHarness {
       // throughput only: "manual" leaves bookings pending (no payment, no PDF), measuring the booking API alone
       String payment = mode.equals("throughput") ? System.getenv().getOrDefault("FAULTS_PAYMENT_MODE", "auto") : "auto";
       return switch (mode) {
-        case "short" -> new Settings(mode, 2, 12, 30, 48, 3, 10, 8, 20, 20, level, strict, payment, jar, out,
+        case "short" -> new Settings(mode, 2, 12, 30, 48, 3, 10, 8, 20, 20, level, strict, payment, 0, jar, out,
           runDir, services);
-        case "long" -> new Settings(mode, 3, 40, 50, 96, 5, 10, 8, 60, 60, level, strict, payment, jar, out,
+        case "long" -> new Settings(mode, 3, 40, 50, 96, 5, 10, 8, 60, 60, level, strict, payment, 0, jar, out,
           runDir, services);
-        case "throughput" -> new Settings(mode, 2, 20, 0, 32, 0, 10, 3600, 0, 0, "WARN", strict, payment,
+        case "throughput" -> new Settings(mode, 2, 20, 0, 32, 0, 10, 3600, 0, 0, "WARN", strict, payment, 0,
           jar, out, runDir, services);
-        default -> throw new IllegalArgumentException("--mode must be short, long or throughput, got " + mode);
+        // bookings only, ~150/s through the balancer; the prod drain delay; holds long enough for a restart
+        case "rolling-restart" -> new Settings(mode, 3, 0, RollingRestartScenario.RATE, 512, 0, 10, 60, 200, 200,
+          level, strict, payment, RollingRestartScenario.DRAIN_MS, jar, out, runDir, services);
+        default -> throw new IllegalArgumentException("--mode must be short, long, throughput or rolling-restart, got "
+          + mode);
       };
     }
   }
@@ -78,6 +85,11 @@ public final class FaultHarness {
   }
 
   private static int run(Settings s, int pgPort, int redisPort) throws Exception {
+    if (s.mode().equals("rolling-restart") && Balancer.executable().isEmpty()) {
+      System.out.println("rolling-restart: SKIP no haproxy on this machine (Debian: apt-get install -y haproxy)");
+      System.out.println("0 passed, 0 failed");
+      return 0;
+    }
     Files.createDirectories(s.outDir());
     Db.createDatabase(pgPort, DATABASE);
     Db db = new Db(pgPort, DATABASE);
@@ -89,6 +101,20 @@ public final class FaultHarness {
       if (s.mode().equals("throughput")) {
         scenarios.throughput();
         return 0;
+      }
+      if (s.mode().equals("rolling-restart")) {
+        Outcome o;
+        try {
+          scenarios.startCluster(s.nodes());
+          o = report(() -> new RollingRestartScenario(s, vertx, scenarios, cluster).run());
+        } catch (RuntimeException e) {
+          progress("aborted: " + e.getMessage());
+          o = new Outcome("rolling-restart");
+          o.violations.add("not run: " + e.getMessage());
+          System.out.println(o.line());
+        }
+        System.out.println((o.passed() ? 1 : 0) + " passed, " + (o.passed() ? 0 : 1) + " failed");
+        return o.passed() ? 0 : 1;
       }
       List<Outcome> outcomes = new ArrayList<>();
       List<String> order = List.of("kill-9", "late-join", "redis-restart", "postgres-restart", "poison-under-load",

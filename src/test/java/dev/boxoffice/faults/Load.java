@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,11 +19,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Mixed load through every target node, round-robin: bookings (hot events and products whose capacity is smaller
- * than the demand, so 409s happen, plus a roomy event so bookings keep succeeding) and text tasks ({@code POST
- * /submit}). Open loop at {@code rate} requests/s, at most {@code maxInFlight} at once (rate 0: closed loop, always
- * {@code maxInFlight} in flight). Only a 201 booking or a 202 task counts as accepted; anything else (409, 5xx, a
- * timeout, a refused connection) was not accepted and is only counted.
+ * Mixed load through every target, round-robin (the nodes themselves, or one load balancer in front of them):
+ * bookings (hot events and products whose capacity is smaller than the demand, so 409s happen, plus a roomy event so
+ * bookings keep succeeding) and text tasks ({@code POST /submit}). Open loop at {@code rate} requests/s, at most
+ * {@code maxInFlight} at once (rate 0: closed loop, always {@code maxInFlight} in flight). Only a 201 booking or a 202
+ * task counts as accepted; anything else (409, 5xx, a timeout, a refused connection) was not accepted and is only
+ * counted. With {@code idempotencyKeys}, each request carries an {@code Idempotency-Key} of its own, so that a load
+ * balancer may send it again; a 409 for a key still in flight is then a failure, not a refusal.
  */
 final class Load {
   private static final long REQUEST_TIMEOUT_MS = 20_000;
@@ -34,14 +37,25 @@ final class Load {
 
   /** rate: requests/s (0 = closed loop); shares are fractions of requests / of bookings. */
   record Settings(double rate, int maxInFlight, double taskShare, double hotShare, double declineShare,
-                  double failingTaskShare) {
+                  double failingTaskShare, boolean idempotencyKeys) {
+    Settings(double rate, int maxInFlight, double taskShare, double hotShare, double declineShare,
+             double failingTaskShare) {
+      this(rate, maxInFlight, taskShare, hotShare, declineShare, failingTaskShare, false);
+    }
+  }
+
+  /** Where requests go: a node's own HTTP listener, or a load balancer's. */
+  record Target(String name, WebClient web) {
+    static Target of(NodeProcess node) {
+      return new Target(node.name, node.web);
+    }
   }
 
   private final Context context;
   private final String token;
   private final Items items;
   private final Settings settings;
-  private final List<NodeProcess> targets = new CopyOnWriteArrayList<>();
+  private final List<Target> targets = new CopyOnWriteArrayList<>();
 
   final Set<Long> bookings = ConcurrentHashMap.newKeySet();
   final Set<String> tasks = ConcurrentHashMap.newKeySet();
@@ -57,7 +71,13 @@ final class Load {
   final AtomicInteger transportErrors = new AtomicInteger();
   final AtomicInteger unexpected = new AtomicInteger();
   final AtomicInteger throttled = new AtomicInteger();
+  /** 409: a request with this Idempotency-Key is still in flight (only with idempotencyKeys): a failure. */
+  final AtomicInteger keyConflicts = new AtomicInteger();
   final List<String> unexpectedSamples = Collections.synchronizedList(new ArrayList<>());
+  /** Every answer by status (0: no answer: a timeout, a refused or reset connection). */
+  final Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+  /** What the requests that failed said (status and body, or the transport error), the first few. */
+  final List<String> failureSamples = Collections.synchronizedList(new ArrayList<>());
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong counter = new AtomicLong();
   private volatile boolean running;
@@ -69,20 +89,30 @@ final class Load {
   private long stoppedNs;
 
   Load(Vertx vertx, String token, Items items, Settings settings, List<NodeProcess> targets) {
+    this(vertx, token, items, settings, targets.stream().map(Target::of).toArray(Target[]::new));
+  }
+
+  private Load(Vertx vertx, String token, Items items, Settings settings, Target[] targets) {
     this.context = vertx.getOrCreateContext();
     this.token = token;
     this.items = items;
     this.settings = settings;
-    this.targets.addAll(targets);
+    this.targets.addAll(List.of(targets));
   }
 
-  void addTarget(NodeProcess node) {
-    targets.add(node);
+  /** The load through one address in front of the nodes (a load balancer). */
+  static Load through(Vertx vertx, String token, Items items, Settings settings, Target balancer) {
+    return new Load(vertx, token, items, settings, new Target[]{balancer});
   }
 
   /** Like a load balancer whose health check failed: no new requests to it (in-flight ones finish or fail). */
   void removeTarget(NodeProcess node) {
-    targets.remove(node);
+    targets.removeIf(t -> t.name().equals(node.name));
+  }
+
+  /** Requests that were answered neither 2xx nor a legitimate 409 (sold out), or not answered at all. */
+  int failed() {
+    return serverErrors.get() + transportErrors.get() + keyConflicts.get() + unexpected.get();
   }
 
   void start() {
@@ -148,19 +178,25 @@ final class Load {
     if (!running || targets.isEmpty()) {
       return;
     }
-    NodeProcess node = targets.get(Math.floorMod(next++, targets.size()));
+    Target node = targets.get(Math.floorMod(next++, targets.size()));
     ThreadLocalRandom random = ThreadLocalRandom.current();
     long n = counter.incrementAndGet();
     boolean task = random.nextDouble() < settings.taskShare();
     inFlight.incrementAndGet();
     sent.incrementAndGet();
     long t0 = System.nanoTime();
-    var request = node.web.post(task ? "/submit" : "/bookings").timeout(REQUEST_TIMEOUT_MS)
+    var request = node.web().post(task ? "/submit" : "/bookings").timeout(REQUEST_TIMEOUT_MS)
       .putHeader("Authorization", "Bearer " + token);
+    if (settings.idempotencyKeys()) {
+      request.putHeader("Idempotency-Key", java.util.UUID.randomUUID().toString());
+    }
     request.sendJsonObject(task ? taskBody(n, random) : bookingBody(n, random)).onComplete(ar -> {
       inFlight.decrementAndGet();
       if (ar.failed()) {
         transportErrors.incrementAndGet();
+        statuses.computeIfAbsent(0, k -> new AtomicInteger()).incrementAndGet();
+        sample((task ? "POST /submit" : "POST /bookings") + " → no answer after "
+          + (System.nanoTime() - t0) / 1_000_000 + " ms: " + ar.cause());
       } else {
         record(node, task, ar.result(), System.nanoTime() - t0);
       }
@@ -170,25 +206,39 @@ final class Load {
     });
   }
 
-  private void record(NodeProcess node, boolean task, HttpResponse<Buffer> r, long tookNs) {
+  private void record(Target node, boolean task, HttpResponse<Buffer> r, long tookNs) {
     int status = r.statusCode();
+    statuses.computeIfAbsent(status, k -> new AtomicInteger()).incrementAndGet();
+    String what = (task ? "POST /submit" : "POST /bookings") + " → " + status + " after " + tookNs / 1_000_000
+      + " ms via " + node.name() + ": " + r.bodyAsString();
     if (!task && status == 201) {
       bookings.add(r.bodyAsJsonObject().getLong("booking_id"));
       bookingAcceptedAt.add(System.currentTimeMillis());
       bookingLatencyNs.add(tookNs);
-      acceptedVia.computeIfAbsent(node.name, k -> new AtomicInteger()).incrementAndGet();
+      acceptedVia.computeIfAbsent(node.name(), k -> new AtomicInteger()).incrementAndGet();
     } else if (task && status == 202) {
       tasks.add(r.bodyAsJsonObject().getString("task_id"));
-      acceptedVia.computeIfAbsent(node.name, k -> new AtomicInteger()).incrementAndGet();
+      acceptedVia.computeIfAbsent(node.name(), k -> new AtomicInteger()).incrementAndGet();
+    } else if (status == 409 && String.valueOf(r.bodyAsString()).contains("Idempotency-Key")) {
+      keyConflicts.incrementAndGet(); // the first copy of this request was still running: not an answer
+      sample(what);
     } else if (!task && status == 409) {
       conflicts.incrementAndGet();
     } else if (status >= 500) {
       serverErrors.incrementAndGet();
+      sample(what);
     } else {
       unexpected.incrementAndGet();
       if (unexpectedSamples.size() < SAMPLES) {
-        unexpectedSamples.add((task ? "POST /submit" : "POST /bookings") + " → " + status + " " + r.bodyAsString());
+        unexpectedSamples.add(what);
       }
+      sample(what);
+    }
+  }
+
+  private void sample(String what) {
+    if (failureSamples.size() < 3 * SAMPLES) {
+      failureSamples.add(what);
     }
   }
 

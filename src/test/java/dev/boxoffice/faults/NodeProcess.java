@@ -126,6 +126,21 @@ final class NodeProcess {
     waitExit(10);
   }
 
+  /** SIGTERM, as an orchestrator stops a node: the node drains and closes on its own ({@link #awaitExit}). */
+  void terminate() {
+    process.destroy();
+  }
+
+  /** Waits up to {@code ms} for the process to end; whether it did. */
+  boolean awaitExit(long ms) {
+    try {
+      return process.waitFor(ms, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** SIGTERM, then SIGKILL if it does not exit in time. */
   void stop() {
     if (process.isAlive()) {

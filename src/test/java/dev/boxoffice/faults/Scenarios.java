@@ -413,6 +413,11 @@ final class Scenarios {
     return r.bodyAsJsonObject().getLong("id");
   }
 
+  /** The admin token the load uses (after {@link #startCluster}). */
+  String token() {
+    return token;
+  }
+
   String login(NodeProcess node) {
     HttpResponse<Buffer> r = await(node.web.post("/token").timeout(20_000)
       .sendJsonObject(new JsonObject().put("username", "admin").put("password", "admin")));

@@ -1,6 +1,7 @@
 package dev.boxoffice.ops;
 
 import dev.boxoffice.Boxoffice;
+import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import io.vertx.core.Future;
@@ -12,6 +13,9 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,7 +28,11 @@ import static dev.boxoffice.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-/** Closing a node (SIGTERM runs the same close) lets the requests it has taken finish and then refuses new ones. */
+/**
+ * Closing a node (SIGTERM runs the same close): it first turns unready while it still serves (so that a load balancer
+ * takes it out of rotation before it stops accepting), then lets the requests it has taken finish and refuses new
+ * ones.
+ */
 @ExtendWith(VertxExtension.class)
 class NodeShutdownTest {
   // each a PBKDF2 hash: enough to be in flight together, few enough to finish within the close grace on a busy machine
@@ -71,6 +79,39 @@ class NodeShutdownTest {
       .compose(HttpClientRequest::send)));
     assertThat(refused).as("a closed node takes no new requests").isNotNull();
     client.close();
+  }
+
+  @Test
+  void aClosingNodeAnswersUnreadyWhileItStillServesForTheDrainDelayThenStopsAccepting(Vertx vertx) throws Exception {
+    String db = TestStorage.get().newDatabase("ShutdownDrain");
+    // a delay the steps below fit in with room to spare on a loaded machine; each step opens a new connection
+    Boxoffice.Node node = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("ShutdownDrain"))
+      .put("shutdown_drain_ms", 4_000), false);
+    WebClient web = ApiClient.webClient(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+      .setDefaultPort(node.platform().config().integer("http_port")).setKeepAlive(false));
+    assertThat(await(web.get("/health/ready").send()).statusCode()).isEqualTo(200);
+
+    Future<Void> closed = node.close();
+
+    HttpResponse<Buffer> ready = await(web.get("/health/ready").send());
+    assertThat(ready.statusCode()).as("readiness once the node is closing").isEqualTo(503);
+    JsonObject startup = check(ready.bodyAsJsonObject(), "startup");
+    assertThat(startup.getString("status")).isEqualTo("DOWN");
+    assertThat(startup.getJsonObject("data").getString("state")).isEqualTo("draining");
+    HttpResponse<Buffer> served = await(web.get("/healthz").send());
+    assertThat(served.statusCode()).as("a new connection during the drain is still served").isEqualTo(200);
+    assertThat(served.getHeader("Connection")).as("and not kept open").isEqualToIgnoringCase("close");
+    assertThat(closed.isComplete()).as("closed before the drain delay ran out").isFalse();
+
+    await(closed);
+    Throwable refused = catchThrowable(() -> await(web.get("/healthz").send()));
+    assertThat(refused).as("a closed node takes no new connection").isNotNull();
+    web.close();
+  }
+
+  private static JsonObject check(JsonObject readiness, String id) {
+    return readiness.getJsonArray("checks").stream().map(JsonObject.class::cast)
+      .filter(c -> id.equals(c.getString("id"))).findFirst().orElseThrow();
   }
 
   private record Answer(int status, Buffer body) {

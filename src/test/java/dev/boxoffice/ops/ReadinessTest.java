@@ -1,5 +1,6 @@
 package dev.boxoffice.ops;
 
+import dev.boxoffice.platform.NodeLifecycle;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
@@ -67,7 +68,7 @@ class ReadinessTest {
   @Test
   void aNodeStillStartingIs503() {
     Router router = Router.router(node.vertx());
-    router.get("/health/ready").handler(Health.readiness(node.platform(), () -> false));
+    router.get("/health/ready").handler(Health.readiness(node.platform(), () -> NodeLifecycle.State.STARTING));
     HttpServer server = await(node.vertx().createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     try {
       HttpResponse<Buffer> r = await(ApiClient.create(node.vertx(), server.actualPort()).get("/health/ready"));
