@@ -53,7 +53,9 @@ final class JobCounts {
    * or not yet analyzed. The MCV columns come in the table's column order (type, status, queue), whatever order
    * CREATE STATISTICS names them. The exact count of finished jobs is a statement of its own, run only when this one
    * has nothing: in one statement (behind a one-time filter that never let it run) the cost of its scan of a large
-   * table still had the JIT compile the whole query, 200 ms of every read.
+   * table still had the JIT compile the whole query, 200 ms of every read. pg_stats_ext shows a table's statistics
+   * only to roles that own it: the node's own role, which made the schema (Database.migrate); a node connecting as
+   * a role that does not own the table would count, and scan.
    */
   static final String ESTIMATE = """
     WITH size AS (
