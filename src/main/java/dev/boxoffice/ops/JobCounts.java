@@ -36,6 +36,17 @@ final class JobCounts {
   record Count(String type, String queue, String state, long n, boolean estimated) {
   }
 
+  /**
+   * The counts, and whether succeeded and cancelled are estimated: then they are for every type and queue, a type
+   * absent from the statistics (0) included.
+   */
+  record Counts(List<Count> all, boolean finishedEstimated) {
+    /** The states whose numbers are estimates, as the API lists them. */
+    List<String> estimatedStates() {
+      return finishedEstimated ? List.of("cancelled", "succeeded") : List.of();
+    }
+  }
+
   private static final Set<String> FINISHED_STATES = Set.of("succeeded", "cancelled");
 
   /** Live states and dead, exact, each from its partial index (index-only scans). */
@@ -77,7 +88,7 @@ final class JobCounts {
   private JobCounts() {
   }
 
-  static Future<List<Count>> read(SqlClient sql) {
+  static Future<Counts> read(SqlClient sql) {
     Future<RowSet<Row>> live = sql.query(LIVE).execute();
     Future<RowSet<Row>> estimate = sql.query(ESTIMATE).execute();
     return Future.all(live, estimate).compose(v -> {
@@ -89,11 +100,11 @@ final class JobCounts {
             out.add(count(r, true));
           }
         }
-        return Future.succeededFuture(out);
+        return Future.succeededFuture(new Counts(out, true));
       }
       return sql.query(FINISHED).execute().map(rows -> {
         rows.forEach(r -> out.add(count(r, false)));
-        return out;
+        return new Counts(out, false);
       });
     });
   }

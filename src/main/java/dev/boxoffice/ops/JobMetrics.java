@@ -95,7 +95,7 @@ public final class JobMetrics extends VerticleBase {
   private Future<Void> gauges() {
     return JobCounts.read(pool).map(counts -> {
       Map<String, Long> now = new HashMap<>();
-      for (JobCounts.Count c : counts) {
+      for (JobCounts.Count c : counts.all()) {
         for (String state : JobStats.STATES) {
           gauge(c.type(), state); // every state of a known type is reported, zeros included
         }

@@ -13,9 +13,7 @@ import io.vertx.sqlclient.Tuple;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * The numbers behind GET /ops/jobs, read straight from the {@code jobs} table so every node reports the whole
@@ -82,16 +80,12 @@ final class JobStats {
    * {@code queues} (per type, with its queue), {@code states} (all types) and {@code estimated} (the states whose
    * numbers come from statistics, see {@link JobCounts}).
    */
-  private static JsonObject countsView(List<JobCounts.Count> counts) {
+  private static JsonObject countsView(JobCounts.Counts counts) {
     Map<String, JsonObject> queues = new TreeMap<>();
     JsonObject states = new JsonObject();
     STATES.forEach(s -> states.put(s, 0L));
-    Set<String> estimated = new TreeSet<>();
-    for (JobCounts.Count c : counts) {
+    for (JobCounts.Count c : counts.all()) {
       states.put(c.state(), states.getLong(c.state(), 0L) + c.n());
-      if (c.estimated()) {
-        estimated.add(c.state());
-      }
       JsonObject q = queues.computeIfAbsent(c.type(), t -> {
         JsonObject fresh = new JsonObject().put("type", t)
           .put("queue", JobTypes.find(t).map(JobType::queue).orElse(null));
@@ -103,7 +97,7 @@ final class JobStats {
       }
     }
     return new JsonObject().put("queues", new JsonArray(List.copyOf(queues.values()))).put("states", states)
-      .put("estimated", new JsonArray(List.copyOf(estimated)));
+      .put("estimated", new JsonArray(counts.estimatedStates()));
   }
 
   /**

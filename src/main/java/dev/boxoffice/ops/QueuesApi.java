@@ -11,7 +11,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -59,13 +58,13 @@ final class QueuesApi {
   /** Every known queue (and any queue that still has jobs), by name. */
   private Future<Map<String, JsonObject>> views() {
     Future<Map<String, QueueControls.State>> states = QueueControls.all(platform.pool());
-    Future<List<JobCounts.Count>> counts = JobCounts.read(platform.pool());
+    Future<JobCounts.Counts> counts = JobCounts.read(platform.pool());
     return Future.all(states, counts).map(v -> {
       Map<String, Integer> concurrency = configured();
       TreeSet<String> names = new TreeSet<>(concurrency.keySet());
       names.addAll(JobTypes.queues());
       names.addAll(states.result().keySet());
-      counts.result().forEach(c -> names.add(c.queue()));
+      counts.result().all().forEach(c -> names.add(c.queue()));
       Map<String, JsonObject> views = new TreeMap<>();
       for (String name : names) {
         QueueControls.State state = states.result().get(name);
@@ -78,15 +77,11 @@ final class QueuesApi {
           .put("changed_by", state == null ? null : state.changedBy())
           .put("concurrency", concurrency.get(name))
           .put("counts", byState)
-          .put("estimated", new JsonArray()));
+          .put("estimated", new JsonArray(counts.result().estimatedStates())));
       }
-      for (JobCounts.Count c : counts.result()) {
-        JsonObject view = views.get(c.queue());
-        JsonObject byState = view.getJsonObject("counts");
+      for (JobCounts.Count c : counts.result().all()) {
+        JsonObject byState = views.get(c.queue()).getJsonObject("counts");
         byState.put(c.state(), byState.getLong(c.state()) + c.n()); // one row per type: summed over the queue's
-        if (c.estimated() && !view.getJsonArray("estimated").contains(c.state())) {
-          view.getJsonArray("estimated").add(c.state());
-        }
       }
       return views;
     });
