@@ -9,7 +9,8 @@
 #   - SQL (EXPLAIN ANALYZE of the product's statements, median execution time of REPS, the index each reads): the
 #     same pages and totals, the claim (FOR UPDATE SKIP LOCKED, 500 due jobs inserted in a rolled-back transaction),
 #     the hold-expiry sweep and the lease rescue (likewise), one retention purge batch, and the job counts behind
-#     /ops/jobs, /ops/queues and the metrics gauges.
+#     /ops/jobs, /ops/queues and the metrics gauges (ops/JobCounts' two statements, and the old full GROUP BY for
+#     comparison: it reads the whole table).
 # Usage: bench/scale.sh            SIZES="2000:2000 2000000:10000000" REPS=5 NOBUILD=1 (jar already built) KEEP=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -155,6 +156,7 @@ SQL
   sql "tasks page (admin)" "SELECT * FROM jobs WHERE $TASKS AND (created_at, id) < ('9999-12-31', 'ffffffff-ffff-ffff-ffff-ffffffffffff') ORDER BY created_at DESC, id DESC LIMIT 21"
   sql "tasks page (user)" "SELECT * FROM jobs WHERE $TASKS AND owner = 'testuser' AND (created_at, id) < ('9999-12-31', 'ffffffff-ffff-ffff-ffff-ffffffffffff') ORDER BY created_at DESC, id DESC LIMIT 21"
   sql "tasks total (admin, capped)" "SELECT count(*) AS n FROM (SELECT 1 FROM jobs WHERE $TASKS LIMIT 10001) upto"
+  sql "history page (user)" "SELECT * FROM jobs WHERE $TASKS AND owner = 'testuser' AND status IN ('succeeded', 'dead', 'cancelled') AND (finished_at, id) < ('9999-12-31', 'ffffffff-ffff-ffff-ffff-ffffffffffff') ORDER BY finished_at DESC, id DESC LIMIT 21"
   sql "history page (admin)" "SELECT * FROM jobs WHERE $TASKS AND status IN ('succeeded', 'dead', 'cancelled') AND (finished_at, id) < ('9999-12-31', 'ffffffff-ffff-ffff-ffff-ffffffffffff') ORDER BY finished_at DESC, id DESC LIMIT 21"
   sql "claim 64 of 500 due" "WITH next AS (
       SELECT id FROM jobs
@@ -176,6 +178,19 @@ SQL
   sql "retention purge batch (5,000)" "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
       WHERE finished_at < now() - interval '6 days' AND status IN ('succeeded', 'cancelled') AND type <> ALL('{}')
       LIMIT 5000)"
-  sql "job counts (ops/jobs, gauges)" "SELECT type, CASE WHEN status = 'scheduled' AND run_at <= now() THEN 'queued' ELSE status END AS state, count(*) AS n FROM jobs GROUP BY 1, 2"
+  # ops/JobCounts: live states and dead counted from their partial indexes, finished ones estimated from statistics
+  sql "job counts, live and dead (exact)" "SELECT type, queue, CASE WHEN status = 'scheduled' AND run_at <= now() THEN 'queued' ELSE status END AS state, count(*) AS n
+    FROM jobs WHERE status IN ('scheduled', 'queued', 'failed') GROUP BY 1, 2, 3
+    UNION ALL SELECT type, queue, 'running', count(*) FROM jobs WHERE status = 'running' GROUP BY 1, 2
+    UNION ALL SELECT type, queue, 'dead', count(*) FROM jobs WHERE status = 'dead' GROUP BY 1, 2" \
+    "INSERT INTO jobs (id, type, status, max_attempts, run_at, queue) SELECT gen_random_uuid(), 'booking.payment', 'queued', 5, now() - interval '1 second', 'default' FROM generate_series(1, 500);
+     INSERT INTO jobs (id, type, status, attempts, max_attempts, run_at, lease_until, locked_by, queue) SELECT gen_random_uuid(), 'booking.confirm', 'running', 1, 5, now(), now() + interval '1 minute', 'bench', 'default' FROM generate_series(1, 100);"
+  sql "job counts, finished (estimated)" "WITH size AS (SELECT CASE WHEN c.relpages > 0
+      THEN c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::float8) ELSE c.reltuples END AS rows
+      FROM pg_class c WHERE c.oid = 'jobs'::regclass)
+    SELECT s.most_common_vals[i][1], s.most_common_vals[i][3], s.most_common_vals[i][2], round(s.most_common_freqs[i] * size.rows)::bigint
+    FROM size, pg_stats_ext s, generate_subscripts(s.most_common_vals, 1) i
+    WHERE s.schemaname = current_schema() AND s.tablename = 'jobs' AND s.statistics_name = 'jobs_kinds' AND size.rows > 20000"
+  sql "(job counts, the old full GROUP BY)" "SELECT type, CASE WHEN status = 'scheduled' AND run_at <= now() THEN 'queued' ELSE status END AS state, count(*) AS n FROM jobs GROUP BY 1, 2"
   cleanup
 done

@@ -24,13 +24,6 @@ final class JobStats {
     "cancelled");
   private static final List<String> QUEUE_STATES = List.of("scheduled", "queued", "running", "failed", "dead");
 
-  /** Jobs per type and public state (also the source of the {@code boxoffice_jobs} gauges). */
-  static final String COUNTS = """
-    SELECT type,
-           CASE WHEN status = 'scheduled' AND run_at <= now() THEN 'queued' ELSE status END AS state,
-           count(*) AS n
-    FROM jobs GROUP BY 1, 2""";
-
   /*
    * One row per minute of the window, oldest first. succeeded/dead: jobs that finished in that minute. failed:
    * attempts that failed and were retried, counted at the minute the job finished, plus jobs still waiting for
@@ -61,7 +54,7 @@ final class JobStats {
   }
 
   static Future<JsonObject> read(SqlClient sql, int minutes) {
-    Future<JsonObject> counts = sql.query(COUNTS).execute().map(JobStats::countsView);
+    Future<JsonObject> counts = JobCounts.read(sql).map(JobStats::countsView);
     Future<JsonArray> throughput = sql.preparedQuery(THROUGHPUT).execute(Tuple.of(minutes)).map(rows -> {
       JsonArray points = new JsonArray();
       for (Row r : rows) {
@@ -83,27 +76,28 @@ final class JobStats {
       .put("recent_failures", failures.result()));
   }
 
-  /** {@code queues} (per type, with its queue) and {@code states} (all types) from one GROUP BY. */
-  private static JsonObject countsView(io.vertx.sqlclient.RowSet<Row> rows) {
+  /**
+   * {@code queues} (per type, with its queue), {@code states} (all types) and {@code estimated} (the states whose
+   * numbers come from statistics, see {@link JobCounts}).
+   */
+  private static JsonObject countsView(JobCounts.Counts counts) {
     Map<String, JsonObject> queues = new TreeMap<>();
     JsonObject states = new JsonObject();
     STATES.forEach(s -> states.put(s, 0L));
-    for (Row r : rows) {
-      String type = r.getString("type");
-      String state = r.getString("state");
-      long n = r.getLong("n");
-      states.put(state, states.getLong(state, 0L) + n);
-      JsonObject q = queues.computeIfAbsent(type, t -> {
+    for (JobCounts.Count c : counts.all()) {
+      states.put(c.state(), states.getLong(c.state(), 0L) + c.n());
+      JsonObject q = queues.computeIfAbsent(c.type(), t -> {
         JsonObject fresh = new JsonObject().put("type", t)
           .put("queue", JobTypes.find(t).map(JobType::queue).orElse(null));
         QUEUE_STATES.forEach(s -> fresh.put(s, 0L));
         return fresh;
       });
-      if (QUEUE_STATES.contains(state)) {
-        q.put(state, n);
+      if (QUEUE_STATES.contains(c.state())) {
+        q.put(c.state(), q.getLong(c.state()) + c.n()); // a type's jobs may sit in more than one queue
       }
     }
-    return new JsonObject().put("queues", new JsonArray(List.copyOf(queues.values()))).put("states", states);
+    return new JsonObject().put("queues", new JsonArray(List.copyOf(queues.values()))).put("states", states)
+      .put("estimated", new JsonArray(counts.estimatedStates()));
   }
 
   /**

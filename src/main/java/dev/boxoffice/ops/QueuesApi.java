@@ -21,17 +21,12 @@ import java.util.TreeSet;
 /**
  * GET /ops/queues, POST /ops/queues/{queue}/pause and /resume. A queue is known when this node's configuration runs
  * an engine for it ({@code jobs_queues}), a job type belongs to it, or an operator has paused or resumed it; any
- * other name is a 404. Counts are read from the {@code jobs} table, so every node reports the whole cluster;
+ * other name is a 404. Counts are read from the {@code jobs} table (see {@link JobCounts}: succeeded and cancelled are
+ * estimated once the table is large), so every node reports the whole cluster;
  * {@code concurrency} is the per-node concurrency configured on the node that answers.
  */
 final class QueuesApi {
   private static final Logger log = LoggerFactory.getLogger(QueuesApi.class);
-  /** Jobs per queue and public state (a due {@code scheduled} row counts as {@code queued}, as everywhere else). */
-  private static final String COUNTS = """
-    SELECT queue, CASE WHEN status = 'scheduled' AND run_at <= now() THEN 'queued' ELSE status END AS state,
-           count(*) AS n
-    FROM jobs GROUP BY 1, 2""";
-
   private final Platform platform;
 
   QueuesApi(Platform platform) {
@@ -68,13 +63,13 @@ final class QueuesApi {
   /** Every known queue (and any queue that still has jobs), by name. */
   private Future<Map<String, JsonObject>> views() {
     Future<Map<String, QueueControls.State>> states = QueueControls.all(platform.pool());
-    Future<io.vertx.sqlclient.RowSet<Row>> counts = platform.pool().query(COUNTS).execute();
+    Future<JobCounts.Counts> counts = JobCounts.read(platform.pool());
     return Future.all(states, counts).map(v -> {
       Map<String, Integer> concurrency = configured();
       TreeSet<String> names = new TreeSet<>(concurrency.keySet());
       names.addAll(JobTypes.queues());
       names.addAll(states.result().keySet());
-      counts.result().forEach(r -> names.add(r.getString("queue")));
+      counts.result().all().forEach(c -> names.add(c.queue()));
       Map<String, JsonObject> views = new TreeMap<>();
       for (String name : names) {
         QueueControls.State state = states.result().get(name);
@@ -86,11 +81,12 @@ final class QueuesApi {
           .put("changed_at", state == null ? null : state.changedAt().toString())
           .put("changed_by", state == null ? null : state.changedBy())
           .put("concurrency", concurrency.get(name))
-          .put("counts", byState));
+          .put("counts", byState)
+          .put("estimated", new JsonArray(counts.result().estimatedStates())));
       }
-      for (Row r : counts.result()) {
-        JsonObject byState = views.get(r.getString("queue")).getJsonObject("counts");
-        byState.put(r.getString("state"), r.getLong("n"));
+      for (JobCounts.Count c : counts.result().all()) {
+        JsonObject byState = views.get(c.queue()).getJsonObject("counts");
+        byState.put(c.state(), byState.getLong(c.state()) + c.n()); // one row per type: summed over the queue's
       }
       return views;
     });

@@ -29,7 +29,7 @@ public final class Paging {
    * uncounted; below it the table is counted (a small or never-analyzed table: reltuples is -1 before the first
    * ANALYZE).
    */
-  static final long ESTIMATE_ABOVE = 2L * EXACT_UP_TO;
+  public static final long ESTIMATE_ABOVE = 2L * EXACT_UP_TO;
   private static final int MAX_CURSOR_CHARS = 512;
 
   private Paging() {

@@ -106,7 +106,8 @@ class ListPagesTest {
 
   @Test
   void theTaskIndexesHoldExactlyThePublicTaskTypes() {
-    for (String index : List.of("jobs_tasks", "jobs_history")) {
+    // the owner indexes too: their predicate implying the type is what gets a user's page an ordered scan
+    for (String index : List.of("jobs_tasks", "jobs_history", "jobs_owner", "jobs_owner_history")) {
       String definition = db.sql("SELECT pg_get_indexdef($1::regclass) AS d", index).iterator().next().getString("d");
       for (String type : TaskTypes.PUBLIC) {
         assertThat(definition).as(index).contains("'" + type + "'::text");

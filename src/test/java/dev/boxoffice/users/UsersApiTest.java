@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static dev.boxoffice.testing.Await.await;
 import static dev.boxoffice.users.UsersTesting.count;
@@ -202,9 +204,30 @@ class UsersApiTest {
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(page.getHeader("Content-Type")).isEqualTo("text/html; charset=utf-8");
     String html = page.bodyAsString();
-    assertThat(html).contains("<form id=\"login-form\"", "fetch('/token'", "fetch('/users?", "sessionStorage",
-      "X-Total-Count", "has_address=", "has_card=");
+    assertThat(html).contains("<form id=\"login-form\"", "fetch('/token'", "'/users?limit='", "fetch(state.url",
+      "sessionStorage", "X-Total-Count", "has_address=", "has_card=");
     assertThat(html).doesNotContainPattern("(src|href)=\"(https?:)?//");
+  }
+
+  @Test
+  void thePageWalksTheDirectoryByItsNextLinksNotByOffsets() throws Exception {
+    String html = await(ApiClient.create(node.vertx(), user.port()).get("/users/ui")).bodyAsString();
+    assertThat(html).contains("response.headers.get('Link')").doesNotContain("offset");
+    // the page's own reading of the header (a JavaScript regex that Java reads the same way)
+    String script = html.substring(html.indexOf("function nextLink"));
+    Pattern next = Pattern.compile(script.substring(script.indexOf("/<") + 1, script.indexOf("/.exec")));
+    String url = "/users?limit=100&has_card=false"; // as the page's first page with the filter set
+    List<Long> seen = new ArrayList<>();
+    String total = get(url).getHeader("X-Total-Count");
+    while (url != null) {
+      HttpResponse<Buffer> page = get(url);
+      assertThat(page.statusCode()).as(url).isEqualTo(200);
+      page.bodyAsJsonArray().forEach(u -> seen.add(((JsonObject) u).getLong("id")));
+      Matcher m = next.matcher(String.valueOf(page.getHeader("Link")));
+      url = m.find() ? m.group(1) : null;
+      assertThat(url == null || url.contains("has_card=false") && url.contains("cursor=")).as(url).isTrue();
+    }
+    assertThat(seen).doesNotHaveDuplicates().hasSize(Integer.parseInt(total)).isSorted();
   }
 
   @Test

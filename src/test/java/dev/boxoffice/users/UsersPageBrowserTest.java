@@ -84,6 +84,10 @@ class UsersPageBrowserTest {
     browser.findElement(By.id("next")).click();
     wait.until(d -> d.findElement(By.id("range")).getText().startsWith("Showing 21–40 of 250 · page 2 of 13"));
     assertThat(rows().get(0).getText()).contains("First21 Last21");
+    // the next page is the one the Link header named: a cursor, no offset
+    Object fetched = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("return performance"
+      + ".getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/users?')).pop()");
+    assertThat(String.valueOf(fetched)).contains("cursor=").doesNotContain("offset=");
     browser.findElement(By.id("prev")).click();
     wait.until(d -> d.findElement(By.id("range")).getText().startsWith("Showing 1–20 of 250"));
 
@@ -94,6 +98,13 @@ class UsersPageBrowserTest {
     assertThat(rows()).hasSize(100).allMatch(r -> r.getText().contains("card: pending")
       || r.getText().contains("card: unavailable"));
     assertThat(rows()).noneMatch(r -> r.getText().contains("****"));
+    browser.findElement(By.id("next")).click();
+    wait.until(d -> d.findElement(By.id("range")).getText().startsWith("Showing 101–200 of 223 · page 2 of 3"));
+    browser.findElement(By.id("next")).click();
+    wait.until(d -> d.findElement(By.id("range")).getText().startsWith("Showing 201–223 of 223 · page 3 of 3"));
+    assertThat(browser.findElement(By.id("next")).isEnabled()).isFalse(); // the last page has no Link
+    browser.findElement(By.id("prev")).click();
+    wait.until(d -> d.findElement(By.id("range")).getText().startsWith("Showing 101–200 of 223 · page 2 of 3"));
 
     new Select(browser.findElement(By.id("f-address"))).selectByValue("false");
     // every 10th user has no address; three of those (10, 20, 30) have a card
