@@ -5,6 +5,7 @@ import dev.boxoffice.platform.Platform;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
 import io.vertx.ext.healthchecks.CheckResult;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
@@ -18,7 +19,9 @@ import java.util.function.BooleanSupplier;
  * Liveness (the process answers) and readiness: whether this node can serve bookings.
  *
  * <p>Readiness is 503 only when it cannot: PostgreSQL unreachable (every booking is a Postgres transaction) or the
- * node still starting. Redis down is reported (its check DOWN in the body) but answers 200: bookings keep working
+ * node still starting. "Unreachable" is asked on a connection of its own and must be answered within a second
+ * ({@link PostgresProbe}), so a node cut off from PostgreSQL says so within about a second, and a busy pool is not
+ * mistaken for a lost database. Redis down is reported (its check DOWN in the body) but answers 200: bookings keep working
  * without it (the item lock is skipped, Postgres alone refuses to oversell; logins count on the node), and a load
  * balancer that took every node out of rotation for a Redis blip would turn a degraded service into an outage.
  */
@@ -39,7 +42,8 @@ public final class Health {
   /** {@code started}: false until the node has deployed everything its roles ask for. */
   public static Handler<RoutingContext> readiness(Platform p, BooleanSupplier started) {
     HealthChecks checks = HealthChecks.create(p.vertx());
-    checks.register("postgres", CHECK_TIMEOUT_MS, promise -> p.pool().query("SELECT 1").execute()
+    PostgresProbe postgres = probe(p);
+    checks.register("postgres", CHECK_TIMEOUT_MS, promise -> postgres.check()
       .onSuccess(rows -> promise.complete(Status.OK()))
       .onFailure(err -> promise.complete(Status.KO(new JsonObject().put("error", Failures.text(err))))));
     checks.register("redis", CHECK_TIMEOUT_MS, promise -> p.redis().ping(java.util.List.of())
@@ -65,6 +69,12 @@ public final class Health {
       rc.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json;charset=UTF-8")
         .putHeader("Cache-Control", "no-store").end(body.encode());
     });
+  }
+
+  /** One probe (one connection) per node, whichever of its HTTP event loops asks. */
+  private static PostgresProbe probe(Platform p) {
+    LocalMap<String, PostgresProbe> shared = p.vertx().sharedData().getLocalMap("boxoffice.health");
+    return shared.computeIfAbsent("postgres", k -> new PostgresProbe(p.vertx(), p.pgConnectOptions()));
   }
 
   private static JsonObject body(CheckResult result) {
