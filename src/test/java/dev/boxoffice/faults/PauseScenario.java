@@ -17,11 +17,15 @@ import static dev.boxoffice.faults.FaultHarness.progress;
  * Beside the shared checks (nothing accepted lost, nothing oversold, each finalized booking one e-mail; a copy
  * sent again in the frozen node's crash window passes only as the same message, one Message-ID), it reports how many
  * of the frozen node's e-mails and payments its fence stopped, and the seconds from waking until the node is a
- * cluster member again (every node reporting all members), or that it did not rejoin within {@link #REJOIN_LIMIT_MS}.
+ * cluster member again (every node reporting all members), which must be within {@link #REJOIN_LIMIT_MS}: the
+ * woken node asks the cluster it was cut from to take it back at once (platform/ClusterRejoin), instead of running
+ * alone until Hazelcast's periodic split-brain check.
  */
 final class PauseScenario {
   private static final long PAUSE_MS = 12_000;
-  private static final long REJOIN_LIMIT_MS = 20_000;
+  static final long REJOIN_LIMIT_MS = 10_000;
+  /** What a node's lease keeper logs when it takes back a departed member's leases (jobs/LeaseKeeper). */
+  private static final String RESCUE_ON_LEAVE = "left; taking back its leased jobs";
 
   private final Scenarios scenarios;
   private final Cluster cluster;
@@ -53,6 +57,7 @@ final class PauseScenario {
     }
     // requests the load would send it meanwhile would only wait; the point is what its own jobs do when it wakes
     load.removeTarget(victim);
+    long rescuesBefore = logged(victim, RESCUE_ON_LEAVE);
     long pausedAt = System.currentTimeMillis();
     signal(victim, "STOP");
     progress("pause: SIGSTOP %s holding %d lease(s)", victim, leased.size());
@@ -61,7 +66,8 @@ final class PauseScenario {
     long wokeAt = System.currentTimeMillis();
     progress("pause: SIGCONT %s after %.1f s", victim, (wokeAt - pausedAt) / 1000.0);
     AtomicLong rejoinedAt = new AtomicLong(-1);
-    Thread rejoin = new Thread(() -> rejoinedAt.set(awaitMember(victim, wokeAt + REJOIN_LIMIT_MS)), "pause-rejoin");
+    Thread rejoin = new Thread(() -> rejoinedAt.set(cluster.awaitOneCluster(wokeAt + REJOIN_LIMIT_MS)),
+      "pause-rejoin");
     rejoin.setDaemon(true);
     rejoin.start();
     NodeProcess.sleep(3_000);
@@ -77,29 +83,19 @@ final class PauseScenario {
       .put("fenced_emails", logged(victim, "e-mail(s) not sent: their job attempts no longer hold"))
       .put("fenced_payments", logged(victim, "payment(s) not attempted: their job attempts no longer hold"))
       .put("leases_dropped", logged(victim, "lost their leases"))
+      .put("peers_rescued_by_woken", logged(victim, RESCUE_ON_LEAVE) - rescuesBefore)
       .put("rejoin_s", rejoinedAt.get() < 0 ? ">" + REJOIN_LIMIT_MS / 1000 : (rejoinedAt.get() - wokeAt) / 1000.0);
     o.require(victim.alive(), "%s died after it was woken (%s)", victim, victim.exitStatus());
     o.require(!leased.isEmpty(), "the frozen node held no job: nothing to rescue");
+    o.require(logged(victim, RESCUE_ON_LEAVE) == rescuesBefore, "%s, woken, took back the leases of members it"
+      + " had lost sight of (they were alive: it was the one cut off)", victim);
+    o.require(rejoinedAt.get() >= 0, "%s was not back in the cluster within %d s of waking", victim,
+      REJOIN_LIMIT_MS / 1000);
     return o;
   }
 
-  /** When every live node reports every live node as a member (the victim among them), or -1 past {@code until}. */
-  private long awaitMember(NodeProcess victim, long until) {
-    while (System.currentTimeMillis() < until) {
-      boolean all = cluster.live.stream().allMatch(n -> {
-        NodeProcess.Readiness r = n.readiness(1_000);
-        return r.status() == 200 && r.members() == cluster.live.size();
-      });
-      if (all && victim.alive()) {
-        return System.currentTimeMillis();
-      }
-      NodeProcess.sleep(250);
-    }
-    return -1;
-  }
-
   /** Log lines of the node that mention {@code text} (its engine and handlers say once per batch what they fenced). */
-  private static long logged(NodeProcess node, String text) {
+  static long logged(NodeProcess node, String text) {
     try (var lines = Files.lines(node.log)) {
       return lines.filter(l -> l.contains(text)).count();
     } catch (IOException | java.io.UncheckedIOException e) {
@@ -107,7 +103,7 @@ final class PauseScenario {
     }
   }
 
-  private static void signal(NodeProcess node, String signal) {
+  static void signal(NodeProcess node, String signal) {
     try {
       Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(node.pid())).inheritIO().start();
       if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {

@@ -68,6 +68,14 @@ final class ReadinessProbe {
     }
   }
 
+  /** When the node's first answer {@code status} to a request sent at or after {@code from} came back. */
+  OptionalLong firstAnswerAfter(NodeProcess node, int status, long from) {
+    synchronized (samples) {
+      return samples.stream().filter(s -> s.node().equals(node.name) && s.status() == status && s.sentAt() >= from)
+        .mapToLong(Sample::doneAt).min();
+    }
+  }
+
   /** Seconds from {@code from} until every node had answered 200 (NaN if one never did). */
   double allReadySeconds(long from) {
     long last = from;
