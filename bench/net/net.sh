@@ -8,7 +8,8 @@
 #                  oversold, no booking mailed twice as different messages, one cluster again within 15 s
 #   postgres-cut   a node cut off from PostgreSQL: readiness 503 within 2 s, its leased jobs taken back by the
 #                  others, ready again once healed
-#   latency-100ms  100 ms added to every packet between nodes (tc netem): bookings/s before and with it, no errors
+#   latency-100ms  100 ms added to every packet from one node to another (this kernel has no tc netem: a user-space
+#                  delay line, netctl.sh): bookings/s before and with it, no request failing
 # One line per scenario (PASS/FAIL and its figures), then "N passed, M failed"; non-zero exit on any violation.
 #
 #   sudo bench/net/net.sh

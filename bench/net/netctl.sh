@@ -9,16 +9,21 @@
 #                                     Redis or the driver) / healed
 #   netctl.sh pg-cut N | pg-heal N    node N cut off from PostgreSQL, both directions / healed
 #   netctl.sh latency MS | latency off
-#                                     MS ms added to every packet a node sends to another node (tc netem; traffic to
-#                                     PostgreSQL, Redis and the driver is not delayed) / removed
+#                                     MS ms added to every packet a node sends to another node / removed; traffic
+#                                     to PostgreSQL, Redis and the driver is not delayed
 #   netctl.sh clear                   remove every fault
 #
-# A cut drops packets silently (tc u32 filters on the namespace's interface, egress and ingress), as a broken link
-# does: TCP retransmits into the void and the other side hears nothing. A kernel without u32 filters gets blackhole
-# routes instead (on both ends: the sender's own packets are refused at once, the peer's get no answer).
+# A cut is a blackhole route on both ends (this kernel has neither tc's drop action nor iptables): packets between
+# the two ends are dropped, so established TCP connections hear nothing (retransmits into the void until healed);
+# a new connection fails at once. Latency would be tc netem on the veths, but this kernel has no sch_netem either:
+# delayline.py relays the node's frames in user space (its veth taken off the bridge, a second veth pair on it) and
+# holds those bound for another node for MS ms. Offloads are off on every interface of the network (setup), so the
+# relay sees finished checksums and MTU-sized frames; that costs the kernel a little CPU in every scenario alike.
 set -euo pipefail
 NET=10.77.0
 BRIDGE=bo-net0
+HERE=$(cd "$(dirname "$0")" && pwd)
+STATE=/run/bo-net # the relays' pid files
 NODES=${NET_NODES:-3}
 PG_NS=bo-pg
 PG_IP=$NET.2
@@ -42,51 +47,40 @@ add_ns() { # add_ns <namespace> <address>: a namespace on the bridge with that a
   ip -n "$1" link set lo up
 }
 
-# u32 filters available? (tried once in the first node's namespace)
-have_u32() {
-  local ns
-  ns=$(node_ns 1)
-  if in_ns "$ns" tc qdisc add dev eth0 root handle 9: prio 2>/dev/null \
-    && in_ns "$ns" tc filter add dev eth0 parent 9: protocol ip prio 9 u32 match ip dst 127.0.0.9/32 action drop \
-      2>/dev/null; then
-    in_ns "$ns" tc qdisc del dev eth0 root 2>/dev/null || true
-    return 0
-  fi
-  in_ns "$ns" tc qdisc del dev eth0 root 2>/dev/null || true
-  return 1
-}
-
 drop_between() { # drop_between <namespace> <address...>: nothing from the namespace to them nor back
   local ns=$1; shift
-  if have_u32; then
-    in_ns "$ns" tc qdisc replace dev eth0 root handle 1: prio
-    in_ns "$ns" tc qdisc replace dev eth0 handle ffff: ingress
-    for a in "$@"; do
-      in_ns "$ns" tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst "$a/32" action drop
-      in_ns "$ns" tc filter add dev eth0 parent ffff: protocol ip prio 1 u32 match ip src "$a/32" action drop
+  local own
+  own=$(ip -n "$ns" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
+  for a in "$@"; do
+    in_ns "$ns" ip route add blackhole "$a/32"
+    echo "cut-at-ms=$(date +%s%3N) $ns -> $a" # when it took effect (the harness times from the first)
+    for peer in $(all_ns); do
+      if ip -n "$peer" -4 -o addr show dev eth0 | grep -q " $a/"; then in_ns "$peer" ip route add blackhole "$own/32"; fi
     done
-    echo "dropping $ns <-> $* (tc u32)"
-  else
-    local own
-    own=$(ip -n "$ns" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)
-    for a in "$@"; do
-      in_ns "$ns" ip route add blackhole "$a/32"
-      for peer in $(all_ns); do
-        if ip -n "$peer" -4 -o addr show dev eth0 | grep -q " $a/"; then in_ns "$peer" ip route add blackhole "$own/32"; fi
-      done
-    done
-    echo "dropping $ns <-> $* (blackhole routes: no tc u32 filters in this kernel)"
-  fi
+  done
+  echo "dropping $ns <-> $* (blackhole routes on both ends)"
 }
 
 clear_all() {
   for ns in $(all_ns); do
     ip netns list | grep -qw "$ns" || continue
-    in_ns "$ns" tc qdisc del dev eth0 root 2>/dev/null || true
-    in_ns "$ns" tc qdisc del dev eth0 ingress 2>/dev/null || true
     for r in $(ip -n "$ns" route show type blackhole | awk '{print $2}'); do
       in_ns "$ns" ip route del blackhole "$r" || true
     done
+  done
+}
+
+latency_off() { # stop the relays, put each node's veth back on the bridge
+  for i in $(seq 1 "$NODES"); do
+    ns=$(node_ns "$i")
+    if [ -f "$STATE/relay-$i.pid" ]; then
+      kill "$(cat "$STATE/relay-$i.pid")" 2>/dev/null || true
+      rm -f "$STATE/relay-$i.pid"
+    fi
+    if ip link show "$ns-d" > /dev/null 2>&1; then
+      ip link set "$ns-h" master "$BRIDGE" promisc off
+      ip link del "$ns-d"
+    fi
   done
 }
 
@@ -103,8 +97,12 @@ case "${1:-}" in
     add_ns "$PG_NS" "$PG_IP"
     add_ns "$REDIS_NS" "$REDIS_IP"
     for i in $(seq 1 "$NODES"); do add_ns "$(node_ns "$i")" "$(node_ip "$i")"; done
+    for ns in $(all_ns); do in_ns "$ns" python3 "$HERE/delayline.py" nooffload eth0; done
+    # shellcheck disable=SC2046
+    python3 "$HERE/delayline.py" nooffload "$BRIDGE" $(for ns in $(all_ns); do echo "$ns-h"; done)
     ;;
   teardown)
+    latency_off
     for ns in $(all_ns); do
       ip netns list | grep -qw "$ns" || continue
       # only processes inside our own namespaces: what this harness started there
@@ -122,31 +120,29 @@ case "${1:-}" in
     ;;
   heal | pg-heal | clear)
     clear_all
+    latency_off
     echo "${1}: every fault removed"
     ;;
   latency)
+    latency_off
     if [ "$2" = off ]; then
-      clear_all
       echo "latency removed"
       exit 0
     fi
-    u32=0
-    have_u32 && u32=1
+    mkdir -p "$STATE"
     for i in $(seq 1 "$NODES"); do
       ns=$(node_ns "$i")
-      if [ "$u32" = 1 ]; then
-        # band 4 is reached only through the filters: traffic to the other nodes
-        in_ns "$ns" tc qdisc replace dev eth0 root handle 1: prio bands 4
-        in_ns "$ns" tc qdisc add dev eth0 parent 1:4 handle 40: netem delay "${2}ms"
-        for a in $(other_nodes "$i"); do
-          in_ns "$ns" tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst "$a/32" flowid 1:4
-        done
-      else
-        in_ns "$ns" tc qdisc replace dev eth0 root netem delay "${2}ms"
-      fi
+      ip link add "$ns-d" type veth peer name "$ns-b"
+      python3 "$HERE/delayline.py" nooffload "$ns-d" "$ns-b"
+      ip link set "$ns-b" master "$BRIDGE" up
+      ip link set "$ns-d" up promisc on
+      ip link set "$ns-h" promisc on nomaster
+      # shellcheck disable=SC2046
+      setsid python3 "$HERE/delayline.py" relay "$ns-h" "$ns-d" "$2" $(other_nodes "$i") \
+        > "$STATE/relay-$i.log" 2>&1 < /dev/null &
+      echo $! > "$STATE/relay-$i.pid"
     done
-    if [ "$u32" = 1 ]; then echo "latency ${2} ms between nodes (tc netem + u32)"
-    else echo "latency ${2} ms on ALL traffic of the nodes (no tc u32 filters in this kernel)"; fi
+    echo "latency ${2} ms on every packet from a node to another node (delayline.py)"
     ;;
   *)
     echo "usage: $0 setup|teardown|isolate N|heal N|pg-cut N|pg-heal N|latency MS|latency off|clear" >&2

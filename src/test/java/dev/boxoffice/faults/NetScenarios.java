@@ -57,25 +57,30 @@ final class NetScenarios {
     long first = scenarios.nextBookingId();
     Load load = scenarios.load(scenarios.items("partition"));
     NodeProcess victim = cluster.live.get(cluster.live.size() - 1);
+    int size = cluster.live.size();
+    ReadinessProbe probe = new ReadinessProbe(vertx, cluster.live).start();
     load.start();
     NodeProcess.sleep(3_000);
-    long cutAt = System.currentTimeMillis();
-    ctl("isolate", index(victim));
+    long cutAt = ctl("isolate", index(victim));
     progress("partition: %s cut off from the other nodes (PostgreSQL, Redis and SMTP still reachable)", victim);
-    // both sides must have dropped each other, or the scenario tested nothing
-    long splitAt = awaitSplit(victim, cutAt + PARTITION_MS);
     NodeProcess.sleep(Math.max(0, cutAt + PARTITION_MS - System.currentTimeMillis()));
+    // both sides must have dropped each other meanwhile, or the scenario tested nothing
+    OptionalLong split = probe.firstMoment(cutAt, latest -> latest.entrySet().stream().allMatch(e ->
+      e.getValue().members() == (e.getKey().equals(victim.name) ? 1 : size - 1)));
+    long splitAt = split.orElse(-1);
     long healAt = System.currentTimeMillis();
     ctl("heal", index(victim));
     progress("partition: healed after %.1f s (split seen after %s)", (healAt - cutAt) / 1000.0,
       splitAt < 0 ? "never" : String.format(java.util.Locale.ROOT, "%.1f s", (splitAt - cutAt) / 1000.0));
-    long joinedAt = cluster.awaitOneCluster(healAt + REJOIN_LIMIT_MS + 10_000);
-    NodeProcess.sleep(3_000);
+    NodeProcess.sleep(REJOIN_LIMIT_MS + 2_000);
+    OptionalLong whole = probe.oneCluster(healAt, size);
+    long joinedAt = whole.orElse(-1);
     load.stop();
+    probe.stop();
     scenarios.settleAndCheck(o, load, first, null, true);
     double rejoin = joinedAt < 0 ? -1 : (joinedAt - healAt) / 1000.0;
     o.put("split_s", splitAt < 0 ? "never" : (splitAt - cutAt) / 1000.0)
-      .put("rejoin_s", joinedAt < 0 ? ">" + (REJOIN_LIMIT_MS + 10_000) / 1000 : rejoin)
+      .put("rejoin_s", joinedAt < 0 ? ">" + (REJOIN_LIMIT_MS + 2_000) / 1000 : rejoin)
       .put("victim_accepted", load.acceptedVia.getOrDefault(victim.name, new java.util.concurrent.atomic.AtomicInteger())
         .get());
     o.require(splitAt >= 0, "the cluster never split: %s kept seeing the others", victim);
@@ -101,8 +106,7 @@ final class NetScenarios {
     load.start();
     NodeProcess.sleep(3_000);
     Set<UUID> leased = leasedBy(victimId);
-    long cutAt = System.currentTimeMillis();
-    ctl("pg-cut", index(victim));
+    long cutAt = ctl("pg-cut", index(victim));
     progress("postgres-cut: %s cut off from PostgreSQL holding %d lease(s)", victim, leased.size());
     OptionalLong unready = OptionalLong.empty();
     long until = cutAt + 10_000;
@@ -169,8 +173,8 @@ final class NetScenarios {
     long begin = System.currentTimeMillis();
     load.start();
     NodeProcess.sleep(LATENCY_PHASE_MS);
-    long slowFrom = System.currentTimeMillis();
     ctl("latency", String.valueOf(LATENCY_MS));
+    long slowFrom = System.currentTimeMillis();
     progress("latency: %d ms added to every packet between nodes", LATENCY_MS);
     NodeProcess.sleep(LATENCY_PHASE_MS);
     long slowTo = System.currentTimeMillis();
@@ -186,21 +190,6 @@ final class NetScenarios {
     o.require(errors == 0, "%d request(s) failed (5xx %d, transport %d, unexpected %d)", errors,
       load.serverErrors.get(), load.transportErrors.get(), load.unexpected.get());
     return o;
-  }
-
-  /** When the victim sees itself alone and every other node no longer counts it, or -1 past {@code until}. */
-  private long awaitSplit(NodeProcess victim, long until) {
-    int others = cluster.live.size() - 1;
-    while (System.currentTimeMillis() < until) {
-      boolean alone = victim.readiness(1_000).members() == 1;
-      boolean dropped = cluster.live.stream().filter(n -> n != victim)
-        .allMatch(n -> n.readiness(1_000).members() == others);
-      if (alone && dropped) {
-        return System.currentTimeMillis();
-      }
-      NodeProcess.sleep(250);
-    }
-    return -1;
   }
 
   private Set<UUID> leasedBy(String nodeId) {
@@ -230,13 +219,19 @@ final class NetScenarios {
     return node.name.substring("node".length());
   }
 
-  /** Runs {@code netctl.sh <args>}; a fault that cannot be made or healed aborts the run. */
-  private void ctl(String... args) {
+  /**
+   * Runs {@code netctl.sh <args>} (its output kept in netctl.log) and returns the moment the fault took effect,
+   * as netctl.sh reports it (a cut: its first route), else when netctl.sh returned. A fault that cannot be made or
+   * healed aborts the run.
+   */
+  private long ctl(String... args) {
     List<String> cmd = new ArrayList<>(List.of("bash", ctl.toString()));
     cmd.addAll(List.of(args));
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(s.outDir().resolve("netctl.log").toFile())).start();
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      java.nio.file.Files.writeString(s.outDir().resolve("netctl.log"), "$ netctl.sh " + String.join(" ", args)
+        + "\n" + out, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
       if (!p.waitFor(30, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IllegalStateException("netctl.sh " + String.join(" ", args) + " took over 30 s");
@@ -245,6 +240,8 @@ final class NetScenarios {
         throw new IllegalStateException("netctl.sh " + String.join(" ", args) + " failed (exit " + p.exitValue()
           + "; see " + s.outDir().resolve("netctl.log") + ")");
       }
+      java.util.regex.Matcher at = java.util.regex.Pattern.compile("cut-at-ms=(\\d+)").matcher(out);
+      return at.find() ? Long.parseLong(at.group(1)) : System.currentTimeMillis();
     } catch (IOException e) {
       throw new IllegalStateException("cannot run netctl.sh", e);
     } catch (InterruptedException e) {

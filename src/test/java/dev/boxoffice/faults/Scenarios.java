@@ -432,6 +432,10 @@ final class Scenarios {
     return r.bodyAsJsonObject().getString("access_token");
   }
 
+  Vertx vertx() {
+    return vertx;
+  }
+
   long nextBookingId() {
     return db.scalar("SELECT coalesce(max(id), 0) + 1 FROM bookings");
   }
