@@ -88,8 +88,9 @@ case "${1:-}" in
     ;;
   redis-start)
     load_env
-    in_ns "$REDIS_NETNS" redis-server --port "$REDIS_PORT" --bind "$REDIS_HOST" --save "" --appendonly no \
-      --daemonize yes --dir "$FAULTS_RUN" --pidfile "$FAULTS_RUN/redis.pid" --logfile "$FAULTS_RUN/redis.log"
+    # protected mode off: a private Redis, reached from the nodes' namespaces when it is not on loopback
+    in_ns "$REDIS_NETNS" redis-server --port "$REDIS_PORT" --bind "$REDIS_HOST" --protected-mode no --save "" \
+      --appendonly no --daemonize yes --dir "$FAULTS_RUN" --pidfile "$FAULTS_RUN/redis.pid" --logfile "$FAULTS_RUN/redis.log"
     wait_for 15 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping || { echo "Redis did not come up" >&2; exit 1; }
     ;;
   redis-stop)

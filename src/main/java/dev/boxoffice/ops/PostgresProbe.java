@@ -14,9 +14,10 @@ import java.util.concurrent.TimeUnit;
  * would have the balancer drop a node for being loaded), and a pool whose connections hang on a cut network would
  * make the check wait as long as they do.
  *
- * <p>An answer must come within {@link #ANSWER_MS}: when the network to PostgreSQL is cut (packets dropped, nothing
- * refused) the check fails after that long, not after a TCP timeout, and the connection it waited on is closed, so
- * the next check starts afresh. A new connection is tried at most every {@link #RECONNECT_MS} while none answers
+ * <p>An answer on the open connection must come within {@link #ANSWER_MS}: when the network to PostgreSQL is cut
+ * (packets dropped, nothing refused) the check fails after that long, not after a TCP timeout, and the connection it
+ * waited on is closed, so the next check starts afresh (and waits for a connection no longer than the health
+ * check's own timeout). A new connection is tried at most every {@link #RECONNECT_MS} while none answers
  * (a connect into a cut network hangs until the client's connect timeout; a later one succeeds as soon as the
  * network is back), and a late one that succeeds is kept. One per node, shared by its HTTP event loops (hence
  * {@link Shareable} and the locking).
@@ -43,11 +44,12 @@ final class PostgresProbe implements Shareable {
       current = connection;
     }
     Future<PgConnection> ready = current != null ? Future.succeededFuture(current) : connect();
+    // the answer on an open connection is bounded here; a connect is bounded by the health check's own timeout
+    // (a fresh connection costs a handshake and authentication, slower than a query on a loaded server)
     return ready.compose(c -> c.query("SELECT 1").execute()
-        .timeout(ANSWER_MS, TimeUnit.MILLISECONDS)
-        .onFailure(err -> drop(c))
-        .<Void>mapEmpty())
-      .timeout(ANSWER_MS, TimeUnit.MILLISECONDS);
+      .timeout(ANSWER_MS, TimeUnit.MILLISECONDS)
+      .onFailure(err -> drop(c))
+      .<Void>mapEmpty());
   }
 
   private synchronized Future<PgConnection> connect() {

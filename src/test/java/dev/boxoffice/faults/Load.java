@@ -58,6 +58,8 @@ final class Load {
   final AtomicInteger unexpected = new AtomicInteger();
   final AtomicInteger throttled = new AtomicInteger();
   final List<String> unexpectedSamples = Collections.synchronizedList(new ArrayList<>());
+  /** Wall-clock millis at which each failed request (5xx, no answer, unexpected status) ended. */
+  final List<Long> failedAt = Collections.synchronizedList(new ArrayList<>());
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong counter = new AtomicLong();
   private volatile boolean running;
@@ -123,6 +125,13 @@ final class Load {
     return bookings.size() + tasks.size();
   }
 
+  /** Requests that failed in [fromMs, toMs). */
+  long failedBetween(long fromMs, long toMs) {
+    synchronized (failedAt) {
+      return failedAt.stream().filter(t -> t >= fromMs && t < toMs).count();
+    }
+  }
+
   /** Accepted bookings whose 201 arrived in [fromMs, toMs). */
   long bookingsAcceptedBetween(long fromMs, long toMs) {
     synchronized (bookingAcceptedAt) {
@@ -161,6 +170,7 @@ final class Load {
       inFlight.decrementAndGet();
       if (ar.failed()) {
         transportErrors.incrementAndGet();
+        failedAt.add(System.currentTimeMillis());
       } else {
         record(node, task, ar.result(), System.nanoTime() - t0);
       }
@@ -184,8 +194,10 @@ final class Load {
       conflicts.incrementAndGet();
     } else if (status >= 500) {
       serverErrors.incrementAndGet();
+      failedAt.add(System.currentTimeMillis());
     } else {
       unexpected.incrementAndGet();
+      failedAt.add(System.currentTimeMillis());
       if (unexpectedSamples.size() < SAMPLES) {
         unexpectedSamples.add((task ? "POST /submit" : "POST /bookings") + " → " + status + " " + r.bodyAsString());
       }

@@ -55,7 +55,7 @@ class ReadinessCutOffTest {
 
   @Test
   void aSilentDatabaseTurnsTheNodeUnreadyAndItsReturnReadyAgain() {
-    assertThat(await(web.get("/health/ready")).statusCode()).isEqualTo(200);
+    eventually(Duration.ofSeconds(20), () -> web.get("/health/ready"), r -> r.statusCode() == 200);
 
     await(proxy.pause());
     try {
