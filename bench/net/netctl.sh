@@ -110,6 +110,7 @@ case "${1:-}" in
       ip netns del "$ns"
     done
     if ip link show "$BRIDGE" > /dev/null 2>&1; then ip link del "$BRIDGE"; fi
+    rm -rf "$STATE"
     ;;
   isolate)
     # shellcheck disable=SC2046
