@@ -6,6 +6,10 @@
 #                                         (mode: fast | immediate = crash, default immediate)
 #   services.sh redis-start | redis-stop  start / shut down Redis (no persistence: locks are lost, as in a crash)
 #   services.sh cleanup                   stop everything this run started (boxoffice nodes too), remove $FAULTS_RUN
+# bench/net/ places each server at its own address inside its own network namespace: at init, FAULTS_PG_HOST /
+# FAULTS_REDIS_HOST (default 127.0.0.1) and FAULTS_PG_NETNS / FAULTS_REDIS_NETNS (default none) say where; they are
+# kept in $FAULTS_RUN/env with the ports, so the later commands need not be told again; FAULTS_PG_CLIENTS (a CIDR)
+# lets PostgreSQL trust clients from that network too.
 set -euo pipefail
 : "${FAULTS_RUN:?FAULTS_RUN must name the run directory}"
 # the PostgreSQL server binaries: FAULTS_PG_BIN, else the newest /usr/lib/postgresql/<version>/bin, else pg_config's
@@ -16,6 +20,13 @@ PG_BIN="${FAULTS_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V
 # initdb refuses root; run the PostgreSQL binaries as the postgres account then
 as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+# the same inside a network namespace (first argument; empty: here)
+as_pg_in() {
+  local ns=$1; shift
+  local in=()
+  [ -n "$ns" ] && in=(ip netns exec "$ns")
+  if [ "$(id -u)" = 0 ]; then "${in[@]}" runuser -u postgres -- "$@"; else "${in[@]}" "$@"; fi
 }
 
 free_port() { # a port nobody listens on, away from the usual ones
@@ -29,6 +40,13 @@ free_port() { # a port nobody listens on, away from the usual ones
 
 load_env() { # shellcheck disable=SC1091
   . "$FAULTS_RUN/env"
+  PG_HOST=${PG_HOST:-127.0.0.1}; REDIS_HOST=${REDIS_HOST:-127.0.0.1}
+}
+
+# in_ns <namespace or empty> <command...>: run the command inside that network namespace (or here)
+in_ns() {
+  local ns=$1; shift
+  if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi
 }
 
 wait_for() { # wait_for <seconds> <command...>: poll until the command succeeds
@@ -45,18 +63,24 @@ case "${1:-}" in
     mkdir -p "$FAULTS_RUN"
     PG_PORT=$(free_port); REDIS_PORT=$(free_port)
     while [ "$REDIS_PORT" = "$PG_PORT" ]; do REDIS_PORT=$(free_port); done
-    printf 'PG_PORT=%s\nREDIS_PORT=%s\n' "$PG_PORT" "$REDIS_PORT" > "$FAULTS_RUN/env"
+    printf 'PG_PORT=%s\nREDIS_PORT=%s\nPG_HOST=%s\nREDIS_HOST=%s\nPG_NETNS=%s\nREDIS_NETNS=%s\n' "$PG_PORT" \
+      "$REDIS_PORT" "${FAULTS_PG_HOST:-127.0.0.1}" "${FAULTS_REDIS_HOST:-127.0.0.1}" "${FAULTS_PG_NETNS:-}" \
+      "${FAULTS_REDIS_NETNS:-}" > "$FAULTS_RUN/env"
     mkdir -p "$FAULTS_RUN/pg"
     [ "$(id -u)" = 0 ] && chown postgres "$FAULTS_RUN" "$FAULTS_RUN/pg"
     as_pg "$PG_BIN/initdb" -D "$FAULTS_RUN/pg/data" -U postgres --auth=trust -E UTF8 --no-sync \
       > "$FAULTS_RUN/initdb.log" 2>&1 || { cat "$FAULTS_RUN/initdb.log" >&2; exit 1; }
+    # clients from elsewhere than loopback (bench/net/: the nodes' namespaces), e.g. FAULTS_PG_CLIENTS=10.77.0.0/24
+    if [ -n "${FAULTS_PG_CLIENTS:-}" ]; then
+      echo "host all all $FAULTS_PG_CLIENTS trust" >> "$FAULTS_RUN/pg/data/pg_hba.conf"
+    fi
     ;;
   pg-start)
     load_env
-    as_pg "$PG_BIN/pg_ctl" -D "$FAULTS_RUN/pg/data" -l "$FAULTS_RUN/pg/postgres.log" -w -t 30 \
-      -o "-p $PG_PORT -k $FAULTS_RUN/pg -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" \
+    as_pg_in "$PG_NETNS" "$PG_BIN/pg_ctl" -D "$FAULTS_RUN/pg/data" -l "$FAULTS_RUN/pg/postgres.log" -w -t 30 \
+      -o "-p $PG_PORT -k $FAULTS_RUN/pg -c listen_addresses=$PG_HOST -c max_connections=200 -c fsync=off" \
       start > /dev/null
-    wait_for 30 pg_isready -h 127.0.0.1 -p "$PG_PORT" -q || { echo "PostgreSQL did not come up" >&2; exit 1; }
+    wait_for 30 pg_isready -h "$PG_HOST" -p "$PG_PORT" -q || { echo "PostgreSQL did not come up" >&2; exit 1; }
     ;;
   pg-stop)
     load_env
@@ -64,14 +88,15 @@ case "${1:-}" in
     ;;
   redis-start)
     load_env
-    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
-      --dir "$FAULTS_RUN" --pidfile "$FAULTS_RUN/redis.pid" --logfile "$FAULTS_RUN/redis.log"
-    wait_for 15 redis-cli -p "$REDIS_PORT" ping || { echo "Redis did not come up" >&2; exit 1; }
+    # protected mode off: a private Redis, reached from the nodes' namespaces when it is not on loopback
+    in_ns "$REDIS_NETNS" redis-server --port "$REDIS_PORT" --bind "$REDIS_HOST" --protected-mode no --save "" \
+      --appendonly no --daemonize yes --dir "$FAULTS_RUN" --pidfile "$FAULTS_RUN/redis.pid" --logfile "$FAULTS_RUN/redis.log"
+    wait_for 15 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping || { echo "Redis did not come up" >&2; exit 1; }
     ;;
   redis-stop)
     load_env
-    redis-cli -p "$REDIS_PORT" shutdown nosave > /dev/null 2>&1 || true
-    wait_for 15 sh -c "! redis-cli -p $REDIS_PORT ping" || { echo "Redis did not stop" >&2; exit 1; }
+    redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" shutdown nosave > /dev/null 2>&1 || true
+    wait_for 15 sh -c "! redis-cli -h $REDIS_HOST -p $REDIS_PORT ping" || { echo "Redis did not stop" >&2; exit 1; }
     ;;
   cleanup)
     # boxoffice nodes the driver started (it records their pids); only processes that still run our jar
@@ -88,7 +113,8 @@ case "${1:-}" in
     if [ -f "$FAULTS_RUN/env" ]; then
       load_env
       if [ -f "$FAULTS_RUN/redis.pid" ] && kill -0 "$(cat "$FAULTS_RUN/redis.pid")" 2>/dev/null; then
-        redis-cli -p "$REDIS_PORT" shutdown nosave > /dev/null 2>&1 || kill "$(cat "$FAULTS_RUN/redis.pid")" 2>/dev/null || true
+        redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" shutdown nosave > /dev/null 2>&1 \
+          || kill "$(cat "$FAULTS_RUN/redis.pid")" 2>/dev/null || true
       fi
       if [ -f "$FAULTS_RUN/pg/data/postmaster.pid" ]; then
         as_pg "$PG_BIN/pg_ctl" -D "$FAULTS_RUN/pg/data" -m immediate -w -t 20 stop > /dev/null 2>&1 || true

@@ -305,6 +305,7 @@ public final class Boxoffice {
     RedisAPI redis = RedisClients.create(vertx, config.string("redis_uri"));
     Platform platform = new Platform(config, vertx, pool, redis, new ClusterMembership(vertx),
       config.string("pg_uri"));
+    ClusterMembership.rejoinPromptly(vertx); // cut off (paused, partitioned), back as soon as the others answer
     Features.registerJobTypes(platform);
     TokenGate.install(platform); // before the HTTP API, which refuses revoked tokens through it
 

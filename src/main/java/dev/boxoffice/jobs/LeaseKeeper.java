@@ -16,7 +16,8 @@ import java.util.UUID;
  * while this node lives. The node's rescuer engine ({@link JobEngine.Settings#rescuesLeases}, one per node) also
  * takes back the work of nodes that stopped renewing: on the same beat every lease that ran out, at once every
  * lease of a member that left the cluster, and on start-up whatever an earlier run of this node left. Rescued jobs
- * are due again at once, or dead (with their compensation) when out of tries.
+ * are due again at once, or dead (with their compensation) when out of tries. Members that leave the view of a node
+ * waking from a pause are not rescued at once: the node was the one cut off ({@link ClusterMembership#waking}).
  */
 final class LeaseKeeper {
   private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
@@ -42,6 +43,15 @@ final class LeaseKeeper {
   void start() {
     if (settings.rescuesLeases()) {
       membership.onMemberLeft(left -> {
+        if (membership.waking()) {
+          // this node was frozen past the heartbeat timeout: the others removed it, and on waking its view drops
+          // them in turn. They are alive and renewing; taking their leases would fence their running attempts for
+          // nothing. A member that really died meanwhile has its leases taken back when they run out (the beat).
+          log.warn("cluster member {} left this node's view as it woke from a {} ms pause: this node was the one cut"
+            + " off, so the member's leases are left alone (taken back only if they run out)", left,
+            membership.lastPauseMs());
+          return;
+        }
         log.warn("cluster member {} left; taking back its leased jobs", left);
         rescue(new String[]{left});
       });

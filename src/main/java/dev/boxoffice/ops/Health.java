@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
 import io.vertx.ext.healthchecks.CheckResult;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
@@ -25,7 +26,9 @@ import java.util.function.Supplier;
  * Liveness (the process answers) and readiness: whether this node can serve bookings.
  *
  * <p>Readiness is 503 only when it cannot: PostgreSQL unreachable (every booking is a Postgres transaction), the
- * node still starting, or the node draining before it stops (SIGTERM). Redis down is reported (its check DOWN in
+ * node still starting, or the node draining before it stops (SIGTERM). "Unreachable" is asked on a connection of its
+ * own and must be answered within a second ({@link PostgresProbe}), so a node cut off from PostgreSQL says so within
+ * about a second, and a busy pool is not mistaken for a lost database. Redis down is reported (its check DOWN in
  * the body) but answers 200: bookings keep working without it (the item lock is skipped, Postgres alone refuses to
  * oversell; logins count on the node), and a load balancer that took every node out of rotation for a Redis blip
  * would turn a degraded service into an outage.
@@ -116,7 +119,8 @@ public final class Health {
   private static HealthChecks checks(Platform p, Supplier<NodeLifecycle.State> lifecycle) {
     HealthChecks checks = HealthChecks.create(p.vertx());
     // tryComplete: an answer that comes after the check's timeout finds its promise already failed
-    checks.register("postgres", CHECK_TIMEOUT_MS, promise -> p.pool().query("SELECT 1").execute()
+    PostgresProbe postgres = probe(p);
+    checks.register("postgres", CHECK_TIMEOUT_MS, promise -> postgres.check()
       .onSuccess(rows -> promise.tryComplete(Status.OK()))
       .onFailure(err -> promise.tryComplete(Status.KO(new JsonObject().put("error", Failures.text(err))))));
     checks.register("redis", CHECK_TIMEOUT_MS, promise -> p.redis().ping(List.of())
@@ -136,6 +140,12 @@ public final class Health {
       promise.complete(state == NodeLifecycle.State.SERVING ? Status.OK(data) : Status.KO(data));
     });
     return checks;
+  }
+
+  /** One probe (one connection) per node, whichever of its HTTP event loops asks. */
+  private static PostgresProbe probe(Platform p) {
+    LocalMap<String, PostgresProbe> shared = p.vertx().sharedData().getLocalMap("boxoffice.health");
+    return shared.computeIfAbsent("postgres", k -> new PostgresProbe(p.vertx(), p.pgConnectOptions()));
   }
 
   private static JsonObject body(CheckResult result) {

@@ -28,6 +28,30 @@ public final class ClusterMembership {
 
   public ClusterMembership(Vertx vertx) {
     this.vertx = vertx;
+    PauseWatch.shared(); // from the start: a pause is noticed only by a watch that was running before it
+  }
+
+  /**
+   * Once the node has joined: merges it back into the cluster it was cut from as soon as that cluster answers, rather
+   * than at Hazelcast's periodic split-brain check ({@link ClusterRejoin}). No-op when standalone.
+   */
+  public static void rejoinPromptly(Vertx vertx) {
+    if (vertx instanceof VertxInternal vi && vi.clusterManager() instanceof HazelcastClusterManager hz) {
+      ClusterRejoin.install(hz.getHazelcastInstance());
+    }
+  }
+
+  /**
+   * Whether this process is waking from a pause long enough for the cluster to have removed it ({@link PauseWatch}):
+   * members that leave its view now were not lost, this node was.
+   */
+  public boolean waking() {
+    return PauseWatch.shared().waking();
+  }
+
+  /** The last pause this process noticed, in ms (0 if none). */
+  public long lastPauseMs() {
+    return PauseWatch.shared().lastPauseMs();
   }
 
   private ClusterManager manager() {

@@ -19,10 +19,31 @@ import java.util.stream.Collectors;
 
 /**
  * The boxoffice processes of one run and the private PostgreSQL and Redis they use. Every node gets the same
- * settings except its ports; the member list names every node the run may start (the late joiner too), as a
- * static production member list would.
+ * settings except its ports (or, placed in network namespaces, its address); the member list names every node the
+ * run may start (the late joiner too), as a static production member list would.
  */
 final class Cluster implements AutoCloseable {
+  /** Ports of a node in its own network namespace: at its own address, every node uses the same ones. */
+  static final int NET_HTTP_PORT = 8080;
+  static final int NET_CLUSTER_PORT = 5701;
+  static final int NET_EVENTBUS_PORT = 5801;
+
+  /**
+   * Where the services and the nodes live. {@link #loopback()}: everything on 127.0.0.1, nodes told apart by port
+   * (bench/faults.sh). Otherwise each node at its own address inside its own network namespace (bench/net/), with
+   * PostgreSQL, Redis and the SMTP sink at theirs.
+   */
+  record Placement(String pgHost, String redisHost, String smtpHost, List<String> nodeHosts,
+                   List<String> namespaces) {
+    static Placement loopback() {
+      return new Placement("127.0.0.1", "127.0.0.1", "127.0.0.1", List.of(), List.of());
+    }
+
+    boolean namespaced() {
+      return !nodeHosts.isEmpty();
+    }
+  }
+
   private final Vertx vertx;
   private final Path jar;
   private final Path logDir;
@@ -31,36 +52,54 @@ final class Cluster implements AutoCloseable {
   private final int maxInFlight;
   private final List<int[]> ports = new ArrayList<>();
   private final Map<String, String> env = new LinkedHashMap<>();
+  private final Placement placement;
   private int started;
   /** Nodes that should be running (a killed node leaves this list). */
   final List<NodeProcess> live = new CopyOnWriteArrayList<>();
   final List<NodeProcess> all = new CopyOnWriteArrayList<>();
 
   Cluster(Vertx vertx, FaultHarness.Settings s, int pgPort, int redisPort, int smtpPort) throws IOException {
+    this(vertx, s, pgPort, redisPort, smtpPort, Placement.loopback());
+  }
+
+  Cluster(Vertx vertx, FaultHarness.Settings s, int pgPort, int redisPort, int smtpPort, Placement placement)
+    throws IOException {
     this.vertx = vertx;
+    this.placement = placement;
     this.jar = s.jar();
     this.logDir = s.outDir();
     this.runDir = s.runDir();
     this.services = s.services();
     this.maxInFlight = s.maxInFlight();
     Set<Integer> taken = new HashSet<>(Set.of(pgPort, redisPort, smtpPort));
-    for (int i = 0; i < s.nodes() + 1; i++) {
-      ports.add(new int[]{freePort(taken), freePort(taken)});
+    if (placement.namespaced()) {
+      placement.nodeHosts().forEach(h -> ports.add(new int[]{NET_HTTP_PORT, NET_CLUSTER_PORT}));
+    } else {
+      for (int i = 0; i < s.nodes() + 1; i++) {
+        ports.add(new int[]{freePort(taken), freePort(taken)});
+      }
     }
     env.put("BOXOFFICE_PROFILE", "dev");
-    env.put("BOXOFFICE_PG_URI", "postgresql://postgres@127.0.0.1:" + pgPort + "/" + FaultHarness.DATABASE);
-    env.put("BOXOFFICE_REDIS_URI", "redis://127.0.0.1:" + redisPort);
+    env.put("BOXOFFICE_PG_URI", "postgresql://postgres@" + placement.pgHost() + ":" + pgPort + "/"
+      + FaultHarness.DATABASE);
+    env.put("BOXOFFICE_REDIS_URI", "redis://" + placement.redisHost() + ":" + redisPort);
     env.put("BOXOFFICE_REDIS_KEY_PREFIX", "faults:");
     env.put("BOXOFFICE_DATA_DIR", runDir.resolve("data").toString());
     env.put("BOXOFFICE_CLUSTER_NAME", "faults-" + UUID.randomUUID().toString().substring(0, 8));
-    env.put("BOXOFFICE_CLUSTER_HOST", "127.0.0.1");
-    env.put("BOXOFFICE_CLUSTER_MEMBERS", ports.stream().map(p -> "127.0.0.1:" + p[1])
-      .collect(Collectors.joining(",")));
+    if (placement.namespaced()) {
+      env.put("BOXOFFICE_CLUSTER_MEMBERS", placement.nodeHosts().stream().map(h -> h + ":" + NET_CLUSTER_PORT)
+        .collect(Collectors.joining(",")));
+      env.put("BOXOFFICE_EVENTBUS_PORT", String.valueOf(NET_EVENTBUS_PORT));
+    } else {
+      env.put("BOXOFFICE_CLUSTER_HOST", "127.0.0.1");
+      env.put("BOXOFFICE_CLUSTER_MEMBERS", ports.stream().map(p -> "127.0.0.1:" + p[1])
+        .collect(Collectors.joining(",")));
+    }
     env.put("BOXOFFICE_JOBS_LEASE_SECONDS", String.valueOf(s.leaseSeconds()));
     env.put("BOXOFFICE_HOLD_SECONDS", String.valueOf(s.holdSeconds()));
     env.put("BOXOFFICE_PAYMENT_MODE", s.paymentMode());
     env.put("BOXOFFICE_PAYMENT_DECLINE_EMAILS", "@decline\\.test$");
-    env.put("BOXOFFICE_SMTP_HOST", "127.0.0.1");
+    env.put("BOXOFFICE_SMTP_HOST", placement.smtpHost());
     env.put("BOXOFFICE_SMTP_PORT", String.valueOf(smtpPort));
     // the user-directory schedules call an outside service: off, and nowhere to call if one ran anyway
     env.put("BOXOFFICE_USERS_SYNC_CRON", "off");
@@ -80,9 +119,21 @@ final class Cluster implements AutoCloseable {
     if (started >= ports.size()) {
       throw new IllegalStateException("no ports left for another node");
     }
-    int[] p = ports.get(started++);
-    NodeProcess node = NodeProcess.start(vertx, "node" + started, jar, p[0], p[1], env, logDir,
-      runDir.resolve("nodes"), maxInFlight);
+    int i = started++;
+    int[] p = ports.get(i);
+    NodeProcess node;
+    if (placement.namespaced()) {
+      // its own address for HTTP, Hazelcast and the event bus (dev listens on loopback unless told a host)
+      String host = placement.nodeHosts().get(i);
+      Map<String, String> own = new LinkedHashMap<>(env);
+      own.put("BOXOFFICE_HTTP_HOST", host);
+      own.put("BOXOFFICE_CLUSTER_HOST", host);
+      node = NodeProcess.start(vertx, "node" + started, host, List.of("ip", "netns", "exec",
+        placement.namespaces().get(i)), jar, p[0], p[1], own, logDir, runDir.resolve("nodes"), maxInFlight);
+    } else {
+      node = NodeProcess.start(vertx, "node" + started, jar, p[0], p[1], env, logDir, runDir.resolve("nodes"),
+        maxInFlight);
+    }
     live.add(node);
     all.add(node);
     return node;
@@ -111,6 +162,24 @@ final class Cluster implements AutoCloseable {
     for (NodeProcess n : live) {
       n.awaitReady(live.size(), timeoutMs);
     }
+  }
+
+  /**
+   * When every live node answered readiness 200 reporting every live node as a member (one cluster again), or -1
+   * if that did not happen before {@code until} (epoch ms).
+   */
+  long awaitOneCluster(long until) {
+    while (System.currentTimeMillis() < until) {
+      boolean whole = live.stream().allMatch(n -> {
+        NodeProcess.Readiness r = n.readiness(1_000);
+        return r.status() == 200 && r.members() == live.size();
+      });
+      if (whole && live.stream().allMatch(NodeProcess::alive)) {
+        return System.currentTimeMillis();
+      }
+      NodeProcess.sleep(250);
+    }
+    return -1;
   }
 
   void kill9(NodeProcess node) {

@@ -22,12 +22,20 @@ final class Db {
   private final String url;
 
   Db(int port, String database) {
-    this.url = "jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?user=postgres&connectTimeout=5"
+    this("127.0.0.1", port, database);
+  }
+
+  Db(String host, int port, String database) {
+    this.url = "jdbc:postgresql://" + host + ":" + port + "/" + database + "?user=postgres&connectTimeout=5"
       + "&socketTimeout=30&ApplicationName=faults-harness";
   }
 
   static void createDatabase(int port, String database) throws SQLException {
-    try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port
+    createDatabase("127.0.0.1", port, database);
+  }
+
+  static void createDatabase(String host, int port, String database) throws SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port
       + "/postgres?user=postgres&connectTimeout=5")) {
       c.createStatement().execute("CREATE DATABASE " + database);
     }

@@ -78,6 +78,8 @@ final class Load {
   final Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
   /** What the requests that failed said (status and body, or the transport error), the first few. */
   final List<String> failureSamples = Collections.synchronizedList(new ArrayList<>());
+  /** Wall-clock millis at which each failed request (5xx, no answer, unexpected status) ended. */
+  final List<Long> failedAt = Collections.synchronizedList(new ArrayList<>());
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong counter = new AtomicLong();
   private volatile boolean running;
@@ -106,6 +108,10 @@ final class Load {
   }
 
   /** Like a load balancer whose health check failed: no new requests to it (in-flight ones finish or fail). */
+  void addTarget(NodeProcess node) {
+    targets.add(Target.of(node));
+  }
+
   void removeTarget(NodeProcess node) {
     targets.removeIf(t -> t.name().equals(node.name));
   }
@@ -153,6 +159,13 @@ final class Load {
     return bookings.size() + tasks.size();
   }
 
+  /** Requests that failed in [fromMs, toMs). */
+  long failedBetween(long fromMs, long toMs) {
+    synchronized (failedAt) {
+      return failedAt.stream().filter(t -> t >= fromMs && t < toMs).count();
+    }
+  }
+
   /** Accepted bookings whose 201 arrived in [fromMs, toMs). */
   long bookingsAcceptedBetween(long fromMs, long toMs) {
     synchronized (bookingAcceptedAt) {
@@ -197,6 +210,7 @@ final class Load {
         statuses.computeIfAbsent(0, k -> new AtomicInteger()).incrementAndGet();
         sample((task ? "POST /submit" : "POST /bookings") + " → no answer after "
           + (System.nanoTime() - t0) / 1_000_000 + " ms: " + ar.cause());
+        failedAt.add(System.currentTimeMillis());
       } else {
         record(node, task, ar.result(), System.nanoTime() - t0);
       }
@@ -227,8 +241,10 @@ final class Load {
     } else if (status >= 500) {
       serverErrors.incrementAndGet();
       sample(what);
+      failedAt.add(System.currentTimeMillis());
     } else {
       unexpected.incrementAndGet();
+      failedAt.add(System.currentTimeMillis());
       if (unexpectedSamples.size() < SAMPLES) {
         unexpectedSamples.add(what);
       }

@@ -25,6 +25,11 @@ final class MailSink implements AutoCloseable {
   final int port;
 
   MailSink(int port) {
+    this("127.0.0.1", port);
+  }
+
+  /** Listens on {@code host} (bench/net: the bridge's address, which the nodes' namespaces reach). */
+  MailSink(String host, int port) {
     this.port = port;
     // a killed node leaves SMTP sessions half done; GreenMail's handler thread then dies with a stack trace
     Thread.setDefaultUncaughtExceptionHandler((thread, err) -> {
@@ -35,7 +40,7 @@ final class MailSink implements AutoCloseable {
       String what = String.valueOf(root.getMessage()).lines().findFirst().orElse("");
       System.err.println("  [smtp sink] " + thread.getName() + ": " + root.getClass().getSimpleName() + ": " + what);
     });
-    this.smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", "smtp"));
+    this.smtp = new GreenMail(new ServerSetup(port, host, "smtp"));
     smtp.start();
   }
 

@@ -12,7 +12,9 @@ import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -44,12 +46,24 @@ final class NodeProcess {
   /** Starts the jar with the given BOXOFFICE_* settings; the inherited environment loses its own BOXOFFICE_*. */
   static NodeProcess start(Vertx vertx, String name, Path jar, int httpPort, int clusterPort, Map<String, String> env,
                            Path logDir, Path pidDir, int maxInFlight) throws IOException {
+    return start(vertx, name, "127.0.0.1", List.of(), jar, httpPort, clusterPort, env, logDir, pidDir, maxInFlight);
+  }
+
+  /**
+   * The same at {@code host} (its HTTP address as the driver reaches it), the command run behind {@code prefix}
+   * (bench/net: {@code ip netns exec <namespace>}, which execs the JVM in place, so the pid is still the JVM's).
+   */
+  static NodeProcess start(Vertx vertx, String name, String host, List<String> prefix, Path jar, int httpPort,
+                           int clusterPort, Map<String, String> env, Path logDir, Path pidDir, int maxInFlight)
+    throws IOException {
     Files.createDirectories(logDir);
     Files.createDirectories(pidDir);
     Path log = logDir.resolve(name + ".log");
     String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-XX:+ExitOnOutOfMemoryError",
-      "-Dboxoffice.faults.node=" + name, "-jar", jar.toString())
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of(java, "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-Dboxoffice.faults.node=" + name,
+      "-jar", jar.toString()));
+    ProcessBuilder pb = new ProcessBuilder(command)
       .redirectErrorStream(true)
       .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     Map<String, String> penv = pb.environment();
@@ -61,7 +75,7 @@ final class NodeProcess {
     Process process = pb.start();
     Path pidFile = pidDir.resolve(name + ".pid");
     Files.writeString(pidFile, String.valueOf(process.pid()));
-    WebClient web = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
+    WebClient web = WebClient.create(vertx, new WebClientOptions().setDefaultHost(host)
       .setDefaultPort(httpPort).setKeepAlive(true).setConnectTimeout(2_000),
       new PoolOptions().setHttp1MaxSize(Math.max(8, maxInFlight)));
     return new NodeProcess(name, httpPort, clusterPort, log, process, pidFile, web);

@@ -6,7 +6,6 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.boxoffice.faults.FaultHarness.progress;
 
@@ -17,11 +16,15 @@ import static dev.boxoffice.faults.FaultHarness.progress;
  * Beside the shared checks (nothing accepted lost, nothing oversold, each finalized booking one e-mail; a copy
  * sent again in the frozen node's crash window passes only as the same message, one Message-ID), it reports how many
  * of the frozen node's e-mails and payments its fence stopped, and the seconds from waking until the node is a
- * cluster member again (every node reporting all members), or that it did not rejoin within {@link #REJOIN_LIMIT_MS}.
+ * cluster member again (every node reporting all members), which must be within {@link #REJOIN_LIMIT_MS}: the
+ * woken node asks the cluster it was cut from to take it back at once (platform/ClusterRejoin), instead of running
+ * alone until Hazelcast's periodic split-brain check.
  */
 final class PauseScenario {
   private static final long PAUSE_MS = 12_000;
-  private static final long REJOIN_LIMIT_MS = 20_000;
+  static final long REJOIN_LIMIT_MS = 10_000;
+  /** What a node's lease keeper logs when it takes back a departed member's leases (jobs/LeaseKeeper). */
+  private static final String RESCUE_ON_LEAVE = "left; taking back its leased jobs";
 
   private final Scenarios scenarios;
   private final Cluster cluster;
@@ -53,53 +56,43 @@ final class PauseScenario {
     }
     // requests the load would send it meanwhile would only wait; the point is what its own jobs do when it wakes
     load.removeTarget(victim);
+    long rescuesBefore = logged(victim, RESCUE_ON_LEAVE);
     long pausedAt = System.currentTimeMillis();
     signal(victim, "STOP");
     progress("pause: SIGSTOP %s holding %d lease(s)", victim, leased.size());
     NodeProcess.sleep(PAUSE_MS);
+    // every node's readiness, sampled together every 250 ms from the moment it wakes: when do all count all?
+    ReadinessProbe probe = new ReadinessProbe(scenarios.vertx(), cluster.live);
+    long contAt = System.currentTimeMillis();
     signal(victim, "CONT");
     long wokeAt = System.currentTimeMillis();
+    probe.start();
     progress("pause: SIGCONT %s after %.1f s", victim, (wokeAt - pausedAt) / 1000.0);
-    AtomicLong rejoinedAt = new AtomicLong(-1);
-    Thread rejoin = new Thread(() -> rejoinedAt.set(awaitMember(victim, wokeAt + REJOIN_LIMIT_MS)), "pause-rejoin");
-    rejoin.setDaemon(true);
-    rejoin.start();
     NodeProcess.sleep(3_000);
     load.stop();
     scenarios.settleAndCheck(o, load, first, new Checks.Crash(victimId, pausedAt, false));
-    try {
-      rejoin.join(Math.max(1, wokeAt + REJOIN_LIMIT_MS + 3_000 - System.currentTimeMillis()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    NodeProcess.sleep(Math.max(0, wokeAt + REJOIN_LIMIT_MS + 2_000 - System.currentTimeMillis()));
+    probe.stop();
+    java.util.OptionalLong whole = probe.oneCluster(contAt, cluster.live.size());
+    double rejoin = whole.isPresent() ? (whole.getAsLong() - wokeAt) / 1000.0 : -1;
     long rescued = db.scalar("SELECT count(*) FROM jobs WHERE last_error LIKE ?", "lease lost: node " + victimId + "%");
     o.put("victim_jobs", leased.size()).put("rescued_jobs", rescued)
       .put("fenced_emails", logged(victim, "e-mail(s) not sent: their job attempts no longer hold"))
       .put("fenced_payments", logged(victim, "payment(s) not attempted: their job attempts no longer hold"))
       .put("leases_dropped", logged(victim, "lost their leases"))
-      .put("rejoin_s", rejoinedAt.get() < 0 ? ">" + REJOIN_LIMIT_MS / 1000 : (rejoinedAt.get() - wokeAt) / 1000.0);
+      .put("peers_rescued_by_woken", logged(victim, RESCUE_ON_LEAVE) - rescuesBefore)
+      .put("rejoin_s", whole.isPresent() ? rejoin : ">" + (REJOIN_LIMIT_MS / 1000 + 2));
     o.require(victim.alive(), "%s died after it was woken (%s)", victim, victim.exitStatus());
     o.require(!leased.isEmpty(), "the frozen node held no job: nothing to rescue");
+    o.require(logged(victim, RESCUE_ON_LEAVE) == rescuesBefore, "%s, woken, took back the leases of members it"
+      + " had lost sight of (they were alive: it was the one cut off)", victim);
+    o.require(whole.isPresent() && rejoin <= REJOIN_LIMIT_MS / 1000.0, "%s was not back in the cluster within %d s"
+      + " of waking (%s)", victim, REJOIN_LIMIT_MS / 1000, whole.isPresent() ? rejoin + " s" : "not at all");
     return o;
   }
 
-  /** When every live node reports every live node as a member (the victim among them), or -1 past {@code until}. */
-  private long awaitMember(NodeProcess victim, long until) {
-    while (System.currentTimeMillis() < until) {
-      boolean all = cluster.live.stream().allMatch(n -> {
-        NodeProcess.Readiness r = n.readiness(1_000);
-        return r.status() == 200 && r.members() == cluster.live.size();
-      });
-      if (all && victim.alive()) {
-        return System.currentTimeMillis();
-      }
-      NodeProcess.sleep(250);
-    }
-    return -1;
-  }
-
   /** Log lines of the node that mention {@code text} (its engine and handlers say once per batch what they fenced). */
-  private static long logged(NodeProcess node, String text) {
+  static long logged(NodeProcess node, String text) {
     try (var lines = Files.lines(node.log)) {
       return lines.filter(l -> l.contains(text)).count();
     } catch (IOException | java.io.UncheckedIOException e) {
@@ -107,7 +100,7 @@ final class PauseScenario {
     }
   }
 
-  private static void signal(NodeProcess node, String signal) {
+  static void signal(NodeProcess node, String signal) {
     try {
       Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(node.pid())).inheritIO().start();
       if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {

@@ -16,8 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ReadinessProbe {
   private static final long TIMEOUT_MS = 3_000;
 
-  /** One answer: when the request went out and came back, and the status (-1: no answer). */
-  record Sample(String node, long sentAt, long doneAt, int status) {
+  /** One answer: when the request went out and came back, the status (-1: no answer) and the members it counted. */
+  record Sample(String node, long sentAt, long doneAt, int status, int members) {
   }
 
   private final Vertx vertx;
@@ -46,8 +46,16 @@ final class ReadinessProbe {
     }
     long sent = System.currentTimeMillis();
     node.web.get("/health/ready").timeout(TIMEOUT_MS).send().onComplete(ar -> {
+      int members = -1;
+      if (ar.succeeded()) {
+        try {
+          members = new NodeProcess.Readiness(ar.result().statusCode(), ar.result().bodyAsJsonObject()).members();
+        } catch (RuntimeException notJson) {
+          // keep -1
+        }
+      }
       samples.add(new Sample(node.name, sent, System.currentTimeMillis(), ar.succeeded() ? ar.result().statusCode()
-        : -1));
+        : -1, members));
       busy.remove(node.name);
     });
   }
@@ -66,6 +74,40 @@ final class ReadinessProbe {
       return samples.stream().filter(s -> s.node().equals(node.name) && s.status() == 200 && s.sentAt() >= from)
         .mapToLong(Sample::doneAt).min();
     }
+  }
+
+  /** When the node's first answer {@code status} to a request sent at or after {@code from} came back. */
+  OptionalLong firstAnswerAfter(NodeProcess node, int status, long from) {
+    synchronized (samples) {
+      return samples.stream().filter(s -> s.node().equals(node.name) && s.status() == status && s.sentAt() >= from)
+        .mapToLong(Sample::doneAt).min();
+    }
+  }
+
+  /**
+   * The first moment at or after {@code from} (an answer's arrival) at which the latest answers of all the nodes,
+   * each to a request sent at or after {@code from}, satisfy {@code state} (keyed by node name); empty if never.
+   */
+  OptionalLong firstMoment(long from, java.util.function.Predicate<java.util.Map<String, Sample>> state) {
+    List<Sample> sorted;
+    synchronized (samples) {
+      sorted = samples.stream().filter(s -> s.sentAt() >= from)
+        .sorted(java.util.Comparator.comparingLong(Sample::doneAt)).toList();
+    }
+    java.util.Map<String, Sample> latest = new java.util.HashMap<>();
+    for (Sample s : sorted) {
+      latest.put(s.node(), s);
+      if (latest.size() == nodes.size() && state.test(latest)) {
+        return OptionalLong.of(s.doneAt());
+      }
+    }
+    return OptionalLong.empty();
+  }
+
+  /** When every node's latest answer was 200 counting {@code members} members (one whole cluster), from {@code from}. */
+  OptionalLong oneCluster(long from, int members) {
+    return firstMoment(from, latest -> latest.values().stream()
+      .allMatch(s -> s.status() == 200 && s.members() == members));
   }
 
   /** Seconds from {@code from} until every node had answered 200 (NaN if one never did). */
