@@ -231,13 +231,18 @@ public final class Boxoffice {
         }
         await(vertx.close());
       } finally {
-        try {
-          tracing.close();
-        } finally {
-          embedded.close();
-        }
+        closeLast(tracing, embedded);
       }
     }));
+  }
+
+  /** What outlives Vert.x: the tracing (a flush, which may block), then the embedded storage, even if it failed. */
+  private static void closeLast(Tracing tracing, EmbeddedServices embedded) {
+    try {
+      tracing.close();
+    } finally {
+      embedded.close();
+    }
   }
 
   /**
@@ -251,11 +256,7 @@ public final class Boxoffice {
           await(vertx.close());
         }
       } finally {
-        try {
-          tracing.close();
-        } finally {
-          embedded.close();
-        }
+        closeLast(tracing, embedded);
       }
     }));
   }
