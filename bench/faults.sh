@@ -62,22 +62,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step() { echo "  [faults $(date +%T)] $*" >&2; }
-mvn_q() { mvn -o -q -B "$@" || mvn -q -B "$@"; } # offline when ~/.m2 has everything, else online
 
 # 1. build: the jar once (unless it is newer than every source), the driver's classes and classpath
-newest_source=$(find src/main pom.xml -type f -newer target/boxoffice.jar 2>/dev/null | head -1 || true)
-if [ ! -f target/boxoffice.jar ] || [ -n "$newest_source" ]; then
-  step "building target/boxoffice.jar"
-  mvn_q package -DskipTests
-fi
-if [ ! -f target/faults.classpath ] || [ pom.xml -nt target/faults.classpath ]; then
-  mvn_q dependency:build-classpath -Dmdep.outputFile=target/faults.classpath -Dmdep.includeScope=test
-fi
-if [ ! -f target/test-classes/dev/boxoffice/faults/FaultHarness.class ] \
-  || [ -n "$(find src/test/java/dev/boxoffice/faults -newer target/test-classes/dev/boxoffice/faults/FaultHarness.class | head -1)" ]; then
-  step "compiling the driver"
-  mvn_q test-compile
-fi
+# shellcheck source=bench/faults/build.sh
+. bench/faults/build.sh
+build_driver FaultHarness
 
 # 2. private PostgreSQL and Redis
 rm -rf "$OUT"; mkdir -p "$OUT"
