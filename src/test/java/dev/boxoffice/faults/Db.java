@@ -9,9 +9,11 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -69,6 +71,20 @@ final class Db {
     }
     Object v = rows.get(0).values().iterator().next();
     return v == null ? 0 : ((Number) v).longValue();
+  }
+
+  /** The jobs {@code nodeId} holds a lease on, waiting up to 3 s for at least one (so a fault meets work in flight). */
+  Set<UUID> awaitLeases(String nodeId) {
+    Set<UUID> leased = new HashSet<>();
+    long until = System.currentTimeMillis() + 3_000;
+    while (leased.isEmpty() && System.currentTimeMillis() < until) {
+      rows("SELECT id FROM jobs WHERE status = 'running' AND locked_by = ?", nodeId)
+        .forEach(r -> leased.add((UUID) r.get("id")));
+      if (leased.isEmpty()) {
+        NodeProcess.sleep(20);
+      }
+    }
+    return leased;
   }
 
   static Long[] longs(Collection<Long> ids) {

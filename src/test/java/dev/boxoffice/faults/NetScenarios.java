@@ -5,7 +5,6 @@ import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -105,7 +104,7 @@ final class NetScenarios {
     ReadinessProbe probe = new ReadinessProbe(vertx, cluster.live).start();
     load.start();
     NodeProcess.sleep(3_000);
-    Set<UUID> leased = leasedBy(victimId);
+    Set<UUID> leased = db.awaitLeases(victimId);
     long cutAt = ctl("pg-cut", index(victim));
     progress("postgres-cut: %s cut off from PostgreSQL holding %d lease(s)", victim, leased.size());
     OptionalLong unready = OptionalLong.empty();
@@ -192,19 +191,6 @@ final class NetScenarios {
       .put("failed_before", errorsBefore).put("failed_with_latency", errorsWith);
     o.require(errorsWith == 0, "%d request(s) failed with the latency (%d before it)", errorsWith, errorsBefore);
     return o;
-  }
-
-  private Set<UUID> leasedBy(String nodeId) {
-    Set<UUID> leased = new HashSet<>();
-    long until = System.currentTimeMillis() + 3_000;
-    while (leased.isEmpty() && System.currentTimeMillis() < until) {
-      db.rows("SELECT id FROM jobs WHERE status = 'running' AND locked_by = ?", nodeId)
-        .forEach(r -> leased.add((UUID) r.get("id")));
-      if (leased.isEmpty()) {
-        NodeProcess.sleep(20);
-      }
-    }
-    return leased;
   }
 
   /** Removes every fault netctl.sh made (after a scenario that aborted half way); best effort. */

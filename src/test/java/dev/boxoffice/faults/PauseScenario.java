@@ -2,7 +2,6 @@ package dev.boxoffice.faults;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -45,15 +44,7 @@ final class PauseScenario {
     load.start();
     NodeProcess.sleep(3_000);
     // freeze while the victim holds leases, so there is work in flight to rescue (bounded wait)
-    Set<UUID> leased = new HashSet<>();
-    long waitUntil = System.currentTimeMillis() + 3_000;
-    while (leased.isEmpty() && System.currentTimeMillis() < waitUntil) {
-      db.rows("SELECT id FROM jobs WHERE status = 'running' AND locked_by = ?", victimId)
-        .forEach(r -> leased.add((UUID) r.get("id")));
-      if (leased.isEmpty()) {
-        NodeProcess.sleep(20);
-      }
-    }
+    Set<UUID> leased = db.awaitLeases(victimId);
     // requests the load would send it meanwhile would only wait; the point is what its own jobs do when it wakes
     load.removeTarget(victim);
     long rescuesBefore = logged(victim, RESCUE_ON_LEAVE);

@@ -71,15 +71,7 @@ final class Scenarios {
     load.start();
     NodeProcess.sleep(loadMs * 4 / 10);
     // kill while the victim holds leases, so there is work in flight to rescue (bounded wait)
-    Set<UUID> leased = new HashSet<>();
-    long waitUntil = System.currentTimeMillis() + 3_000;
-    while (leased.isEmpty() && System.currentTimeMillis() < waitUntil) {
-      db.rows("SELECT id FROM jobs WHERE status = 'running' AND locked_by = ?", victimId)
-        .forEach(r -> leased.add((UUID) r.get("id")));
-      if (leased.isEmpty()) {
-        NodeProcess.sleep(20);
-      }
-    }
+    Set<UUID> leased = db.awaitLeases(victimId);
     load.removeTarget(victim);
     // holds only the table knows of, as if the victim wrote them and died before announcing them (auto payment
     // confirms every accepted booking, so the load itself leaves nothing to expire): survivors must find them
