@@ -132,14 +132,19 @@ public final class NodeLifecycle implements Shareable {
   /** Completes when no handler here runs a request, or after {@code limitMs} with how many still do. */
   public Future<Integer> awaitIdle(Vertx vertx, long limitMs) {
     Promise<Integer> idle = Promise.promise();
-    long deadline = System.nanoTime() + limitMs * 1_000_000;
-    vertx.setPeriodic(1, 10, id -> {
-      int left = running.get();
-      if (left == 0 || System.nanoTime() - deadline > 0) {
-        vertx.cancelTimer(id);
-        idle.complete(left);
-      }
-    });
+    pollIdle(vertx, System.nanoTime() + limitMs * 1_000_000, idle);
     return idle.future();
+  }
+
+  // one timer after another, not a periodic one cancelled from its own handler: a periodic timer cancelled in its
+  // first run (1 ms after it was set) can meet Vert.x before it has kept its handle, and the cancel then throws,
+  // leaving the node's stop waiting for ever
+  private void pollIdle(Vertx vertx, long deadline, Promise<Integer> idle) {
+    int left = running.get();
+    if (left == 0 || System.nanoTime() - deadline > 0) {
+      idle.complete(left);
+      return;
+    }
+    vertx.setTimer(10, t -> pollIdle(vertx, deadline, idle));
   }
 }
