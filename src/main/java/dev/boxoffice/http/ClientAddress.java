@@ -62,7 +62,7 @@ public final class ClientAddress {
 
   /** The client for a peer and the X-Forwarded-For header lines it sent (in order). */
   String resolve(String peer, List<String> forwardedFor) {
-    if (peer == null || !isTrusted(peer)) {
+    if (peer == null || trusted.isEmpty() || !isTrusted(peer)) { // no proxy trusted (the default): nothing to parse
       return peer;
     }
     List<String> hops = new ArrayList<>();
