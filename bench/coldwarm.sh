@@ -7,7 +7,8 @@
 # lag in that phase. PostgreSQL's CPU is its backends' for this database (other work on a shared server is left
 # out; so are the WAL writer and checkpointer). The driver warms its own JIT against a stand-in server before the
 # node starts, and the events are inserted with psql, so nothing warms the node before its cold phase.
-# Usage: bench/coldwarm.sh [checkout dir, default this one]; SHAPES ("hot spread"), JOPTS (JVM options of the node),
+# Usage: bench/coldwarm.sh [checkout dir, default this one]; SHAPES ("hot spread"), JAVA (the node's java, default the
+# one on the PATH), JOPTS (JVM options of the node),
 # NOBUILD=1 (use the built jar as it is), ENV (extra environment of the node, e.g. "BOXOFFICE_X=1"),
 # STMTLOG=1: PostgreSQL logs every statement of this database with its duration (log_min_duration_statement = 0,
 # set on the database only) and the run ends with each statement's executions and milliseconds per booking (slows the
@@ -44,7 +45,7 @@ for shape in ${SHAPES:-hot spread}; do
    BOXOFFICE_HTTP_PORT=$PORT BOXOFFICE_CLUSTER_PORT=5793 BOXOFFICE_CLUSTER_MEMBERS=127.0.0.1:5793 \
    BOXOFFICE_CLUSTER_NAME="cw-$DB" BOXOFFICE_PAYMENT_MODE=auto BOXOFFICE_HOLD_SECONDS=3600 \
    BOXOFFICE_USERS_SYNC_CRON=off BOXOFFICE_ENRICH_ADDRESSES_CRON=off BOXOFFICE_ENRICH_CARDS_CRON=off \
-   BOXOFFICE_LOG_LEVEL=WARN java -Xmx1g ${JOPTS:-} -jar target/boxoffice.jar > "target/cw-node-$shape.log" 2>&1 &
+   BOXOFFICE_LOG_LEVEL=WARN ${JAVA:-java} -Xmx1g ${JOPTS:-} -jar target/boxoffice.jar > "target/cw-node-$shape.log" 2>&1 &
   NODE=$!
   echo $NODE > "$PIDFILE"
   trap 'kill $NODE $LOAD 2>/dev/null; psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"' EXIT
