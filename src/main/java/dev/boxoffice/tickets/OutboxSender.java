@@ -13,21 +13,17 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.context.Context;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mail.MailAttachment;
 import io.vertx.ext.mail.MailClient;
-import io.vertx.ext.mail.MailMessage;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,18 +40,18 @@ import java.util.UUID;
  * locked by this node) and the row is still {@code pending}; only the rows it returns are sent. An attempt whose
  * lease was taken over (its node was paused or cut off past the lease and the job rescued, perhaps running elsewhere
  * already) sends nothing and fails with "lease lost"; the attempt that took over delivers. A batch that has been
- * sending for more than {@link #CLAIM_FRESH_MS} claims its remaining rows again before sending on, so a node that
- * freezes in the middle of a batch does not resume sending it unchecked. Right after the SMTP server accepts a
- * message the row becomes {@code sent} together with {@code bookings.ticket_emailed_at} in one statement; any later
- * run (a retry, a duplicate job, another node) finds {@code sent} and does nothing. If the database is away at that
- * moment (a restart, a failover) that statement is retried for a while rather than failing the job, which would send
- * again.
+ * sending for more than {@link OutboxBatch#CLAIM_FRESH_MS} claims its remaining rows again before sending on, so a
+ * node that freezes in the middle of a batch does not resume sending it unchecked. Right after the SMTP server
+ * accepts a message the row becomes {@code sent} together with {@code bookings.ticket_emailed_at} in one statement;
+ * any later run (a retry, a duplicate job, another node) finds {@code sent} and does nothing. If the database is away
+ * at that moment (a restart, a failover) that statement is retried for a while rather than failing the job, which
+ * would send again.
  *
  * <p>What remains at-least-once: a crash of this node between the SMTP acceptance and that commit (or a database
  * outage longer than the retries), or a freeze in the middle of one SMTP exchange that outlasts the lease; the job's
  * next attempt sends again. Nothing can close that without the SMTP server taking part in our transaction, so every
- * message carries a Message-ID fixed by its outbox row ({@link #messageId}): a copy re-sent is the same message for
- * the receiver (mail clients and many servers drop the duplicate).
+ * message carries a Message-ID fixed by its outbox row ({@link OutboxMessages#messageId}): a copy re-sent is the
+ * same message for the receiver (mail clients and many servers drop the duplicate).
  *
  * <p>Without {@code smtp_host} rows are written {@code recorded} (kept in the outbox only, never sent). SMTP
  * failures fail the job's attempt, which is retried with the job's backoff; on its last attempt the row becomes
@@ -84,31 +80,6 @@ public final class OutboxSender {
     FROM outbox o LEFT JOIN tickets t ON t.booking_id = o.booking_id
     WHERE o.booking_id = ANY($1) AND o.kind = 'ticket' AND o.status = 'pending'""";
 
-  /*
-   * The fence and the claim in one statement, for a whole batch: per row, whether its attempt still holds the lease
-   * and whether the row was claimed (still pending, written by that job). The attempt is counted on the row once per
-   * claiming attempt (a batch claiming its rest again does not count twice).
-   */
-  private static final String CLAIM = """
-    WITH f AS (SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::text[]) AS f(id, job, attempt, node)),
-    held AS (SELECT f.* FROM f JOIN jobs j ON %s),
-    claimed AS (
-      UPDATE outbox o SET claimed_by_job = held.job, claimed_attempt = held.attempt,
-        attempts = o.attempts + CASE WHEN o.claimed_by_job = held.job AND o.claimed_attempt = held.attempt
-                                     THEN 0 ELSE 1 END
-      FROM held
-      WHERE o.id = held.id AND o.status = 'pending' AND (o.job_id IS NULL OR o.job_id = held.job)
-      RETURNING o.id)
-    SELECT f.id, held.id IS NOT NULL AS held, claimed.id IS NOT NULL AS claimed
-    FROM f LEFT JOIN held ON held.id = f.id LEFT JOIN claimed ON claimed.id = f.id""".formatted(LeaseFence.HELD);
-
-  /** How long a claim covers sending: past it, the rest of the batch is claimed again (fenced) before it goes. */
-  static final long CLAIM_FRESH_MS = LeaseFence.FRESH_MS;
-  /** Claims in a row that may come back older than {@link #CLAIM_FRESH_MS} before a batch gives up (retried later). */
-  private static final int MAX_SLOW_CLAIMS = 3;
-  /** Messages of a batch in flight at once: the mail client's connection pool (10 by default). */
-  private static final int PARALLEL = 10;
-
   private static final String RECORD =
     "UPDATE outbox SET status = 'recorded' WHERE id = ANY($1) AND status = 'pending' RETURNING id";
 
@@ -136,8 +107,7 @@ public final class OutboxSender {
   private final Vertx vertx;
   private final Pool pool;
   private final MailClient mail;
-  private final String from;
-  private final String domain;
+  private final OutboxMessages messages;
   private final Counter sent;
   private final Counter retry;
   private final Counter failed;
@@ -148,8 +118,7 @@ public final class OutboxSender {
     this.vertx = vertx;
     this.pool = pool;
     this.mail = mail;
-    this.from = from;
-    this.domain = domainOf(from);
+    this.messages = new OutboxMessages(from);
     MeterRegistry registry = Metrics.registry(vertx).orElse(null);
     this.sent = counter(registry, "sent");
     this.retry = counter(registry, "retry");
@@ -190,7 +159,7 @@ public final class OutboxSender {
         Future.succeededFuture(d.mail().result().put("status", "recorded"))));
       return out;
     }
-    return deliverAll(deliveries);
+    return OutboxBatch.send(pool, deliveries, this::deliver);
   }
 
   /**
@@ -237,137 +206,16 @@ public final class OutboxSender {
           return out;
         });
       }
-      Map<Long, Future<JsonObject>> sent = deliverAll(mine);
+      Map<Long, Future<JsonObject>> sent = OutboxBatch.send(pool, mine, this::deliver);
       mine.forEach(d -> out.put(d.mail().bookingId(), sent.get(d.mail().outboxId())));
       return Future.succeededFuture(out);
     });
   }
 
-  /** The Message-ID of a row's e-mail: the same for every copy, however often or by whichever node it is sent. */
-  String messageId(Mail m) {
-    return "<outbox-" + m.outboxId() + "." + m.bookingId() + "@" + domain + ">";
-  }
-
-  /** The domain of the {@code mail_from} address ({@code "Box Office <tickets@example.com>"} → example.com). */
-  static String domainOf(String from) {
-    String address = from == null ? "" : from.trim();
-    if (address.endsWith(">")) {
-      address = address.substring(address.lastIndexOf('<') + 1, address.length() - 1);
-    }
-    String domain = address.substring(address.lastIndexOf('@') + 1).trim();
-    return address.contains("@") && domain.matches("[A-Za-z0-9.-]+") ? domain : "boxoffice.invalid";
-  }
-
-  /** Claims (fences) and sends a batch; the outcome per outbox id. */
-  private Map<Long, Future<JsonObject>> deliverAll(List<Delivery> deliveries) {
-    Map<Long, Promise<JsonObject>> promises = new HashMap<>();
-    Map<Long, Future<JsonObject>> out = new HashMap<>();
-    for (Delivery d : deliveries) {
-      Promise<JsonObject> p = Promise.promise();
-      promises.put(d.mail().outboxId(), p);
-      out.put(d.mail().outboxId(), p.future());
-    }
-    if (!deliveries.isEmpty()) {
-      new Batch(promises).claim(deliveries, 0);
-    }
-    return out;
-  }
-
-  /**
-   * One batch on its way out, on the caller's context: claimed, then sent {@link #PARALLEL} at a time; when its
-   * claim is older than {@link #CLAIM_FRESH_MS} (a slow server, or this node was frozen meanwhile) what is left is
-   * claimed again before anything more is sent.
-   */
-  private final class Batch {
-    private final Map<Long, Promise<JsonObject>> outcomes;
-    private final ArrayDeque<Delivery> todo = new ArrayDeque<>();
-    private long claimedAt;
-    private boolean claiming;
-    private int inFlight;
-
-    Batch(Map<Long, Promise<JsonObject>> outcomes) {
-      this.outcomes = outcomes;
-    }
-
-    /** {@code slow}: how many claims in a row took longer than a claim covers (the database stalled, or we did). */
-    void claim(List<Delivery> ds, int slow) {
-      claiming = true;
-      // from when the statement left: an answer that took long (a node frozen meanwhile) is already old
-      long sentAt = System.nanoTime();
-      pool.preparedQuery(CLAIM).execute(Tuple.of(ds.stream().map(d -> d.mail().outboxId()).toArray(Long[]::new),
-          ds.stream().map(d -> d.job().id()).toArray(UUID[]::new),
-          ds.stream().map(d -> d.job().attempt()).toArray(Integer[]::new),
-          ds.stream().map(d -> d.job().node()).toArray(String[]::new)))
-        .onComplete(ar -> {
-          claiming = false;
-          claimedAt = sentAt;
-          if (ar.failed()) {
-            ds.forEach(d -> outcomes.get(d.mail().outboxId()).tryFail(ar.cause()));
-            pump();
-            return;
-          }
-          Map<Long, Delivery> byId = new HashMap<>();
-          ds.forEach(d -> byId.put(d.mail().outboxId(), d));
-          List<String> fenced = new ArrayList<>();
-          for (Row r : ar.result()) {
-            Delivery d = byId.get(r.getLong("id"));
-            if (!r.getBoolean("held")) {
-              fenced.add(d.job().id() + "#" + d.job().attempt());
-              outcomes.get(d.mail().outboxId()).tryFail(LeaseFence.lost(d.job(), "its e-mail was not sent"));
-            } else if (!r.getBoolean("claimed")) {
-              // sent, given up or (a NULL job_id aside) another job's since it was read: nothing for us to send
-              outcomes.get(d.mail().outboxId()).tryComplete(d.mail().result().put("skipped", "not pending"));
-            } else {
-              todo.add(d);
-            }
-          }
-          if (!fenced.isEmpty()) {
-            log.warn("{} e-mail(s) not sent: their job attempts no longer hold their leases (this node was paused or "
-              + "cut off and the jobs were taken back): {}", fenced.size(), fenced.stream().limit(5).toList());
-          }
-          if (stale() && !todo.isEmpty()) {
-            List<Delivery> rest = new ArrayList<>(todo);
-            todo.clear();
-            if (slow + 1 >= MAX_SLOW_CLAIMS) {
-              // bounded: the job's retry delivers them, once the database answers in time again
-              rest.forEach(d -> outcomes.get(d.mail().outboxId()).tryFail(JobFailure.retryable("outbox " + d.mail()
-                .outboxId() + ": the lease could not be confirmed within " + CLAIM_FRESH_MS + " ms; not sent")));
-              return;
-            }
-            claim(rest, slow + 1);
-            return;
-          }
-          pump();
-        });
-    }
-
-    private boolean stale() {
-      return System.nanoTime() - claimedAt > CLAIM_FRESH_MS * 1_000_000;
-    }
-
-    private void pump() {
-      while (!claiming && inFlight < PARALLEL && !todo.isEmpty()) {
-        if (stale()) {
-          List<Delivery> rest = new ArrayList<>(todo);
-          todo.clear();
-          claim(rest, 0);
-          return;
-        }
-        Delivery d = todo.poll();
-        inFlight++;
-        deliver(d.job(), d.mail()).onComplete(ar -> {
-          inFlight--;
-          outcomes.get(d.mail().outboxId()).handle(ar);
-          pump();
-        });
-      }
-    }
-  }
-
   /** One message to SMTP; marked sent as soon as the server has it, so the duplicate window stays one message. */
   private Future<JsonObject> deliver(Job job, Mail m) {
     Span span = smtpSpan(job, m);
-    Future<?> smtp = send(m);
+    Future<?> smtp = mail.sendMail(messages.of(m));
     if (span != null) {
       smtp = smtp.andThen(ar -> Traces.end(span, ar));
     }
@@ -394,24 +242,6 @@ public final class OutboxSender {
       .setAttribute("boxoffice.booking.id", m.bookingId())
       .setAttribute("boxoffice.job.id", job.id().toString())
       .startSpan();
-  }
-
-  private Future<?> send(Mail m) {
-    MailMessage message = new MailMessage()
-      .setFrom(from)
-      .setTo(m.to())
-      .setSubject(m.subject())
-      .setText(m.body())
-      // fixed by the row, so that a copy sent again is the same message; replaces the client's random one
-      .setHeaders(MultiMap.caseInsensitiveMultiMap().add("Message-ID", messageId(m)));
-    if (m.pdf() != null) {
-      message.setAttachment(List.of(MailAttachment.create()
-        .setData(m.pdf())
-        .setName(TicketPdf.fileName(m.bookingId()))
-        .setContentType("application/pdf")
-        .setDisposition("attachment")));
-    }
-    return mail.sendMail(message);
   }
 
   /**

@@ -1,22 +1,18 @@
 package dev.boxoffice.booking;
 
-import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.BookingFixtures;
+import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
-import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -32,30 +28,21 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The booking API in manual payment mode (bookings stay where the API puts them, no payment step runs): creation and
  * holds, validation, ownership, listing, confirm/cancel transitions and their conflicts, admin-only reprocessing.
  */
-@ExtendWith(VertxExtension.class)
 class BookingApiTest {
-  private static Boxoffice.Node node;
-  private static BookingFixtures db;
+  @RegisterExtension
+  static final TestNode node = TestNode.create().with(TestNodes.manualPayment());
+  private static final BookingFixtures db = new BookingFixtures(node::pool);
   private static ApiClient admin;
   private static ApiClient user;
   private static ApiClient otherUser;
   private static ApiClient anonymous;
 
   @BeforeAll
-  static void start(Vertx vertx) throws Exception {
-    String pg = TestStorage.get().newDatabase("BookingApiTest");
-    node = TestNodes.start(TestNodes.settings(pg, TestStorage.redisPrefix("BookingApiTest"))
-      .put("payment_mode", "manual").put("hold_seconds", 600), false);
-    db = new BookingFixtures(node.platform().pool());
-    anonymous = ApiClient.create(vertx, node.platform().config().integer("http_port"));
-    admin = anonymous.withToken(TestTokens.admin(vertx));
-    user = anonymous.withToken(TestTokens.user(vertx, "testuser"));
-    otherUser = anonymous.withToken(TestTokens.user(vertx, "otheruser"));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    TestNodes.stop(node);
+  static void clients() {
+    anonymous = node.api();
+    admin = node.admin();
+    user = node.user();
+    otherUser = anonymous.withToken(TestTokens.issue("otheruser", "user"));
   }
 
   private static HttpResponse<Buffer> create(ApiClient as, JsonObject body) {

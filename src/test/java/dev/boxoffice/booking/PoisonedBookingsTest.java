@@ -1,21 +1,15 @@
 package dev.boxoffice.booking;
 
-import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.BookingFixtures;
+import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
-import dev.boxoffice.testing.TestStorage;
-import dev.boxoffice.testing.TestTokens;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,30 +22,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * One client's bad booking never fails the others it shares a group commit with: text the database cannot store is
  * refused at the edge (422 naming the field), and a booking the database refuses for another reason fails alone.
  */
-@ExtendWith(VertxExtension.class)
 class PoisonedBookingsTest {
-  private static Boxoffice.Node node;
-  private static BookingFixtures db;
-  private static ApiClient user;
-
-  @BeforeAll
-  static void start(Vertx vertx) throws Exception {
-    String pg = TestStorage.get().newDatabase("PoisonedBookingsTest");
-    node = TestNodes.start(TestNodes.settings(pg, TestStorage.redisPrefix("PoisonedBookingsTest"))
-      .put("payment_mode", "manual").put("hold_seconds", 600), false);
-    db = new BookingFixtures(node.platform().pool());
-    user = ApiClient.create(vertx, node.platform().config().integer("http_port"))
-      .withToken(TestTokens.user(vertx, "testuser"));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    TestNodes.stop(node);
-  }
+  @RegisterExtension
+  static final TestNode node = TestNode.create().with(TestNodes.manualPayment());
+  private static final BookingFixtures db = new BookingFixtures(node::pool);
 
   @Test
   void poisonedTextInABurstOfOneEventIs422NamingTheFieldAndTheOthersBook() {
     long event = db.event(100);
+    ApiClient user = node.user();
     // raw JSON: an unpaired surrogate only survives as the \\ud800 escape (an encoder would replace it)
     String[] poison = {
       "{\"name\":\"Nul\\u0000Name\",\"email\":\"p0@example.com\",\"phone\":\"12345\",\"event_id\":%d}",
@@ -104,6 +83,7 @@ class PoisonedBookingsTest {
     db.sql("CREATE TRIGGER refuse_poison BEFORE INSERT ON bookings FOR EACH ROW EXECUTE FUNCTION refuse_poison()");
     try {
       long event = db.event(45);
+      ApiClient user = node.user();
       List<Future<HttpResponse<Buffer>>> valid = new ArrayList<>();
       List<Future<HttpResponse<Buffer>>> poisoned = new ArrayList<>();
       for (int i = 0; i < 50; i++) {

@@ -1,14 +1,12 @@
 package dev.boxoffice.inventory;
 
 import dev.boxoffice.platform.Failures;
-import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -28,32 +26,23 @@ class BoundsTest {
   private static final int BOUND = 1_000_000_000;
 
   @RegisterExtension
-  static final TestNode node = TestNode.create().with("payment_mode", "manual").with("hold_seconds", 600)
-    .with(TestNodes.noUserCrons());
-  private static BookingFixtures db;
-  private static ApiClient admin;
-  private static ApiClient user;
-
-  @BeforeAll
-  static void clients() {
-    db = new BookingFixtures(node.pool());
-    admin = node.admin();
-    user = node.user();
-  }
+  static final TestNode node = TestNode.create().with(TestNodes.manualPayment()).with(TestNodes.noUserCrons());
+  private static final BookingFixtures db = new BookingFixtures(node::pool);
 
   @Test
   void aCapacityOrStockOverTheBoundIsRefused() {
-    assertInvalid(await(admin.post("/events", new JsonObject().put("title", "Huge").put("capacity", BOUND + 1))),
-      "capacity");
-    assertInvalid(await(admin.post("/products", new JsonObject().put("name", "Huge").put("quantity", BOUND + 1))),
-      "quantity");
-    long product = createdId(await(admin.post("/products", new JsonObject().put("name", "Big")
+    assertInvalid(await(node.admin().post("/events", new JsonObject().put("title", "Huge")
+      .put("capacity", BOUND + 1))), "capacity");
+    assertInvalid(await(node.admin().post("/products", new JsonObject().put("name", "Huge")
+      .put("quantity", BOUND + 1))), "quantity");
+    long product = createdId(await(node.admin().post("/products", new JsonObject().put("name", "Big")
       .put("quantity", BOUND))));
-    assertInvalid(await(admin.put("/products/" + product, new JsonObject().put("name", "Big").put("quantity",
+    assertInvalid(await(node.admin().put("/products/" + product, new JsonObject().put("name", "Big").put("quantity",
       BOUND + 1))), "quantity");
-    assertInvalid(await(admin.patch("/products/" + product, new JsonObject().put("quantity", BOUND + 1))), "quantity");
+    assertInvalid(await(node.admin().patch("/products/" + product, new JsonObject().put("quantity", BOUND + 1))),
+      "quantity");
     assertThat(db.productQuantity(product)).isEqualTo(BOUND);
-    assertThat(await(admin.post("/events", new JsonObject().put("title", "Huge").put("capacity", BOUND)))
+    assertThat(await(node.admin().post("/events", new JsonObject().put("title", "Huge").put("capacity", BOUND)))
       .statusCode()).isEqualTo(201);
     // the schema holds the same bound for writers that bypass the API
     assertThatThrownBy(() -> db.sql("UPDATE products SET quantity = $2 WHERE id = $1", product, BOUND + 1))
@@ -64,16 +53,16 @@ class BoundsTest {
 
   @Test
   void holdsOnAProductSetToTheBoundMeanwhileComeBackByCancelAndByExpiry() {
-    long product = createdId(await(admin.post("/products", new JsonObject().put("name", "Bounded")
+    long product = createdId(await(node.admin().post("/products", new JsonObject().put("name", "Bounded")
       .put("quantity", BOUND).put("unique_id", UUID.randomUUID().toString()))));
     long cancelled = book(new JsonObject().put("product_id", product).put("quantity", 1000));
     long expiring = book(new JsonObject().put("product_id", product).put("quantity", 999));
     assertThat(db.productQuantity(product)).isEqualTo(BOUND - 1999);
     // an admin sets the stock back to the bound while both hold theirs
-    assertThat(await(admin.put("/products/" + product, new JsonObject().put("name", "Bounded").put("quantity", BOUND)))
-      .statusCode()).isEqualTo(200);
+    assertThat(await(node.admin().put("/products/" + product, new JsonObject().put("name", "Bounded")
+      .put("quantity", BOUND))).statusCode()).isEqualTo(200);
 
-    HttpResponse<Buffer> cancel = await(user.post("/bookings/" + cancelled + "/cancel", null));
+    HttpResponse<Buffer> cancel = await(node.user().post("/bookings/" + cancelled + "/cancel", null));
 
     assertThat(cancel.statusCode()).isEqualTo(200);
     assertThat(cancel.bodyAsJsonObject().getString("status")).isEqualTo("cancelled");
@@ -85,16 +74,16 @@ class BoundsTest {
 
   @Test
   void holdsOnAnEventAtTheBoundComeBackByCancelAndByExpiry() {
-    long event = createdId(await(admin.post("/events", new JsonObject().put("title", "Bounded").put("capacity",
+    long event = createdId(await(node.admin().post("/events", new JsonObject().put("title", "Bounded").put("capacity",
       BOUND))));
     db.sql("UPDATE events SET booked = $2 WHERE id = $1", event, BOUND - 1000);
     long cancelled = book(new JsonObject().put("event_id", event).put("quantity", 600));
     long expiring = book(new JsonObject().put("event_id", event).put("quantity", 400));
     assertThat(db.eventBooked(event)).isEqualTo(BOUND);
-    assertThat(await(user.post("/bookings", body("Late Guest", "late@example.com").put("event_id", event)))
+    assertThat(await(node.user().post("/bookings", body("Late Guest", "late@example.com").put("event_id", event)))
       .statusCode()).isEqualTo(409);
 
-    assertThat(await(user.post("/bookings/" + cancelled + "/cancel", null)).statusCode()).isEqualTo(200);
+    assertThat(await(node.user().post("/bookings/" + cancelled + "/cancel", null)).statusCode()).isEqualTo(200);
     assertThat(db.eventBooked(event)).isEqualTo(BOUND - 600);
     runOut(expiring);
     eventually(() -> assertThat(db.status(expiring)).isEqualTo("expired"));
@@ -102,7 +91,8 @@ class BoundsTest {
   }
 
   private static long book(JsonObject item) {
-    HttpResponse<Buffer> r = await(user.post("/bookings", body("Bound Guest", "bound@example.com").mergeIn(item)));
+    HttpResponse<Buffer> r = await(node.user().post("/bookings", body("Bound Guest", "bound@example.com")
+      .mergeIn(item)));
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
     return r.bodyAsJsonObject().getLong("booking_id");
   }

@@ -14,7 +14,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -38,18 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class IdempotencyKeyTest {
   @RegisterExtension
-  static final TestNode node = TestNode.create().with("payment_mode", "manual").with("hold_seconds", 600)
-    .with(TestNodes.noUserCrons());
-  private static BookingFixtures db;
-  private static ApiClient admin;
-  private static ApiClient user;
-
-  @BeforeAll
-  static void clients() {
-    db = new BookingFixtures(node.pool());
-    admin = node.admin();
-    user = node.user();
-  }
+  static final TestNode node = TestNode.create().with(TestNodes.manualPayment()).with(TestNodes.noUserCrons());
+  private static final BookingFixtures db = new BookingFixtures(node::pool);
 
   @Test
   void aRepeatedBookingAnswersTheFirstResponseAndBooksOnce() {
@@ -57,10 +46,10 @@ class IdempotencyKeyTest {
     String key = UUID.randomUUID().toString();
     JsonObject booking = body("Ada Lovelace", "ada@example.com").put("event_id", event).put("quantity", 2);
 
-    HttpResponse<Buffer> first = send(user, "/bookings", key, booking);
+    HttpResponse<Buffer> first = send(node.user(), "/bookings", key, booking);
     assertThat(first.statusCode()).isEqualTo(201);
     assertThat(first.getHeader(IdempotencyKeys.REPLAYED_HEADER)).isNull();
-    HttpResponse<Buffer> again = send(user, "/bookings", key, booking.copy());
+    HttpResponse<Buffer> again = send(node.user(), "/bookings", key, booking.copy());
 
     assertThat(again.statusCode()).isEqualTo(201);
     assertThat(again.bodyAsString()).isEqualTo(first.bodyAsString());
@@ -68,7 +57,7 @@ class IdempotencyKeyTest {
     assertThat(db.eventBooked(event)).isEqualTo(2);
     assertThat(bookingsOf(event)).isEqualTo(1);
     // the structured-field string form of the draft names the same key
-    HttpResponse<Buffer> quoted = send(user, "/bookings", "\"" + key + "\"", booking);
+    HttpResponse<Buffer> quoted = send(node.user(), "/bookings", "\"" + key + "\"", booking);
     assertThat(quoted.statusCode()).isEqualTo(201);
     assertThat(quoted.bodyAsString()).isEqualTo(first.bodyAsString());
     assertThat(bookingsOf(event)).isEqualTo(1);
@@ -79,10 +68,10 @@ class IdempotencyKeyTest {
     long event = db.event(10);
     String key = UUID.randomUUID().toString();
     JsonObject booking = body("Ada Lovelace", "ada@example.com").put("event_id", event);
-    assertThat(send(user, "/bookings", key, booking).statusCode()).isEqualTo(201);
+    assertThat(send(node.user(), "/bookings", key, booking).statusCode()).isEqualTo(201);
 
-    HttpResponse<Buffer> otherBody = send(user, "/bookings", key, booking.copy().put("quantity", 3));
-    HttpResponse<Buffer> otherOperation = send(user, "/submit", key, new JsonObject().put("data", "hello"));
+    HttpResponse<Buffer> otherBody = send(node.user(), "/bookings", key, booking.copy().put("quantity", 3));
+    HttpResponse<Buffer> otherOperation = send(node.user(), "/submit", key, new JsonObject().put("data", "hello"));
 
     for (HttpResponse<Buffer> r : List.of(otherBody, otherOperation)) {
       assertThat(r.statusCode()).isEqualTo(422);
@@ -98,11 +87,11 @@ class IdempotencyKeyTest {
     long event = db.event(10);
     JsonObject booking = body("Ada Lovelace", "ada@example.com").put("event_id", event);
     for (String bad : List.of("k".repeat(256), "")) {
-      HttpResponse<Buffer> r = send(user, "/bookings", bad, booking);
+      HttpResponse<Buffer> r = send(node.user(), "/bookings", bad, booking);
       assertThat(r.statusCode()).as("key of %d characters", bad.length()).isEqualTo(422);
       assertThat(r.bodyAsString()).contains("Idempotency-Key");
     }
-    assertThat(send(user, "/bookings", "k".repeat(255), booking).statusCode()).isEqualTo(201);
+    assertThat(send(node.user(), "/bookings", "k".repeat(255), booking).statusCode()).isEqualTo(201);
     assertThat(bookingsOf(event)).isEqualTo(1);
   }
 
@@ -112,8 +101,8 @@ class IdempotencyKeyTest {
     String key = UUID.randomUUID().toString();
     JsonObject booking = body("Ada Lovelace", "ada@example.com").put("event_id", event);
 
-    HttpResponse<Buffer> mine = send(user, "/bookings", key, booking);
-    HttpResponse<Buffer> yours = send(admin, "/bookings", key, booking);
+    HttpResponse<Buffer> mine = send(node.user(), "/bookings", key, booking);
+    HttpResponse<Buffer> yours = send(node.admin(), "/bookings", key, booking);
 
     assertThat(mine.statusCode()).isEqualTo(201);
     assertThat(yours.statusCode()).isEqualTo(201);
@@ -128,14 +117,14 @@ class IdempotencyKeyTest {
     }
     String unique = UUID.randomUUID().toString();
     List<Op> ops = List.of(
-      new Op(admin, "/events", new JsonObject().put("title", "Keyed " + unique).put("capacity", 5), 201,
+      new Op(node.admin(), "/events", new JsonObject().put("title", "Keyed " + unique).put("capacity", 5), 201,
         "SELECT count(*) FROM events WHERE title = 'Keyed " + unique + "'"),
-      new Op(admin, "/products", new JsonObject().put("name", "Keyed " + unique).put("quantity", 5), 201,
+      new Op(node.admin(), "/products", new JsonObject().put("name", "Keyed " + unique).put("quantity", 5), 201,
         "SELECT count(*) FROM products WHERE name = 'Keyed " + unique + "'"),
-      new Op(user, "/tasks", new JsonObject().put("type", "text.process")
+      new Op(node.user(), "/tasks", new JsonObject().put("type", "text.process")
         .put("payload", new JsonObject().put("data", "tasks " + unique)).put("run_at", "2999-01-01T00:00:00Z"), 202,
         "SELECT count(*) FROM jobs WHERE payload->>'data' = 'tasks " + unique + "'"),
-      new Op(user, "/submit", new JsonObject().put("data", "submit " + unique), 202,
+      new Op(node.user(), "/submit", new JsonObject().put("data", "submit " + unique), 202,
         "SELECT count(*) FROM jobs WHERE payload->>'data' = 'submit " + unique + "'"));
     for (Op op : ops) {
       String key = UUID.randomUUID().toString();
@@ -160,12 +149,12 @@ class IdempotencyKeyTest {
     String key = UUID.randomUUID().toString();
     JsonObject booking = body("Ada Lovelace", "ada@example.com").put("event_id", event);
 
-    HttpResponse<Buffer> soldOut = send(user, "/bookings", key, booking);
+    HttpResponse<Buffer> soldOut = send(node.user(), "/bookings", key, booking);
     assertThat(soldOut.statusCode()).isEqualTo(409);
     assertThat(keyRows(key)).isZero();
 
     db.sql("UPDATE events SET booked = 0 WHERE id = $1", event);
-    HttpResponse<Buffer> retried = send(user, "/bookings", key, booking);
+    HttpResponse<Buffer> retried = send(node.user(), "/bookings", key, booking);
     assertThat(retried.statusCode()).isEqualTo(201);
     assertThat(keyRows(key)).isOne();
   }
@@ -179,11 +168,11 @@ class IdempotencyKeyTest {
     SqlConnection blocker = await(node.pool().getConnection());
     Transaction tx = await(blocker.begin());
     await(blocker.preparedQuery("SELECT id FROM events WHERE id = $1 FOR UPDATE").execute(Tuple.of(event)));
-    Future<HttpResponse<Buffer>> first = request(user, "/bookings", key, booking);
+    Future<HttpResponse<Buffer>> first = request(node.user(), "/bookings", key, booking);
     String marker = IdempotencyKeys.marker(node.redisPrefix(), "testuser", key);
     eventually(() -> node.platform().redis().exists(List.of(marker)), r -> r != null && r.toInteger() == 1);
 
-    HttpResponse<Buffer> duplicate = send(user, "/bookings", key, booking);
+    HttpResponse<Buffer> duplicate = send(node.user(), "/bookings", key, booking);
 
     assertThat(duplicate.statusCode()).isEqualTo(409);
     assertThat(duplicate.getHeader("Retry-After")).isEqualTo("1");
@@ -191,7 +180,7 @@ class IdempotencyKeyTest {
     await(blocker.close());
     HttpResponse<Buffer> answered = await(first);
     assertThat(answered.statusCode()).isEqualTo(201);
-    HttpResponse<Buffer> retried = send(user, "/bookings", key, booking);
+    HttpResponse<Buffer> retried = send(node.user(), "/bookings", key, booking);
     assertThat(retried.statusCode()).isEqualTo(201);
     assertThat(retried.bodyAsString()).isEqualTo(answered.bodyAsString());
     assertThat(bookingsOf(event)).isEqualTo(1);
@@ -231,8 +220,8 @@ class IdempotencyKeyTest {
     String old = UUID.randomUUID().toString();
     String recent = UUID.randomUUID().toString();
     JsonObject booking = body("Ada Lovelace", "ada@example.com").put("event_id", event);
-    assertThat(send(user, "/bookings", old, booking).statusCode()).isEqualTo(201);
-    assertThat(send(user, "/bookings", recent, booking).statusCode()).isEqualTo(201);
+    assertThat(send(node.user(), "/bookings", old, booking).statusCode()).isEqualTo(201);
+    assertThat(send(node.user(), "/bookings", recent, booking).statusCode()).isEqualTo(201);
     assertThat(db.sql("SELECT expires_at - created_at >= interval '24 hours' AS day FROM idempotency_keys "
       + "WHERE key = $1", old).iterator().next().getBoolean("day")).isTrue();
     // the one used 25 hours ago, the other 23 hours ago
@@ -247,8 +236,8 @@ class IdempotencyKeyTest {
     assertThat(keyRows(old)).isZero();
     assertThat(keyRows(recent)).isOne();
     // the expired key is a new key now: another body books again
-    assertThat(send(user, "/bookings", old, booking.copy().put("quantity", 2)).statusCode()).isEqualTo(201);
-    assertThat(send(user, "/bookings", recent, booking.copy().put("quantity", 2)).statusCode()).isEqualTo(422);
+    assertThat(send(node.user(), "/bookings", old, booking.copy().put("quantity", 2)).statusCode()).isEqualTo(201);
+    assertThat(send(node.user(), "/bookings", recent, booking.copy().put("quantity", 2)).statusCode()).isEqualTo(422);
   }
 
   /**
@@ -260,6 +249,7 @@ class IdempotencyKeyTest {
   void aRetryStormBooksEachBookingOnce() {
     int clients = 200;
     long event = db.event(clients * 2);
+    ApiClient user = node.user();
     List<Future<List<HttpResponse<Buffer>>>> all = new ArrayList<>();
     for (int i = 0; i < clients; i++) {
       String key = "storm-" + i + "-" + UUID.randomUUID();

@@ -10,14 +10,20 @@ import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 import static dev.boxoffice.testing.Await.await;
 
 /** Rows the booking tests need from other features (events, products) made with SQL, and reads of their state. */
 public final class BookingFixtures {
-  private final Pool pool;
+  private final Supplier<Pool> pool;
 
   public BookingFixtures(Pool pool) {
+    this(() -> pool);
+  }
+
+  /** The pool is asked for at each statement, so a static field can hold this before its {@link TestNode} starts. */
+  public BookingFixtures(Supplier<Pool> pool) {
     this.pool = pool;
   }
 
@@ -26,7 +32,7 @@ public final class BookingFixtures {
   }
 
   public RowSet<Row> sql(String sql, Object... args) {
-    return await(pool.preparedQuery(sql).execute(Tuple.from(args)));
+    return await(pool.get().preparedQuery(sql).execute(Tuple.from(args)));
   }
 
   public long event(int capacity) {

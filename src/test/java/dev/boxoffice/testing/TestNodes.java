@@ -37,6 +37,14 @@ public final class TestNodes {
       .put("enrich_cards_cron", "off");
   }
 
+  /**
+   * Settings under which bookings stay where the API puts them: no payment step runs, and holds (10 minutes) outlast
+   * any test.
+   */
+  public static JsonObject manualPayment() {
+    return new JsonObject().put("payment_mode", "manual").put("hold_seconds", 600);
+  }
+
   /** A clustered pair shares a cluster name and member list; give each node settings from this. */
   public static JsonObject clustered(JsonObject base, String clusterName, int port, int... memberPorts) {
     StringBuilder members = new StringBuilder();

@@ -1,14 +1,12 @@
 package dev.boxoffice.tickets;
 
-import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import dev.boxoffice.booking.BookingJobs;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobWorkers;
 import dev.boxoffice.platform.Bus;
 import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
-import dev.boxoffice.testing.TestStorage;
+import dev.boxoffice.testing.TestSmtp;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
@@ -21,15 +19,12 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
-import jakarta.mail.Address;
 import jakarta.mail.internet.MimeMessage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -48,17 +43,15 @@ class FencedDeliveryTest {
   @RegisterExtension
   static final TestNode node = TestNode.create().with("roles", "http").with(TestNodes.noUserCrons());
 
-  private static GreenMail smtp;
+  private static TestSmtp smtp;
   private static MailClient mail;
   private static Pool pool;
 
   @BeforeAll
   static void start() {
-    int port = TestStorage.freePort();
-    smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", "smtp"));
-    smtp.start();
+    smtp = TestSmtp.started();
     pool = node.pool();
-    mail = MailClient.create(node.vertx(), new MailConfig().setHostname("127.0.0.1").setPort(port)
+    mail = MailClient.create(node.vertx(), new MailConfig().setHostname(TestSmtp.HOST).setPort(smtp.port())
       .setStarttls(StartTLSOptions.DISABLED).setLogin(LoginOption.DISABLED));
     OutboxSender sender = new OutboxSender(node.vertx(), pool, mail, "Box Office <tickets@fenced.test>");
     Finalization finalization = new Finalization(node.vertx(), pool, sender,
@@ -112,7 +105,7 @@ class FencedDeliveryTest {
     assertThat(row.getString("status")).isEqualTo("pending");
     assertThat(row.getInteger("attempts")).isZero();
     assertThat(row.getValue("claimed_by_job")).isNull();
-    assertThat(mailsTo(email)).isEmpty();
+    assertThat(smtp.mailsTo(email)).isEmpty();
 
     // the attempt that took over delivers it, once
     Job second = new Job(first.id(), first.type(), first.payload(), 2, first.maxAttempts(), null, "node-b");
@@ -123,7 +116,7 @@ class FencedDeliveryTest {
     assertThat(row.getString("status")).isEqualTo("sent");
     assertThat(row.getString("claimed_by_job")).isEqualTo(second.id().toString());
     assertThat(row.getInteger("claimed_attempt")).isEqualTo(2);
-    assertThat(mailsTo(email)).hasSize(1);
+    assertThat(smtp.mailsTo(email)).hasSize(1);
   }
 
   @Test
@@ -146,7 +139,7 @@ class FencedDeliveryTest {
     assertThat(handle(second).getJsonObject("results").getJsonObject(second.id().toString())
       .getJsonObject("email").getString("status")).isEqualTo("sent");
 
-    List<MimeMessage> copies = mailsTo(email);
+    List<MimeMessage> copies = smtp.mailsTo(email);
     assertThat(copies).hasSize(2);
     String expected = "<outbox-" + outboxId + "." + booking + "@fenced.test>";
     assertThat(copies.get(0).getMessageID()).isEqualTo(expected);
@@ -188,7 +181,7 @@ class FencedDeliveryTest {
       attempt1.close();
     }
     assertThat(outbox(booking).getString("status")).isEqualTo("sent");
-    assertThat(mailsTo(email)).hasSize(1);
+    assertThat(smtp.mailsTo(email)).hasSize(1);
   }
 
   // ------------------------------------------------------------------ fixtures
@@ -218,16 +211,5 @@ class FencedDeliveryTest {
   private static JsonObject outbox(long booking) {
     return await(pool.preparedQuery("SELECT * FROM outbox WHERE booking_id = $1").execute(Tuple.of(booking)))
       .iterator().next().toJson();
-  }
-
-  private static List<MimeMessage> mailsTo(String email) throws Exception {
-    List<MimeMessage> out = new ArrayList<>();
-    for (MimeMessage m : smtp.getReceivedMessages()) {
-      Address[] to = m.getAllRecipients();
-      if (to != null && Arrays.stream(to).anyMatch(a -> a.toString().equalsIgnoreCase(email))) {
-        out.add(m);
-      }
-    }
-    return out;
   }
 }

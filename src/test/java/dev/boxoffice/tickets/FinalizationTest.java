@@ -1,7 +1,5 @@
 package dev.boxoffice.tickets;
 
-import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.auth.Jwt;
 import dev.boxoffice.booking.BookingJobs;
@@ -12,6 +10,7 @@ import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.TestNodes;
+import dev.boxoffice.testing.TestSmtp;
 import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
 import io.vertx.core.Future;
@@ -24,7 +23,6 @@ import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import jakarta.mail.Address;
 import jakarta.mail.BodyPart;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
@@ -39,7 +37,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -60,7 +57,7 @@ class FinalizationTest {
   /** How long a test waits for a finalization (or its e-mail attempts) to happen. */
   private static final Duration WITHIN = Duration.ofSeconds(15);
 
-  private static GreenMail smtp;
+  private static TestSmtp smtp;
   private static Boxoffice.Node node;
   private static Boxoffice.Node second;
   private static Pool pool;
@@ -68,12 +65,10 @@ class FinalizationTest {
 
   @BeforeAll
   static void start() throws Exception {
-    int smtpPort = TestStorage.freePort();
-    smtp = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", "smtp"));
-    smtp.start();
+    smtp = TestSmtp.started();
     String db = TestStorage.get().newDatabase("FinalizationTest");
     JsonObject settings = TestNodes.settings(db, TestStorage.redisPrefix("FinalizationTest"))
-      .put("smtp_host", "127.0.0.1").put("smtp_port", smtpPort).put("mail_from", "tickets@boxoffice.test");
+      .put("smtp_host", TestSmtp.HOST).put("smtp_port", smtp.port()).put("mail_from", "tickets@boxoffice.test");
     node = TestNodes.start(settings, false);
     pool = node.platform().pool();
     second = TestNodes.start(settings.copy().put("http_port", TestStorage.freePort()), false);
@@ -108,7 +103,7 @@ class FinalizationTest {
     assertThat(booking.getValue("ticket_emailed_at")).isNotNull();
     assertThat(eventFinalized()).isEqualTo(finalizedBefore + 2);
 
-    List<MimeMessage> mails = mailsTo(email);
+    List<MimeMessage> mails = smtp.mailsTo(email);
     assertThat(mails).hasSize(1);
     assertThat(mails.get(0).getSubject()).isEqualTo("Your ticket for Jazz night (BO-" + id + ")");
     assertThat(mails.get(0).getFrom()[0].toString()).isEqualTo("tickets@boxoffice.test");
@@ -160,7 +155,7 @@ class FinalizationTest {
 
     assertThat(again.getString("status")).isEqualTo("finalized");
     assertThat(again.getBoolean("unchanged")).isTrue();
-    assertThat(mailsTo(email)).hasSize(1);
+    assertThat(smtp.mailsTo(email)).hasSize(1);
     assertThat(eventFinalized()).isEqualTo(finalizedAfterFirst);
     JsonObject mail = outbox(id);
     assertThat(mail.getInteger("attempts")).isEqualTo(1);
@@ -195,7 +190,7 @@ class FinalizationTest {
       || r.getBoolean("unchanged", false)).isTrue());
     assertThat(outboxStatus(id)).isEqualTo("sent");
     assertThat(jobs.stream().map(UUID::toString)).contains(outbox(id).getString("job_id"));
-    assertThat(mailsTo(email)).hasSize(1);
+    assertThat(smtp.mailsTo(email)).hasSize(1);
     assertThat(eventFinalized()).isEqualTo(finalizedBefore + 4);
   }
 
@@ -232,7 +227,7 @@ class FinalizationTest {
     JsonObject delivered = succeeded(writer);
     assertThat(delivered.getJsonObject("email").getString("status")).isEqualTo("sent");
     assertThat(outboxStatus(id)).isEqualTo("sent");
-    assertThat(mailsTo(email)).hasSize(1);
+    assertThat(smtp.mailsTo(email)).hasSize(1);
     assertThat(outbox(id).getString("last_error")).isNull();
     assertThat(booking(id).getValue("ticket_emailed_at")).isNotNull();
     assertThat(outboxCounted("retry") - retriesBefore).as("failed attempts counted").isGreaterThanOrEqualTo(2);
@@ -260,7 +255,7 @@ class FinalizationTest {
     assertThat(mail.getString("last_error")).startsWith("SMTP:");
     assertThat(booking(id).getString("status")).isEqualTo("finalized");
     assertThat(booking(id).getString("last_error")).startsWith("ticket e-mail failed: SMTP:");
-    assertThat(mailsTo(email)).isEmpty();
+    assertThat(smtp.mailsTo(email)).isEmpty();
     assertThat(outboxCounted("failed") - failedBefore).as("boxoffice_outbox_messages_total{outcome=failed}")
       .isEqualTo(1);
   }
@@ -399,17 +394,6 @@ class FinalizationTest {
       return "succeeded".equals(j.status());
     });
     return done.result();
-  }
-
-  private static List<MimeMessage> mailsTo(String email) throws Exception {
-    List<MimeMessage> out = new ArrayList<>();
-    for (MimeMessage m : smtp.getReceivedMessages()) {
-      Address[] to = m.getAllRecipients();
-      if (to != null && Arrays.stream(to).anyMatch(a -> a.toString().equalsIgnoreCase(email))) {
-        out.add(m);
-      }
-    }
-    return out;
   }
 
   private static byte[] attachment(MimeMessage message, String fileName) throws Exception {
