@@ -1,6 +1,7 @@
 package dev.boxoffice.testing;
 
 import dev.boxoffice.booking.BookingStatus;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -14,7 +15,10 @@ import java.util.function.Supplier;
 
 import static dev.boxoffice.testing.Await.await;
 
-/** Rows the booking tests need from other features (events, products) made with SQL, and reads of their state. */
+/**
+ * Rows the booking and ticket tests need (events, products, bookings in a given state) made with SQL, and reads of
+ * their state (bookings, jobs, outbox).
+ */
 public final class BookingFixtures {
   private final Supplier<Pool> pool;
 
@@ -71,6 +75,29 @@ public final class BookingFixtures {
       sql("UPDATE products SET quantity = quantity - $2 WHERE id = $1", productId, quantity);
     }
     return id;
+  }
+
+  /**
+   * A booking as the saga leaves it after payment, written directly: confirmed, owned by {@code testuser}, its
+   * quantity held on the event when it has one ({@code eventId} may be null).
+   */
+  public long confirmedBooking(String email, Long eventId, int quantity) {
+    return await(pool.get().withTransaction(tx -> {
+      Future<?> held = eventId == null ? Future.succeededFuture()
+        : tx.preparedQuery("UPDATE events SET booked = booked + $2 WHERE id = $1").execute(Tuple.of(eventId, quantity));
+      return held.compose(v -> tx.preparedQuery("""
+          INSERT INTO bookings (name, email, phone, status, event_id, quantity, owner, expires_at, confirmed_at)
+          VALUES ('Ada Lovelace', $1, '+44 20 7946 0000', 'confirmed', $2, $3, 'testuser',
+                  now() + interval '1 minute', now())
+          RETURNING id""").execute(Tuple.of(email, eventId, quantity)))
+        .map(rows -> rows.iterator().next().getLong("id"));
+    }));
+  }
+
+  /** The booking's ticket e-mail as its outbox row, or null while it has none. */
+  public JsonObject outbox(long bookingId) {
+    RowSet<Row> rows = sql("SELECT * FROM outbox WHERE booking_id = $1", bookingId);
+    return rows.size() == 0 ? null : rows.iterator().next().toJson();
   }
 
   /** The saga jobs of one booking, as {type, status, unique_key, result} objects, oldest first. */

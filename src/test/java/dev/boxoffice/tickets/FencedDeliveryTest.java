@@ -4,6 +4,7 @@ import dev.boxoffice.booking.BookingJobs;
 import dev.boxoffice.jobs.Job;
 import dev.boxoffice.jobs.JobWorkers;
 import dev.boxoffice.platform.Bus;
+import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNode;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestSmtp;
@@ -42,6 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FencedDeliveryTest {
   @RegisterExtension
   static final TestNode node = TestNode.create().with("roles", "http").with(TestNodes.noUserCrons());
+  private static final BookingFixtures db = new BookingFixtures(node::pool);
 
   private static TestSmtp smtp;
   private static MailClient mail;
@@ -76,7 +78,7 @@ class FencedDeliveryTest {
   @Test
   void anAttemptWhoseLeaseWasTakenOverAfterItsCommitSendsNothing() throws Exception {
     String email = "fenced-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
-    long booking = await(FinalizationTest.insertConfirmedBooking(pool, email, null, 1));
+    long booking = db.confirmedBooking(email, null, 1);
     Job first = runningAttempt(booking, "node-a");
     // as the rescue of a paused node and a claim elsewhere would do, committed together with the finalization's
     // transaction: when that commit returns the attempt no longer holds its lease, and the send is what follows
@@ -100,8 +102,8 @@ class FencedDeliveryTest {
     // the ticket is issued (the finalization committed), but the superseded attempt sent nothing and says why
     assertThat(outcome.getJsonObject("failures").getJsonObject(first.id().toString()).getString("error"))
       .contains("lease lost", "not sent");
-    assertThat(bookingStatus(booking)).isEqualTo("finalized");
-    JsonObject row = outbox(booking);
+    assertThat(db.status(booking)).isEqualTo("finalized");
+    JsonObject row = db.outbox(booking);
     assertThat(row.getString("status")).isEqualTo("pending");
     assertThat(row.getInteger("attempts")).isZero();
     assertThat(row.getValue("claimed_by_job")).isNull();
@@ -112,7 +114,7 @@ class FencedDeliveryTest {
     JsonObject delivered = handle(second);
     assertThat(delivered.getJsonObject("results").getJsonObject(second.id().toString())
       .getJsonObject("email").getString("status")).isEqualTo("sent");
-    row = outbox(booking);
+    row = db.outbox(booking);
     assertThat(row.getString("status")).isEqualTo("sent");
     assertThat(row.getString("claimed_by_job")).isEqualTo(second.id().toString());
     assertThat(row.getInteger("claimed_attempt")).isEqualTo(2);
@@ -122,11 +124,11 @@ class FencedDeliveryTest {
   @Test
   void anEmailSentAgainAfterACrashBeforeItWasRecordedIsTheSameMessage() throws Exception {
     String email = "resent-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
-    long booking = await(FinalizationTest.insertConfirmedBooking(pool, email, null, 1));
+    long booking = db.confirmedBooking(email, null, 1);
     Job first = runningAttempt(booking, "node-a");
     assertThat(handle(first).getJsonObject("results").getJsonObject(first.id().toString()).getString("email"))
       .isEqualTo("sent");
-    long outboxId = outbox(booking).getLong("id");
+    long outboxId = db.outbox(booking).getLong("id");
 
     // the SMTP server had the message, but the node died before the row said so: the row is still pending, and the
     // job's lease is rescued and claimed by another node (attempt 2)
@@ -144,13 +146,13 @@ class FencedDeliveryTest {
     String expected = "<outbox-" + outboxId + "." + booking + "@fenced.test>";
     assertThat(copies.get(0).getMessageID()).isEqualTo(expected);
     assertThat(copies.get(1).getMessageID()).isEqualTo(expected);
-    assertThat(outbox(booking).getInteger("attempts")).isEqualTo(2);
+    assertThat(db.outbox(booking).getInteger("attempts")).isEqualTo(2);
   }
 
   @Test
   void anAttemptThatFindsItsBookingFinalizedByTheFencedAttemptDeliversTheEmail() throws Exception {
     String email = "took-over-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
-    long booking = await(FinalizationTest.insertConfirmedBooking(pool, email, null, 1));
+    long booking = db.confirmedBooking(email, null, 1);
     Job first = runningAttempt(booking, "node-a");
     await(pool.preparedQuery("UPDATE jobs SET attempts = 2, locked_by = 'node-b' WHERE id = $1")
       .execute(Tuple.of(first.id())));
@@ -180,7 +182,7 @@ class FencedDeliveryTest {
     } finally {
       attempt1.close();
     }
-    assertThat(outbox(booking).getString("status")).isEqualTo("sent");
+    assertThat(db.outbox(booking).getString("status")).isEqualTo("sent");
     assertThat(smtp.mailsTo(email)).hasSize(1);
   }
 
@@ -201,15 +203,5 @@ class FencedDeliveryTest {
   private static JsonObject handle(Job job) {
     return await(node.vertx().eventBus().<JsonObject>request(Bus.jobBatch(BookingJobs.FINALIZE),
       new JsonObject().put("jobs", new JsonArray().add(job.toJson())))).body();
-  }
-
-  private static String bookingStatus(long id) {
-    return await(pool.preparedQuery("SELECT status FROM bookings WHERE id = $1").execute(Tuple.of(id)))
-      .iterator().next().getString("status");
-  }
-
-  private static JsonObject outbox(long booking) {
-    return await(pool.preparedQuery("SELECT * FROM outbox WHERE booking_id = $1").execute(Tuple.of(booking)))
-      .iterator().next().toJson();
   }
 }

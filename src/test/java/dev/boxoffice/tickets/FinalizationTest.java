@@ -9,6 +9,7 @@ import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.ops.Metrics;
 import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestSmtp;
 import dev.boxoffice.testing.TestStorage;
@@ -61,6 +62,7 @@ class FinalizationTest {
   private static Boxoffice.Node node;
   private static Boxoffice.Node second;
   private static Pool pool;
+  private static final BookingFixtures db = new BookingFixtures(() -> pool);
   private static long eventId;
 
   @BeforeAll
@@ -91,13 +93,13 @@ class FinalizationTest {
   @Test
   void confirmedBookingBecomesFinalizedAndItsTicketIsEmailedOnce(Vertx vertx) throws Exception {
     String email = uniqueEmail();
-    long id = confirmedBooking(email, eventId, 2);
+    long id = db.confirmedBooking(email, eventId, 2);
     long finalizedBefore = eventFinalized();
 
     enqueueFinalize(id, "finalize:" + id);
 
     eventually(WITHIN, () -> assertThat(outboxStatus(id)).isEqualTo("sent"));
-    JsonObject booking = booking(id);
+    Row booking = db.booking(id);
     assertThat(booking.getString("status")).isEqualTo("finalized");
     assertThat(booking.getValue("finalized_at")).isNotNull();
     assertThat(booking.getValue("ticket_emailed_at")).isNotNull();
@@ -129,7 +131,7 @@ class FinalizationTest {
 
   @Test
   void ticketIsNotAvailableBeforeFinalization(Vertx vertx) throws Exception {
-    long id = confirmedBooking(uniqueEmail(), null, 1);
+    long id = db.confirmedBooking(uniqueEmail(), null, 1);
     ApiClient api = ApiClient.create(vertx, node.platform().config().integer("http_port"));
 
     HttpResponse<Buffer> owner = await(api.withToken(TestTokens.user()).get("/bookings/" + id + "/ticket"));
@@ -144,7 +146,7 @@ class FinalizationTest {
   @Test
   void runningFinalizeAgainSendsNoSecondEmail() throws Exception {
     String email = uniqueEmail();
-    long id = confirmedBooking(email, eventId, 3);
+    long id = db.confirmedBooking(email, eventId, 3);
     UUID first = enqueueFinalize(id, "finalize:" + id);
     JsonObject firstResult = succeeded(first);
     assertThat(firstResult.getString("email")).isEqualTo("sent");
@@ -157,7 +159,7 @@ class FinalizationTest {
     assertThat(again.getBoolean("unchanged")).isTrue();
     assertThat(smtp.mailsTo(email)).hasSize(1);
     assertThat(eventFinalized()).isEqualTo(finalizedAfterFirst);
-    JsonObject mail = outbox(id);
+    JsonObject mail = db.outbox(id);
     assertThat(mail.getInteger("attempts")).isEqualTo(1);
     assertThat(mail.getString("job_id")).isEqualTo(first.toString());
   }
@@ -165,7 +167,7 @@ class FinalizationTest {
   @Test
   void finalizeJobsRunningAtTheSameTimeProduceOneEmail() throws Exception {
     String email = uniqueEmail();
-    long id = confirmedBooking(email, eventId, 4);
+    long id = db.confirmedBooking(email, eventId, 4);
     long finalizedBefore = eventFinalized();
 
     // committed together, so both worker nodes see them due at the same instant and race for the booking
@@ -189,7 +191,7 @@ class FinalizationTest {
     assertThat(results).allSatisfy(r -> assertThat("sent".equals(r.getString("email"))
       || r.getBoolean("unchanged", false)).isTrue());
     assertThat(outboxStatus(id)).isEqualTo("sent");
-    assertThat(jobs.stream().map(UUID::toString)).contains(outbox(id).getString("job_id"));
+    assertThat(jobs.stream().map(UUID::toString)).contains(db.outbox(id).getString("job_id"));
     assertThat(smtp.mailsTo(email)).hasSize(1);
     assertThat(eventFinalized()).isEqualTo(finalizedBefore + 4);
   }
@@ -197,7 +199,7 @@ class FinalizationTest {
   @Test
   void whileSmtpIsDownTheJobRetriesTheEmailAndDeliversItOnceItIsBack() throws Exception {
     String email = uniqueEmail();
-    long id = confirmedBooking(email, null, 1);
+    long id = db.confirmedBooking(email, null, 1);
     double retriesBefore = outboxCounted("retry");
     double sentBefore = outboxCounted("sent");
     UUID writer;
@@ -205,17 +207,17 @@ class FinalizationTest {
     try {
       writer = enqueueFinalize(id, "finalize:" + id);
       eventually(WITHIN, () -> {
-        JsonObject mail = outbox(id);
+        JsonObject mail = db.outbox(id);
         assertThat(mail).as("outbox row").isNotNull();
         assertThat(mail.getInteger("attempts")).isGreaterThanOrEqualTo(2);
       });
-      JsonObject failing = outbox(id);
+      JsonObject failing = db.outbox(id);
       assertThat(failing.getString("status")).isEqualTo("pending");
       assertThat(failing.getString("last_error")).startsWith("SMTP:");
       assertThat(failing.getString("job_id")).isEqualTo(writer.toString());
       // the ticket is issued; only its e-mail waits
-      assertThat(booking(id).getString("status")).isEqualTo("finalized");
-      assertThat(booking(id).getValue("ticket_emailed_at")).isNull();
+      assertThat(db.booking(id).getString("status")).isEqualTo("finalized");
+      assertThat(db.booking(id).getValue("ticket_emailed_at")).isNull();
 
       // another finalization job of the booking leaves the message to the job that wrote it
       JsonObject other = succeeded(enqueueFinalize(id, "finalize-other:" + id));
@@ -228,8 +230,8 @@ class FinalizationTest {
     assertThat(delivered.getJsonObject("email").getString("status")).isEqualTo("sent");
     assertThat(outboxStatus(id)).isEqualTo("sent");
     assertThat(smtp.mailsTo(email)).hasSize(1);
-    assertThat(outbox(id).getString("last_error")).isNull();
-    assertThat(booking(id).getValue("ticket_emailed_at")).isNotNull();
+    assertThat(db.outbox(id).getString("last_error")).isNull();
+    assertThat(db.booking(id).getValue("ticket_emailed_at")).isNotNull();
     assertThat(outboxCounted("retry") - retriesBefore).as("failed attempts counted").isGreaterThanOrEqualTo(2);
     assertThat(outboxCounted("sent") - sentBefore).isEqualTo(1);
   }
@@ -237,7 +239,7 @@ class FinalizationTest {
   @Test
   void anEmailThatFailsOnTheJobsLastAttemptIsLeftFailed() throws Exception {
     String email = uniqueEmail();
-    long id = confirmedBooking(email, null, 1);
+    long id = db.confirmedBooking(email, null, 1);
     double failedBefore = outboxCounted("failed");
     smtp.stop();
     UUID job;
@@ -249,12 +251,12 @@ class FinalizationTest {
       smtp.start();
     }
 
-    JsonObject mail = outbox(id);
+    JsonObject mail = db.outbox(id);
     assertThat(mail.getString("status")).isEqualTo("failed");
     assertThat(mail.getInteger("attempts")).isEqualTo(1);
     assertThat(mail.getString("last_error")).startsWith("SMTP:");
-    assertThat(booking(id).getString("status")).isEqualTo("finalized");
-    assertThat(booking(id).getString("last_error")).startsWith("ticket e-mail failed: SMTP:");
+    assertThat(db.booking(id).getString("status")).isEqualTo("finalized");
+    assertThat(db.booking(id).getString("last_error")).startsWith("ticket e-mail failed: SMTP:");
     assertThat(smtp.mailsTo(email)).isEmpty();
     assertThat(outboxCounted("failed") - failedBefore).as("boxoffice_outbox_messages_total{outcome=failed}")
       .isEqualTo(1);
@@ -268,14 +270,14 @@ class FinalizationTest {
 
   @Test
   void aBookingThatIsNoLongerConfirmedIsSkipped() throws Exception {
-    long id = confirmedBooking(uniqueEmail(), null, 1);
+    long id = db.confirmedBooking(uniqueEmail(), null, 1);
     await(pool.preparedQuery("UPDATE bookings SET status = 'cancelled' WHERE id = $1").execute(Tuple.of(id)));
 
     JsonObject result = succeeded(enqueueFinalize(id, "finalize:" + id));
 
     assertThat(result.getString("skipped")).isEqualTo("cancelled");
-    assertThat(booking(id).getString("status")).isEqualTo("cancelled");
-    assertThat(outbox(id)).isNull();
+    assertThat(db.booking(id).getString("status")).isEqualTo("cancelled");
+    assertThat(db.outbox(id)).isNull();
     assertThat(await(pool.preparedQuery("SELECT 1 FROM tickets WHERE booking_id = $1").execute(Tuple.of(id))))
       .isEmpty();
   }
@@ -313,7 +315,7 @@ class FinalizationTest {
 
   /** A booking finalized and its ticket mail sent; returns the booking's id. */
   private static long sentMessage() throws Exception {
-    long id = confirmedBooking(uniqueEmail(), eventId, 1);
+    long id = db.confirmedBooking(uniqueEmail(), eventId, 1);
     enqueueFinalize(id, "finalize:" + id);
     eventually(WITHIN, () -> assertThat(outboxStatus(id)).isEqualTo("sent"));
     return id;
@@ -335,24 +337,6 @@ class FinalizationTest {
 
   // ------------------------------------------------------------------ fixtures
 
-  /** A booking as the saga leaves it after payment: confirmed, its quantity held on the event. */
-  static Future<Long> insertConfirmedBooking(Pool pool, String email, Long eventId, int quantity) {
-    return pool.withTransaction(tx -> {
-      Future<?> held = eventId == null ? Future.succeededFuture()
-        : tx.preparedQuery("UPDATE events SET booked = booked + $2 WHERE id = $1").execute(Tuple.of(eventId, quantity));
-      return held.compose(v -> tx.preparedQuery("""
-          INSERT INTO bookings (name, email, phone, status, event_id, quantity, owner, expires_at, confirmed_at)
-          VALUES ('Ada Lovelace', $1, '+44 20 7946 0000', 'confirmed', $2, $3, 'testuser',
-                  now() + interval '1 minute', now())
-          RETURNING id""").execute(Tuple.of(email, eventId, quantity)))
-        .map(rows -> rows.iterator().next().getLong("id"));
-    });
-  }
-
-  private static long confirmedBooking(String email, Long event, int quantity) throws Exception {
-    return await(insertConfirmedBooking(pool, email, event, quantity));
-  }
-
   private static UUID enqueueFinalize(long id, String key) throws Exception {
     return await(JobQueue.enqueue(pool, NewJob.of(BookingJobs.FINALIZE, new JsonObject().put("booking_id", id))
       .uniqueKey(key))).id();
@@ -366,19 +350,8 @@ class FinalizationTest {
     return Jwt.issue(Jwt.provider(node.vertx(), AppConfig.DEV_JWT_SECRET), "mallory", "user", 3600);
   }
 
-  private static JsonObject booking(long id) throws Exception {
-    Row row = await(pool.preparedQuery("SELECT * FROM bookings WHERE id = $1").execute(Tuple.of(id)))
-      .iterator().next();
-    return row.toJson();
-  }
-
-  private static JsonObject outbox(long bookingId) throws Exception {
-    var rows = await(pool.preparedQuery("SELECT * FROM outbox WHERE booking_id = $1").execute(Tuple.of(bookingId)));
-    return rows.size() == 0 ? null : rows.iterator().next().toJson();
-  }
-
   private static String outboxStatus(long bookingId) throws Exception {
-    JsonObject mail = outbox(bookingId);
+    JsonObject mail = db.outbox(bookingId);
     return mail == null ? null : mail.getString("status");
   }
 

@@ -5,6 +5,7 @@ import dev.boxoffice.booking.BookingJobs;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.testing.ApiClient;
+import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNodes;
 import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
@@ -15,7 +16,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,6 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OutboxRecordedTest {
   private static Boxoffice.Node node;
   private static Pool pool;
+  private static final BookingFixtures db = new BookingFixtures(() -> pool);
 
   @BeforeAll
   static void start() throws Exception {
@@ -48,20 +49,21 @@ class OutboxRecordedTest {
 
   @Test
   void withoutSmtpHostTheMailIsRecordedAndTheTicketIssued(Vertx vertx) throws Exception {
-    long id = await(FinalizationTest.insertConfirmedBooking(pool, "grace@example.com", null, 1));
+    long id = db.confirmedBooking("grace@example.com", null, 1);
 
     await(JobQueue.enqueue(pool, NewJob.of(BookingJobs.FINALIZE, new JsonObject().put("booking_id", id))));
 
-    Row mail = eventually(Duration.ofSeconds(15), () -> pool.preparedQuery("SELECT * FROM outbox WHERE booking_id = $1")
-        .execute(Tuple.of(id)).map(rows -> rows.size() == 0 ? null : rows.iterator().next()),
-      row -> row != null && !"pending".equals(row.getString("status")));
-    assertThat(mail).isNotNull();
+    eventually(Duration.ofSeconds(15), () -> {
+      JsonObject row = db.outbox(id);
+      assertThat(row).as("outbox row").isNotNull();
+      assertThat(row.getString("status")).isNotEqualTo("pending");
+    });
+    JsonObject mail = db.outbox(id);
     assertThat(mail.getString("status")).isEqualTo("recorded");
     assertThat(mail.getString("to")).isEqualTo("grace@example.com");
     assertThat(mail.getString("subject")).contains("BO-" + id);
     assertThat(mail.getValue("sent_at")).isNull();
-    Row booking = await(pool.preparedQuery("SELECT * FROM bookings WHERE id = $1").execute(Tuple.of(id)))
-      .iterator().next();
+    Row booking = db.booking(id);
     assertThat(booking.getString("status")).isEqualTo("finalized");
     assertThat(booking.getValue("ticket_emailed_at")).isNull();
 
