@@ -3,12 +3,11 @@ package dev.boxoffice.platform;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
-import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import dev.boxoffice.Boxoffice;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNodes;
+import dev.boxoffice.testing.TestSmtp;
 import dev.boxoffice.testing.TestStorage;
 import dev.boxoffice.testing.TestTokens;
 import io.opentelemetry.api.common.AttributeKey;
@@ -62,22 +61,20 @@ class TracingTest {
   private static final InMemorySpanExporter workerSpans = InMemorySpanExporter.create();
   private static final ByteArrayOutputStream logLines = new ByteArrayOutputStream();
   private static OutputStreamAppender<ILoggingEvent> jsonLog;
-  private static GreenMail smtp;
+  private static TestSmtp smtp;
   private static Boxoffice.Node edge;
   private static Boxoffice.Node worker;
 
   @BeforeAll
   static void start() throws Exception {
     jsonLog = jsonLogOf("dev.boxoffice.booking", "boxoffice.access");
-    int smtpPort = TestStorage.freePort();
-    smtp = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", "smtp"));
-    smtp.start();
+    smtp = TestSmtp.started();
     String db = TestStorage.get().newDatabase("TracingTest");
     String cluster = "trace-" + UUID.randomUUID().toString().substring(0, 8);
     int pe = TestStorage.freePort();
     int pw = TestStorage.freePort();
     JsonObject base = TestNodes.settings(db, TestStorage.redisPrefix("TracingTest")).put("payment_mode", "auto")
-      .put("smtp_host", "127.0.0.1").put("smtp_port", smtpPort).put("mail_from", "tickets@trace.test")
+      .put("smtp_host", TestSmtp.HOST).put("smtp_port", smtp.port()).put("mail_from", "tickets@trace.test")
       .mergeIn(TestNodes.noUserCrons());
     // both at once: each node's cluster join waits for the other
     io.vertx.core.Future<Boxoffice.Node> workerStarted = Boxoffice.start(AppConfig.of(TestNodes.clustered(
@@ -112,7 +109,7 @@ class TracingTest {
   }
 
   @Test
-  void aBookingIsOneTraceFromItsRequestToItsTicketEmail(Vertx vertx) {
+  void aBookingIsOneTraceFromItsRequestToItsTicketEmail(Vertx vertx) throws Exception {
     long event = eventId(vertx);
     HttpResponse<Buffer> created = await(ApiClient.create(vertx, port(edge)).withToken(TestTokens.user())
       .post("/bookings", body("Trace Able", "trace@example.com").put("event_id", event)));
@@ -163,7 +160,7 @@ class TracingTest {
     assertThat(parentOf(mail)).isEqualTo(finalize.getSpanId());
     assertThat(mail.getKind()).isEqualTo(SpanKind.CLIENT);
     assertThat(mail.getAttributes().get(AttributeKey.longKey("boxoffice.booking.id"))).isEqualTo(id);
-    assertThat(smtp.getReceivedMessages()).isNotEmpty();
+    assertThat(smtp.mailsTo("trace@example.com")).isNotEmpty();
 
     String logs = eventually(WITHIN, () -> io.vertx.core.Future.succeededFuture(logLines.toString(
       StandardCharsets.UTF_8)), text -> lines(text, "booking " + id + " created").isPresent()
