@@ -35,8 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BookingPagesTest {
   @RegisterExtension
-  static final TestNode node = TestNode.create().with(TestNodes.noUserCrons())
-    .with("payment_mode", "manual").with("hold_seconds", 600);
+  static final TestNode node = TestNode.create().with(TestNodes.noUserCrons()).with(TestNodes.manualPayment());
 
   private static BookingFixtures db;
   private static ApiClient admin;

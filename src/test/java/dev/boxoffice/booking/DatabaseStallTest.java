@@ -59,8 +59,7 @@ class DatabaseStallTest {
     String pg = TestStorage.get().newDatabase("DatabaseStallTest");
     proxy = await(PausableProxy.forUri(vertx, pg));
     node = TestNodes.start(TestNodes.settings(proxy.uri(pg), TestStorage.redisPrefix("DatabaseStallTest"))
-      .mergeIn(TestNodes.noUserCrons())
-      .put("payment_mode", "manual").put("hold_seconds", 600).put("pg_pool_size", 4)
+      .mergeIn(TestNodes.noUserCrons()).mergeIn(TestNodes.manualPayment()).put("pg_pool_size", 4)
       .put("request_timeout_ms", 2_000).put("request_grace_ms", 1_500).put("booking_queue_limit", LIMIT), false);
     direct = Database.pool(vertx, pg, 2);
     db = new BookingFixtures(direct);

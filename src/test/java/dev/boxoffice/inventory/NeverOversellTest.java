@@ -43,12 +43,12 @@ class NeverOversellTest {
     int pb = TestStorage.freePort();
     // manual payment keeps every accepted booking holding its quantity for the whole test
     JsonObject base = TestNodes.settings(db, TestStorage.redisPrefix("NeverOversellTest"))
-      .put("payment_mode", "manual").put("hold_seconds", 600);
+      .mergeIn(TestNodes.manualPayment());
     a = TestNodes.start(TestNodes.clustered(base.copy(), cluster, pa, pa, pb), true);
     b = TestNodes.start(TestNodes.clustered(base.copy().put("http_port", TestStorage.freePort()), cluster, pb, pa, pb),
       true);
     noRedis = TestNodes.start(TestNodes.settings(db, TestStorage.redisPrefix("NeverOversellTest"))
-      .put("payment_mode", "manual").put("hold_seconds", 600).put("redis_uri", "redis://127.0.0.1:1"), false);
+      .mergeIn(TestNodes.manualPayment()).put("redis_uri", "redis://127.0.0.1:1"), false);
   }
 
   @AfterAll

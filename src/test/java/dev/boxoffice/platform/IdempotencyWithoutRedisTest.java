@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class IdempotencyWithoutRedisTest {
   @RegisterExtension
-  static final TestNode node = TestNode.create().with("payment_mode", "manual").with("hold_seconds", 600)
+  static final TestNode node = TestNode.create().with(TestNodes.manualPayment())
     .with("redis_uri", "redis://127.0.0.1:" + TestStorage.freePort()).with(TestNodes.noUserCrons());
 
   @Test
