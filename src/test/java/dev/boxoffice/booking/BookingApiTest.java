@@ -42,7 +42,7 @@ class BookingApiTest {
     anonymous = node.api();
     admin = node.admin();
     user = node.user();
-    otherUser = anonymous.withToken(TestTokens.issue("otheruser", "user"));
+    otherUser = anonymous.withToken(TestTokens.user("otheruser"));
   }
 
   private static HttpResponse<Buffer> create(ApiClient as, JsonObject body) {
@@ -268,7 +268,7 @@ class BookingApiTest {
 
   @Test
   void listsArePagedNewestFirstWithTheTotal() {
-    ApiClient pager = anonymous.withToken(TestTokens.user(node.vertx(), "pager"));
+    ApiClient pager = anonymous.withToken(TestTokens.user("pager"));
     List<Long> ids = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       ids.add(createOk(pager, body("Page " + i, "page" + i + "@example.com")));

@@ -47,7 +47,7 @@ class BookingPagesTest {
   }
 
   private static ApiClient as(String user) {
-    return node.api().withToken(TestTokens.user(node.vertx(), user));
+    return node.api().withToken(TestTokens.user(user));
   }
 
   /** {@code n} bookings of {@code owner} in {@code status}, written directly (no saga); their ids, ascending. */

@@ -65,10 +65,10 @@ class BookingSagaTest {
     autoDb = new BookingFixtures(auto.platform().pool());
     shortDb = new BookingFixtures(shortHold.platform().pool());
     autoAnonymous = ApiClient.create(vertx, auto.platform().config().integer("http_port"));
-    autoUser = autoAnonymous.withToken(TestTokens.user(vertx, "testuser"));
-    autoAdmin = autoAnonymous.withToken(TestTokens.admin(vertx));
+    autoUser = autoAnonymous.withToken(TestTokens.user());
+    autoAdmin = autoAnonymous.withToken(TestTokens.admin());
     shortUser = ApiClient.create(vertx, shortHold.platform().config().integer("http_port"))
-      .withToken(TestTokens.user(vertx, "testuser"));
+      .withToken(TestTokens.user());
   }
 
   @AfterAll

@@ -167,7 +167,7 @@ class HoldExpiryTest {
 
   private static ApiClient user(Vertx vertx, Boxoffice.Node node) {
     return ApiClient.create(vertx, node.platform().config().integer("http_port"))
-      .withToken(TestTokens.user(vertx, "testuser"));
+      .withToken(TestTokens.user());
   }
 
   private static long book(ApiClient api, long product, int quantity) {

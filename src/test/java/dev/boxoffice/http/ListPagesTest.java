@@ -37,7 +37,7 @@ class ListPagesTest {
   static void seed() {
     db = new BookingFixtures(node.pool());
     admin = node.admin();
-    tasker = node.api().withToken(TestTokens.user(node.vertx(), "tasker"));
+    tasker = node.api().withToken(TestTokens.user("tasker"));
     db.sql("INSERT INTO events (title, capacity) SELECT 'Show ' || g, 10 FROM generate_series(1, 5) g");
     db.sql("""
       INSERT INTO products (name, quantity, unique_id) SELECT 'Widget ' || g, 3, 'paged-' || g

@@ -20,16 +20,9 @@ public final class TestTokens {
     return issue("testuser", "user");
   }
 
-  public static String admin(Vertx vertx) {
-    return admin();
-  }
-
-  public static String user(Vertx vertx, String username) {
+  /** A token of {@code username}, role user. */
+  public static String user(String username) {
     return issue(username, "user");
-  }
-
-  public static String issue(Vertx vertx, String username, String role) {
-    return issue(username, role);
   }
 
   public static String issue(String username, String role) {

@@ -1,13 +1,11 @@
 package dev.boxoffice.tickets;
 
 import dev.boxoffice.Boxoffice;
-import dev.boxoffice.auth.Jwt;
 import dev.boxoffice.booking.BookingJobs;
 import dev.boxoffice.jobs.JobQueue;
 import dev.boxoffice.jobs.JobRow;
 import dev.boxoffice.jobs.NewJob;
 import dev.boxoffice.ops.Metrics;
-import dev.boxoffice.platform.AppConfig;
 import dev.boxoffice.testing.ApiClient;
 import dev.boxoffice.testing.BookingFixtures;
 import dev.boxoffice.testing.TestNodes;
@@ -124,7 +122,7 @@ class FinalizationTest {
     HttpResponse<Buffer> admins = await(api.withToken(TestTokens.admin()).get("/bookings/" + id + "/ticket"));
     assertThat(admins.statusCode()).isEqualTo(200);
 
-    HttpResponse<Buffer> others = await(api.withToken(otherUser()).get("/bookings/" + id + "/ticket"));
+    HttpResponse<Buffer> others = await(api.withToken(TestTokens.user("mallory")).get("/bookings/" + id + "/ticket"));
     assertThat(others.statusCode()).isEqualTo(404);
     assertThat(others.bodyAsJsonObject().getString("error")).isEqualTo("Booking not found");
   }
@@ -344,10 +342,6 @@ class FinalizationTest {
 
   private static String uniqueEmail() {
     return "ada" + SEQ.incrementAndGet() + "-" + UUID.randomUUID().toString().substring(0, 6) + "@example.com";
-  }
-
-  private static String otherUser() {
-    return Jwt.issue(Jwt.provider(node.vertx(), AppConfig.DEV_JWT_SECRET), "mallory", "user", 3600);
   }
 
   private static String outboxStatus(long bookingId) throws Exception {
