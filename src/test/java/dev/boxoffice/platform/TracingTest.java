@@ -110,7 +110,7 @@ class TracingTest {
 
   @Test
   void aBookingIsOneTraceFromItsRequestToItsTicketEmail(Vertx vertx) throws Exception {
-    long event = eventId(vertx);
+    long event = eventId();
     HttpResponse<Buffer> created = await(ApiClient.create(vertx, port(edge)).withToken(TestTokens.user())
       .post("/bookings", body("Trace Able", "trace@example.com").put("event_id", event)));
     assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
@@ -175,7 +175,7 @@ class TracingTest {
 
   @Test
   void jobsEnqueuedInsideATraceCarryItsTraceparentOnTheirRow(Vertx vertx) {
-    long event = eventId(vertx);
+    long event = eventId();
     HttpResponse<Buffer> created = await(ApiClient.create(vertx, port(edge)).withToken(TestTokens.user())
       .post("/bookings", body("Row Trace", "row@example.com").put("event_id", event)));
     assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
@@ -195,7 +195,7 @@ class TracingTest {
 
   @Test
   void aGroupCommitOfSeveralBookingsIsATraceOfItsOwnLinkedBothWaysToEachRequest(Vertx vertx) {
-    long event = eventId(vertx);
+    long event = eventId();
     ApiClient user = ApiClient.create(vertx, port(edge)).withToken(TestTokens.user());
     List<io.vertx.core.Future<HttpResponse<Buffer>>> posts = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
@@ -264,7 +264,7 @@ class TracingTest {
     return appender;
   }
 
-  private static long eventId(Vertx vertx) {
+  private static long eventId() {
     return new BookingFixtures(worker.platform().pool()).event(10);
   }
 
