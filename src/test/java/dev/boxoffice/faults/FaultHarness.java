@@ -105,7 +105,7 @@ public final class FaultHarness {
       Runtime.getRuntime().addShutdownHook(new Thread(cluster::close));
       Scenarios scenarios = new Scenarios(s, vertx, cluster, db, mail);
       if (s.mode().equals("throughput")) {
-        scenarios.throughput();
+        new ThroughputRun(s, vertx, scenarios, cluster, db).run();
         return 0;
       }
       if (s.mode().equals("rolling-restart")) {

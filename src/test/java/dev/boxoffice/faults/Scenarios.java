@@ -5,11 +5,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -18,10 +16,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import static dev.boxoffice.faults.FaultHarness.progress;
 import static dev.boxoffice.testing.Await.await;
 
-/** The scenarios of ISSUE6 item 1, and the throughput comparison. Each returns its {@link Outcome}. */
+/**
+ * The cluster's start, the first scenarios (kill -9, late join, Redis and PostgreSQL restarts), each returning its
+ * {@link Outcome}, and what the other scenarios share: the load, its items and the settle-and-check step.
+ */
 final class Scenarios {
   // generous: on a box loaded by other work three JVMs starting at once took over 2 minutes
-  private static final long START_TIMEOUT_MS = 300_000;
+  static final long START_TIMEOUT_MS = 300_000;
   private static final double RECOVERY_LIMIT_S = 10;
 
   private final FaultHarness.Settings s;
@@ -285,78 +286,6 @@ final class Scenarios {
     return o;
   }
 
-  // ------------------------------------------------------------------ throughput: 1 node vs 2 nodes
-
-  void throughput() {
-    startCluster(1);
-    System.out.println(throughputLine());
-    try {
-      cluster.start();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    }
-    cluster.awaitAll(START_TIMEOUT_MS);
-    System.out.println(throughputLine());
-  }
-
-  /**
-   * Closed loop, bookings only, spread over 16 roomy events (one hot event would measure the item lock instead):
-   * a 5 s warm-up (JIT) whose saga is let finish, then the measured run, then the time until every accepted
-   * booking is finalized (PDF rendered, e-mail sent), which is the end-to-end rate.
-   */
-  private String throughputLine() {
-    int nodes = cluster.live.size();
-    List<Long> roomy = new ArrayList<>();
-    for (int i = 0; i < 16; i++) {
-      roomy.add(create("/events", new JsonObject().put("title", "throughput " + nodes + " #" + i)
-        .put("capacity", 10_000_000)));
-    }
-    Load.Items items = new Load.Items(List.of(), List.of(), roomy);
-    Load.Settings closedLoop = new Load.Settings(0, s.maxInFlight(), 0, 0, 0, 0);
-    Load warmUp = new Load(vertx, token, items, closedLoop, cluster.live);
-    warmUp.start();
-    NodeProcess.sleep(5_000);
-    warmUp.stop();
-    boolean saga = s.paymentMode().equals("auto");
-    if (saga) {
-      awaitFinalized(warmUp.bookings, 300_000);
-    }
-    progress("throughput with %d node(s): %d requests in flight for %d s", nodes, s.maxInFlight(), s.loadSeconds());
-    Load load = new Load(vertx, token, items, closedLoop, cluster.live);
-    long begin = System.currentTimeMillis();
-    load.start();
-    NodeProcess.sleep(s.loadSeconds() * 1000L);
-    load.stop();
-    double seconds = load.seconds();
-    long[] lat = load.bookingLatencyNs.stream().mapToLong(Long::longValue).sorted().toArray();
-    String line = String.format(Locale.ROOT, "throughput %d node%s, payment %s: accepted=%d in %.1f s = %.0f "
-        + "bookings/s (p50 %.1f ms, p99 %.1f ms, %d in flight, failed=%d)", nodes, nodes == 1 ? "" : "s",
-      s.paymentMode(), load.bookings.size(), seconds, load.bookings.size() / seconds, pct(lat, 50), pct(lat, 99),
-      s.maxInFlight(), load.serverErrors.get() + load.transportErrors.get() + load.unexpected.get());
-    if (!saga) {
-      return line + "; bookings left pending (no saga, no PDF)";
-    }
-    long open = awaitFinalized(load.bookings, 600_000);
-    double endToEnd = (System.currentTimeMillis() - begin) / 1000.0;
-    return line + String.format(Locale.ROOT, "; all finalized (PDF + e-mail) after %.1f s = %.0f bookings/s end to "
-      + "end%s", endToEnd, load.bookings.size() / endToEnd, open > 0 ? " (" + open + " NOT finalized)" : "");
-  }
-
-  /** Waits until all these bookings are finalized; how many are not (0 when all are). */
-  private long awaitFinalized(Set<Long> bookings, long limitMs) {
-    long limit = System.currentTimeMillis() + limitMs;
-    long open = Long.MAX_VALUE;
-    while (System.currentTimeMillis() < limit) {
-      open = bookings.isEmpty() ? 0 : db.scalar("SELECT count(*) FROM bookings WHERE id = ANY(?) "
-        + "AND status <> 'finalized'", (Object) Db.longs(bookings));
-      if (open == 0) {
-        break;
-      }
-      NodeProcess.sleep(500);
-    }
-    return open;
-  }
-
   // ------------------------------------------------------------------ helpers
 
   /** Waits for everything to settle, then runs the shared checks; nodes that died on their own are violations. */
@@ -406,7 +335,8 @@ final class Scenarios {
     return new Load.Items(hot, List.of(product), List.of(roomy));
   }
 
-  private long create(String path, JsonObject body) {
+  /** Creates an event or a product through the first node as admin; its id. */
+  long create(String path, JsonObject body) {
     NodeProcess via = cluster.live.get(0);
     HttpResponse<Buffer> r = await(via.web.post(path).putHeader("Authorization", "Bearer " + token).timeout(20_000)
       .sendJsonObject(body));
@@ -452,10 +382,5 @@ final class Scenarios {
       }
     }
     return n;
-  }
-
-  private static double pct(long[] sorted, int p) {
-    return sorted.length == 0 ? 0
-      : sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
   }
 }
