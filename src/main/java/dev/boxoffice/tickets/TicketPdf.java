@@ -1,11 +1,10 @@
 package dev.boxoffice.tickets;
 
-import com.google.zxing.BarcodeFormat;
 import com.google.zxing.EncodeHintType;
 import com.google.zxing.WriterException;
-import com.google.zxing.common.BitMatrix;
-import com.google.zxing.qrcode.QRCodeWriter;
 import com.google.zxing.qrcode.decoder.ErrorCorrectionLevel;
+import com.google.zxing.qrcode.encoder.ByteMatrix;
+import com.google.zxing.qrcode.encoder.Encoder;
 import org.apache.pdfbox.cos.COSDictionary;
 import org.apache.pdfbox.cos.COSName;
 import org.apache.pdfbox.pdfwriter.compress.CompressParameters;
@@ -105,7 +104,7 @@ public final class TicketPdf {
         out.showText("Show this code at the entrance.");
         out.endText();
       }
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * 1024);
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(4 * 1024); // a ticket is ~1.6 KB
       doc.save(bytes, CompressParameters.NO_COMPRESSION); // object streams cost more CPU than the bytes they save
       return bytes.toByteArray();
     } catch (IOException e) {
@@ -143,11 +142,11 @@ public final class TicketPdf {
     return out.toString();
   }
 
-  private static BitMatrix qrMatrix(String content) {
+  /** The code's modules, without the quiet zone (zxing's writer would copy them into a scaled matrix first). */
+  private static ByteMatrix qrMatrix(String content) {
     try {
-      return new QRCodeWriter().encode(content, BarcodeFormat.QR_CODE, 0, 0,
-        Map.of(EncodeHintType.MARGIN, QR_MARGIN_MODULES, EncodeHintType.ERROR_CORRECTION, ErrorCorrectionLevel.M,
-          EncodeHintType.QR_MASK_PATTERN, QR_MASK));
+      return Encoder.encode(content, ErrorCorrectionLevel.M, Map.of(EncodeHintType.QR_MASK_PATTERN, QR_MASK))
+        .getMatrix();
     } catch (WriterException e) {
       throw new IllegalStateException("cannot encode QR code for " + content, e);
     }
@@ -160,16 +159,18 @@ public final class TicketPdf {
    * module stays a sharp square at any zoom, as the vector drawing did. Samples are 0 (black) for dark modules, rows
    * padded to whole bytes.
    */
-  private static void drawQr(PDPageContentStream out, BitMatrix m, float x, float y, float size) throws IOException {
-    int width = m.getWidth();
-    int height = m.getHeight();
+  private static void drawQr(PDPageContentStream out, ByteMatrix m, float x, float y, float size) throws IOException {
+    int width = m.getWidth() + 2 * QR_MARGIN_MODULES;
+    int height = m.getHeight() + 2 * QR_MARGIN_MODULES;
     int rowBytes = (width + 7) / 8;
     byte[] samples = new byte[rowBytes * height];
     java.util.Arrays.fill(samples, (byte) 0xFF);
-    for (int row = 0; row < height; row++) {
-      for (int col = 0; col < width; col++) {
-        if (m.get(col, row)) {
-          samples[row * rowBytes + col / 8] &= (byte) ~(0x80 >>> (col % 8));
+    for (int row = 0; row < m.getHeight(); row++) {
+      int sampleRow = (row + QR_MARGIN_MODULES) * rowBytes;
+      for (int col = 0; col < m.getWidth(); col++) {
+        if (m.get(col, row) == 1) {
+          int sampleCol = col + QR_MARGIN_MODULES;
+          samples[sampleRow + sampleCol / 8] &= (byte) ~(0x80 >>> (sampleCol % 8));
         }
       }
     }
