@@ -83,12 +83,7 @@ public final class EventsApi {
   }
 
   private Future<JsonObject> list(Bus.ApiRequest req) {
-    Paging.Request paging = Paging.Request.of(req, "events", Paging.Key.LONG);
-    Future<Paging.Slice> page = pool.preparedQuery(PAGE)
-      .execute(Tuple.of(paging.after(0, 0L), paging.fetch(), paging.offset()))
-      .map(rows -> paging.slice(rows, EventsApi::event, r -> new Object[]{r.getLong("id")}));
-    Future<Paging.Total> total = pool.query(TOTAL).execute().map(Paging.Total::ofTable);
-    return Future.all(page, total).map(v -> Paging.reply(page.result(), total.result()));
+    return Paging.byId(pool, req, "events", PAGE, TOTAL, EventsApi::event);
   }
 
   private Future<Row> one(String sql, Bus.ApiRequest req) {

@@ -69,12 +69,7 @@ public final class ProductsApi {
   }
 
   private Future<JsonObject> list(Bus.ApiRequest req) {
-    Paging.Request paging = Paging.Request.of(req, "products", Paging.Key.LONG);
-    Future<Paging.Slice> page = pool.preparedQuery(PAGE)
-      .execute(Tuple.of(paging.after(0, 0L), paging.fetch(), paging.offset()))
-      .map(rows -> paging.slice(rows, ProductsApi::product, r -> new Object[]{r.getLong("id")}));
-    Future<Paging.Total> total = pool.query(TOTAL).execute().map(Paging.Total::ofTable);
-    return Future.all(page, total).map(v -> Paging.reply(page.result(), total.result()));
+    return Paging.byId(pool, req, "products", PAGE, TOTAL, ProductsApi::product);
   }
 
   private Future<JsonObject> create(SqlClient sql, Bus.ApiRequest req) {

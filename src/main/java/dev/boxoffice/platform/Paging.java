@@ -1,9 +1,12 @@
 package dev.boxoffice.platform;
 
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
 
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
@@ -151,6 +154,21 @@ public final class Paging {
 
   /** A page's items and the next page's cursor ({@code null} on the last page). */
   public record Slice(JsonArray items, String next) {
+  }
+
+  /**
+   * A whole table listed by its id: one page of {@code pageSql} ({@code $1} the id after which the page starts,
+   * {@code $2} how many rows to fetch, {@code $3} the offset) beside the table's total ({@code totalSql}, from
+   * {@link #tableTotal}), as the list reply.
+   */
+  public static Future<JsonObject> byId(Pool pool, Bus.ApiRequest req, String list, String pageSql, String totalSql,
+                                        Function<Row, JsonObject> view) {
+    Request paging = Request.of(req, list, Key.LONG);
+    Future<Slice> page = pool.preparedQuery(pageSql)
+      .execute(Tuple.of(paging.after(0, 0L), paging.fetch(), paging.offset()))
+      .map(rows -> paging.slice(rows, view, r -> new Object[]{r.getLong("id")}));
+    Future<Total> total = pool.query(totalSql).execute().map(Total::ofTable);
+    return Future.all(page, total).map(v -> reply(page.result(), total.result()));
   }
 
   /** The API reply of a page: the items, the total's two headers, and the next cursor for the edge's Link header. */

@@ -7,7 +7,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 
 /**
  * {@code GET /outbox} (admin; the contract enforces the role): outgoing mail by id, oldest first, so that a reader
@@ -28,12 +27,7 @@ public final class OutboxApi {
   }
 
   public Future<JsonObject> list(Bus.ApiRequest req) {
-    Paging.Request paging = Paging.Request.of(req, "outbox", Paging.Key.LONG);
-    Future<Paging.Slice> page = pool.preparedQuery(PAGE)
-      .execute(Tuple.of(paging.after(0, 0L), paging.fetch(), paging.offset()))
-      .map(rows -> paging.slice(rows, OutboxApi::view, r -> new Object[]{r.getLong("id")}));
-    Future<Paging.Total> total = pool.query(TOTAL).execute().map(Paging.Total::ofTable);
-    return Future.all(page, total).map(v -> Paging.reply(page.result(), total.result()));
+    return Paging.byId(pool, req, "outbox", PAGE, TOTAL, OutboxApi::view);
   }
 
   static JsonObject view(Row r) {
