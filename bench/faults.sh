@@ -44,22 +44,8 @@ fi
 
 OUT=target/faults
 SERVICES=bench/faults/services.sh
-export FAULTS_RUN
-FAULTS_RUN=$(mktemp -d /tmp/bo-faults.XXXXXX)
-chmod 755 "$FAULTS_RUN"
-DRIVER=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$DRIVER" ] && kill -0 "$DRIVER" 2>/dev/null; then kill "$DRIVER" 2>/dev/null || true; wait "$DRIVER" 2>/dev/null || true; fi
-  cp "$FAULTS_RUN/pg/postgres.log" "$OUT/postgres.log" 2>/dev/null || true
-  cp "$FAULTS_RUN/redis.log" "$OUT/redis.log" 2>/dev/null || true
-  bash "$SERVICES" cleanup || true
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/faults/run.sh
+. bench/faults/run.sh
 
 step() { echo "  [faults $(date +%T)] $*" >&2; }
 

@@ -25,23 +25,9 @@ cd "$(dirname "$0")/../.."
 OUT=target/net
 SERVICES=bench/faults/services.sh
 CTL=bench/net/netctl.sh
-export FAULTS_RUN
-FAULTS_RUN=$(mktemp -d /tmp/bo-faults.XXXXXX) # services.sh cleans up only /tmp/bo-faults.* directories
-chmod 755 "$FAULTS_RUN"
-DRIVER=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$DRIVER" ] && kill -0 "$DRIVER" 2>/dev/null; then kill "$DRIVER" 2>/dev/null || true; wait "$DRIVER" 2>/dev/null || true; fi
-  cp "$FAULTS_RUN/pg/postgres.log" "$OUT/postgres.log" 2>/dev/null || true
-  cp "$FAULTS_RUN/redis.log" "$OUT/redis.log" 2>/dev/null || true
-  bash "$SERVICES" cleanup || true
-  bash "$CTL" teardown || true
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+RUN_TEARDOWN="bash $CTL teardown"
+# shellcheck source=bench/faults/run.sh
+. bench/faults/run.sh
 
 step() { echo "  [net $(date +%T)] $*" >&2; }
 
