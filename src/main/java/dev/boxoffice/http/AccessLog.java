@@ -1,5 +1,6 @@
 package dev.boxoffice.http;
 
+import dev.boxoffice.platform.ConsoleLines;
 import dev.boxoffice.platform.Traces;
 import io.opentelemetry.api.trace.Span;
 import dev.boxoffice.ops.WarmUp;
@@ -10,6 +11,7 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.Marker;
 
 import java.util.UUID;
 import java.util.function.UnaryOperator;
@@ -37,7 +39,7 @@ public final class AccessLog {
   private AccessLog() {
   }
 
-  /** A request of this node's own warm-up ({@link WarmUp}): the node logs one line for all of them. */
+  /** A request of this node's own warm-up ({@link WarmUp}): its line is encoded, not written. */
   private static boolean warmUp(RoutingContext rc, String requestId) {
     if (requestId == null || !requestId.startsWith("warm-up-")) {
       return false;
@@ -63,15 +65,17 @@ public final class AccessLog {
       rc.put(REQUEST_ID, id);
       rc.put(METHOD, rc.request().method().name());
       rc.response().putHeader(HEADER, id);
-      if (enabled && log.isInfoEnabled() && !warmUp(rc, incoming)) {
+      if (enabled && log.isInfoEnabled()) {
+        // the warm-up's lines are encoded (so that the encoder is compiled before readiness), never written
+        Marker marker = warmUp(rc, incoming) ? ConsoleLines.REHEARSAL : null;
         // the request's span has ended (and left its context) when the end handler runs: the line is written in it
         // again, so that it carries the request's trace id like every other line of the request
         io.opentelemetry.context.Context trace = Traces.currentContext();
         rc.addEndHandler(ended -> {
           if (trace == null) {
-            line(rc, templateOf, ended.succeeded(), start, id);
+            line(rc, templateOf, ended.succeeded(), start, id, marker);
           } else {
-            Traces.inSpan(trace, () -> line(rc, templateOf, ended.succeeded(), start, id));
+            Traces.inSpan(trace, () -> line(rc, templateOf, ended.succeeded(), start, id, marker));
           }
         });
       }
@@ -83,8 +87,9 @@ public final class AccessLog {
     };
   }
 
-  private static void line(RoutingContext rc, UnaryOperator<String> templateOf, boolean ended, long start, String id) {
-    log.info("{} {} {} {} {} {}", kv("method", rc.get(METHOD)), kv("route", route(rc, templateOf)),
+  private static void line(RoutingContext rc, UnaryOperator<String> templateOf, boolean ended, long start, String id,
+                           Marker marker) {
+    log.info(marker, "{} {} {} {} {} {}", kv("method", rc.get(METHOD)), kv("route", route(rc, templateOf)),
       kv("status", ended ? rc.response().getStatusCode() : 499),
       kv("duration_ms", (System.nanoTime() - start) / 1_000_000), kv("account", account(rc)), kv("request_id", id));
   }
