@@ -337,13 +337,20 @@ public final class Boxoffice {
     }
     Future<String> httpDeployed = http;
     // the warm-up runs last, with everything deployed, and readiness waits for it
-    return chain.compose(v -> httpDeployed).compose(id -> WarmUp.run(platform).map(id)).map(httpDeployment -> {
-      lifecycle.started();
-      log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}", platform.membership().nodeId(),
-        config.profile(), config.roles(), config.hasRole("http") ? config.string("http_port") : "-",
-        platform.membership().members().size());
-      return new Node(platform, httpDeployment, List.copyOf(engines), embedded, tracing);
-    }).onFailure(err -> pool.close());
+    return chain.compose(v -> httpDeployed)
+      .compose(id -> WarmUp.run(platform, settings -> rehearsal(settings, vertx.isClustered())).map(id))
+      .map(httpDeployment -> {
+        lifecycle.started();
+        log.info("boxoffice node {} up: profile={}, roles={}, http_port={}, members={}",
+          platform.membership().nodeId(), config.profile(), config.roles(),
+          config.hasRole("http") ? config.string("http_port") : "-", platform.membership().members().size());
+        return new Node(platform, httpDeployment, List.copyOf(engines), embedded, tracing);
+      }).onFailure(err -> pool.close());
+  }
+
+  /** A private node of the warm-up ({@link WarmUp}): clustered as the real node is, untraced, on its storage. */
+  private static Future<Node> rehearsal(AppConfig config, boolean clustered) {
+    return start(config, clustered, new EmbeddedServices(), Clock.SYSTEM, Tracing.OFF);
   }
 
   /**

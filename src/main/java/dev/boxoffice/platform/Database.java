@@ -9,6 +9,7 @@ import io.vertx.sqlclient.PoolOptions;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -119,12 +120,17 @@ public final class Database {
     try (Connection lock = DriverManager.getConnection(jdbc, o.getUser(), o.getPassword());
          Statement st = lock.createStatement()) {
       st.execute("SELECT pg_advisory_lock(" + MIGRATION_LOCK + ")");
-      Flyway flyway = Flyway.configure()
+      FluentConfiguration flyway = Flyway.configure()
         .dataSource(jdbc, o.getUser(), o.getPassword())
-        .locations("classpath:db/migration")
-        .load();
-      refuseOtherHistory(flyway.info(), o, embeddedDataDir);
-      flyway.migrate();
+        .locations("classpath:db/migration");
+      // a URI's search_path (the warm-up's scratch schema) is where the tables go, as the pool's connections see it
+      String schema = o.getProperties().get("search_path");
+      if (schema != null) {
+        flyway.schemas(schema);
+      }
+      Flyway migrations = flyway.load();
+      refuseOtherHistory(migrations.info(), o, embeddedDataDir);
+      migrations.migrate();
       // closing the connection would release the lock too; unlocking says so
       st.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK + ")");
     } catch (SQLException e) {
