@@ -199,7 +199,7 @@ class IdempotencyKeyTest {
       Future<Map<IdempotencyKeys.Key, Throwable>> second = IdempotencyKeys.claimAll(b, List.of(key));
       // b waits on a's uncommitted row
       eventually(() -> node.pool().query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-        + "AND query LIKE 'INSERT INTO idempotency_keys%'").execute(), rows -> rows.iterator().next().getLong(0) == 1);
+        + "AND datname = current_database() AND query LIKE 'INSERT INTO idempotency_keys%'").execute(), rows -> rows.iterator().next().getLong(0) == 1);
       assertThat(second.isComplete()).isFalse();
       await(IdempotencyKeys.completeAll(a, List.of(key), List.of(reply)));
       await(ta.commit());
