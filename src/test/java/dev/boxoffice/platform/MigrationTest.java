@@ -21,8 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Nodes that start together on a fresh database all come up, and each migration is applied once; a database this
- * build did not make is refused before anything is applied.
+ * Nodes that start together on a fresh database all come up, and each migration is applied once; a database URI's
+ * search_path names the schema; a database this build did not make is refused before anything is applied.
  */
 class MigrationTest {
 
@@ -52,6 +52,22 @@ class MigrationTest {
         assertThat(rs.getInt("applied")).as("each version applied once").isEqualTo(rs.getInt("versions"))
           .isEqualTo(info.applied().length);
       }
+    }
+  }
+
+  @Test
+  void aUriNamingASearchPathPutsTheTablesInThatSchemaCreatingIt() throws Exception {
+    String db = TestStorage.get().newDatabase("MigrateSchema");
+    Database.migrate(db + (db.contains("?") ? "&" : "?") + "search_path=tenant_a");
+
+    try (Connection c = TestStorage.connect(db);
+         Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT table_schema, count(*) AS tables FROM information_schema.tables "
+           + "WHERE table_name IN ('bookings', 'jobs', 'flyway_schema_history') GROUP BY 1")) {
+      assertThat(rs.next()).isTrue();
+      assertThat(rs.getString("table_schema")).isEqualTo("tenant_a");
+      assertThat(rs.getInt("tables")).isEqualTo(3);
+      assertThat(rs.next()).as("no table outside the schema").isFalse();
     }
   }
 
