@@ -53,6 +53,18 @@ final class NodeProcess {
    * The same at {@code host} (its HTTP address as the driver reaches it), the command run behind {@code prefix}
    * (bench/net: {@code ip netns exec <namespace>}, which execs the JVM in place, so the pid is still the JVM's).
    */
+  /** {@code FAULTS_NODE_ENV}: settings every node gets besides the scenario's, {@code "K=V K=V"}. */
+  static Map<String, String> extraEnv(String spec) {
+    Map<String, String> env = new HashMap<>();
+    for (String pair : spec == null ? new String[0] : spec.trim().split("\\s+")) {
+      int eq = pair.indexOf('=');
+      if (eq > 0) {
+        env.put(pair.substring(0, eq), pair.substring(eq + 1));
+      }
+    }
+    return env;
+  }
+
   static NodeProcess start(Vertx vertx, String name, String host, List<String> prefix, Path jar, int httpPort,
                            int clusterPort, Map<String, String> env, Path logDir, Path pidDir, int maxInFlight)
     throws IOException {
@@ -71,6 +83,7 @@ final class NodeProcess {
     Map<String, String> all = new HashMap<>(env);
     all.put("BOXOFFICE_HTTP_PORT", String.valueOf(httpPort));
     all.put("BOXOFFICE_CLUSTER_PORT", String.valueOf(clusterPort));
+    all.putAll(extraEnv(System.getenv("FAULTS_NODE_ENV")));
     penv.putAll(all);
     Process process = pb.start();
     Path pidFile = pidDir.resolve(name + ".pid");
