@@ -31,10 +31,11 @@ import java.util.function.Function;
 
 /**
  * A private node that a starting node books through before it reports ready ({@link WarmUp}). Compiled code belongs
- * to the JVM, not to a node: what the JIT learns from the rehearsal's bookings, the real node has. The rehearsal is not
- * clustered, listens on loopback only, keeps its tables in a scratch schema of the same database (dropped after) and
- * its Redis keys under a prefix of its own; it pays with the simulated provider, records mail instead of sending it,
- * runs no crons, calls no user provider and has no admin. Nothing it does is visible to the real node's clients.
+ * to the JVM, not to a node: what the JIT learns from the rehearsal's bookings, the real node has. The rehearsal is a
+ * cluster of its own (clustered alone when the real node is clustered, see {@link #settings}), listens on loopback
+ * only, keeps its tables in a scratch schema of the same database (dropped after) and its Redis keys under a prefix
+ * of its own; it pays with the simulated provider, records mail instead of sending it, runs no crons, calls no user
+ * provider and makes no admin from {@code admin_password}. Nothing it does is visible to the real node's clients.
  */
 final class Rehearsal {
   // its lines are the warm-up's
@@ -192,7 +193,9 @@ final class Rehearsal {
   }
 
   private static Future<Void> drop(Pool pool, String schema) {
-    return pool.query("DROP SCHEMA IF EXISTS " + schema + " CASCADE").execute().<Void>mapEmpty()
+    // quoted: the names of stale schemas come from the catalog, whoever made them
+    return pool.query("DROP SCHEMA IF EXISTS \"" + schema.replace("\"", "\"\"") + "\" CASCADE").execute()
+      .<Void>mapEmpty()
       .recover(err -> Future.succeededFuture());
   }
 
