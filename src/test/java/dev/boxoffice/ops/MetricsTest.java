@@ -52,11 +52,14 @@ class MetricsTest {
       assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
     }
     // the meters read the jobs table every 5 s, a couple of seconds behind its clock; a scrape can land while a
-    // refresh is registering them (seen in CI: both counters, no duration meter yet), so wait for every meter asserted
+    // refresh is registering them (seen in CI: both counters, no duration meter yet; the counters, and the state
+    // gauges one refresh behind), so wait for every meter asserted
     String text = eventually(MetricsTest::boxofficeLines,
       t -> value(t, "boxoffice_jobs_completed_total", "succeeded") >= 2
       && value(t, "boxoffice_jobs_completed_total", "dead") >= 1
-      && t.contains("boxoffice_job_duration_seconds_count{type=\"text.process\"} 3"));
+      && t.contains("boxoffice_job_duration_seconds_count{type=\"text.process\"} 3")
+      && t.contains("boxoffice_jobs{state=\"succeeded\",type=\"text.process\"} 2.0")
+      && t.contains("boxoffice_jobs{state=\"dead\",type=\"text.process\"} 1.0"));
     assertThat(text).containsPattern("boxoffice_jobs\\{state=\"succeeded\",type=\"text.process\"} 2.0");
     assertThat(text).containsPattern("boxoffice_jobs\\{state=\"dead\",type=\"text.process\"} 1.0");
     assertThat(text).containsPattern("boxoffice_jobs\\{state=\"queued\",type=\"text.process\"} 0.0");
